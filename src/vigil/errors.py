@@ -1,0 +1,50 @@
+"""The exceptions vigil raises, as one small hierarchy.
+
+Every error a user can cause ends up as a ``VigilError``; the CLI prints its message on one line and
+exits non-zero, so nothing below the CLI needs to know how errors are shown.
+"""
+
+from __future__ import annotations
+
+
+class VigilError(Exception):
+    """Base class: something the user can read and act on."""
+
+    exit_code = 1
+
+
+class PlanError(VigilError):
+    """A monitoring plan that cannot be used; names the file, line and field."""
+
+    exit_code = 2
+
+    def __init__(self, path: str, line: int | None, field: str, message: str) -> None:
+        self.path, self.line, self.field, self.message = path, line, field, message
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {field}: {message}")
+
+
+class NotFound(VigilError):
+    """A release, checkpoint or other record that does not exist."""
+
+
+class Conflict(VigilError):
+    """The request clashes with what is already stored (a duplicate name, a state that forbids it)."""
+
+
+class PermissionDenied(VigilError):
+    """The actor lacks the role the action needs."""
+
+    exit_code = 3
+
+
+class SourceError(VigilError):
+    """A metric source could not answer; callers turn this into 'no data', never into 'healthy'."""
+
+
+class StoreError(VigilError):
+    """The store is unreachable or inconsistent."""
+
+
+class RollbackError(VigilError):
+    """The configured rollback action failed."""

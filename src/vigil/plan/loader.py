@@ -1,0 +1,85 @@
+"""Load a monitoring plan from YAML, turning every problem into one ``PlanError`` with file:line:field.
+
+ruamel.yaml's round-trip loader keeps the line of every key and item, so a pydantic error location such
+as ``("metrics", 2, "thresholds", "max")`` can be walked back to the line a person has to fix.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from vigil.errors import PlanError
+from vigil.plan.schema import Plan
+
+
+def load_plan(path: str | Path) -> tuple[Plan, str]:
+    """Read and validate the plan at ``path``; return it with its source text (kept as a snapshot)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(str(path), None, "file", exc.strerror or str(exc)) from exc
+    return parse_plan(text, str(path)), text
+
+
+def parse_plan(text: str, name: str = "<plan>") -> Plan:
+    data = _parse_yaml(text, name)
+    if not isinstance(data, CommentedMap):
+        raise PlanError(name, 1, "plan", "must be a mapping with 'release' and 'people' sections")
+    try:
+        return Plan.model_validate(_plain(data))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(first["loc"])
+        field = ".".join(str(p) for p in loc) or "plan"
+        raise PlanError(name, _line_of(data, loc), field, _message(first)) from None
+
+
+def _parse_yaml(text: str, name: str) -> Any:
+    yaml = YAML(typ="rt")
+    try:
+        return yaml.load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise PlanError(name, line, "yaml", (exc.problem or str(exc)).strip()) from None
+
+
+def _plain(node: Any) -> Any:
+    """Round-trip containers to plain dicts/lists so validators see ordinary Python values."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line of the deepest part of ``loc`` that exists in the YAML."""
+    node, line = root, 1
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and 0 <= part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedMap | CommentedSeq):
+            # The field is missing or the location is synthetic: point at the enclosing block.
+            break
+    return line
+
+
+def _message(error: Any) -> str:
+    msg = str(error["msg"])
+    if error["type"] == "extra_forbidden":
+        return "unknown field (check the spelling)"
+    if error["type"] == "missing":
+        return "is required"
+    return msg.removeprefix("Value error, ")

@@ -1,0 +1,244 @@
+"""The monitoring plan: what to watch, against what, and what to do about it.
+
+Field names follow the Post-Release Monitoring Log template so a release manager recognises them. Unknown
+keys are refused (a typo must not silently drop a threshold).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from vigil.plan.catalogue import CATALOGUE, DEFAULT_BASELINE, DEFAULT_CHECKPOINTS, DEFAULT_ROLLOUT
+from vigil.plan.durations import Duration, format_offset
+
+DeploymentMethod = Literal["canary", "blue-green", "rolling", "big-bang"]
+BaselineKind = Literal["concurrent", "pre_deploy"]
+Role = Literal["release_owner", "monitoring_owner", "service_owner", "sponsor", "participant", "viewer"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(Strict):
+    name: str = Field(min_length=1)
+    email: str | None = None
+    handle: str | None = None
+
+
+class Documents(Strict):
+    release_plan: str = "release-plan.md"
+    deployment_guide: str = "deployment-guide.md"
+    monitoring_plan: str = "monitoring-plan.md"
+
+
+class ReleaseInfo(Strict):
+    name: str = Field(min_length=1, description="Feature/Release: the name of the change deployed")
+    service: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    version: str = Field(min_length=1)
+    baseline_version: str | None = None
+    date: datetime = Field(description="Release date/time with its timezone offset: T+0")
+    timezone: str | None = Field(default=None, description="IANA zone to show times in")
+    deployment_method: DeploymentMethod
+    documents: Documents = Documents()
+
+    @field_validator("date")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a timezone, e.g. 2026-11-24T09:00:00+01:00")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError) as exc:
+                raise ValueError(f"unknown timezone '{value}'") from exc
+        return value
+
+
+class People(Strict):
+    release_owner: Person
+    monitoring_owner: Person
+    service_owner: Person | None = None
+    sponsor: Person | None = None
+    participants: list[Person] = []
+
+
+class RelativeLimits(Strict):
+    """Percent change against the baseline, in the bad direction, that makes a warning or a critical."""
+
+    warning: float | None = Field(default=None, gt=0)
+    critical: float | None = Field(default=None, gt=0)
+
+
+class Thresholds(Strict):
+    max: float | None = Field(default=None, description="Expected below this (for metrics where up is bad)")
+    min: float | None = Field(default=None, description="Expected above this (for metrics where down is bad)")
+    warning: float | None = Field(default=None, description="Absolute warning level; default 90% of the way")
+    relative: RelativeLimits = RelativeLimits()
+
+
+class LeakCheck(Strict):
+    """Trend test for slow growth (memory leaks, creeping latency) that a point comparison misses."""
+
+    min_observation: Duration = timedelta(minutes=45)
+    min_slope_per_hour: float = Field(default=1.0, ge=0)
+    horizon: Duration = Field(default=timedelta(hours=4), description="Critical if the limit is reached within")
+    p_value: float = Field(default=0.01, gt=0, lt=1)
+
+
+class Metric(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str
+    unit: str = ""
+    bad: Literal["up", "down"] = "up"
+    critical: bool = False
+    business: bool = False
+    source: str | None = None
+    query: str | None = None
+    thresholds: Thresholds = Thresholds()
+    leak_check: LeakCheck | None = None
+
+
+class Fault(Strict):
+    """A fault the simulator injects into the new version (or into both, for a dependency outage)."""
+
+    kind: Literal["error_spike", "latency_regression", "memory_leak", "throughput_drop", "dependency_outage"]
+    start: Duration = timedelta(0)
+    duration: Duration | None = None
+    magnitude: float = Field(default=1.0, gt=0, description="Size of the fault; meaning depends on kind")
+
+
+class Source(Strict):
+    name: str = "default"
+    kind: Literal["simulator", "prometheus", "file"] = "simulator"
+    seed: int = 7
+    faults: list[Fault] = []
+    url: str | None = None
+    path: str | None = None
+    options: dict[str, Any] = {}
+
+
+class RolloutStep(Strict):
+    at: Duration
+    percent: float = Field(ge=0, le=100)
+
+
+class RollbackAction(Strict):
+    command: str | None = None
+    webhook: str | None = None
+    timeout: Duration = timedelta(minutes=5)
+
+    @model_validator(mode="after")
+    def _one_action(self) -> RollbackAction:
+        if self.command and self.webhook:
+            raise ValueError("give either a command or a webhook, not both")
+        return self
+
+
+class RollbackPolicy(Strict):
+    on_critical: bool = True
+    consecutive_warnings: int | None = Field(default=3, ge=1)
+    on_unknown: Literal["hold", "rollback"] = "hold"
+    automatic: bool = True
+    decision_maker: Person | None = None
+    decision_maker_role: str = "Release Owner"
+    action: RollbackAction = RollbackAction()
+    verification_delay: Duration = timedelta(minutes=5)
+
+
+class Stakeholder(Strict):
+    name: str
+    channel: str
+    audience: str = ""
+
+
+class Plan(Strict):
+    release: ReleaseInfo
+    people: People
+    source: Source = Source()
+    sources: list[Source] = []
+    metrics: list[Metric] = []
+    checkpoints: list[Duration] = []
+    evaluation_window: Duration = timedelta(minutes=5)
+    baseline: BaselineKind | None = None
+    rollout: list[RolloutStep] = []
+    rollback: RollbackPolicy = RollbackPolicy()
+    stakeholders: list[Stakeholder] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_defaults(cls, data: Any) -> Any:
+        """Expand catalogue names and method defaults before validation, so errors name the YAML keys."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        method = (data.get("release") or {}).get("deployment_method")
+        if not data.get("metrics"):
+            data["metrics"] = [{"name": name} for name in CATALOGUE]
+        data["metrics"] = [_with_catalogue(m) for m in data["metrics"]]
+        if not data.get("checkpoints"):
+            data["checkpoints"] = list(DEFAULT_CHECKPOINTS)
+        if method in DEFAULT_ROLLOUT:
+            data.setdefault("baseline", DEFAULT_BASELINE[method])
+            if not data.get("rollout"):
+                data["rollout"] = [{"at": at, "percent": pct} for at, pct in DEFAULT_ROLLOUT[method]]
+        return data
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Plan:
+        names = [m.name for m in self.metrics]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"metric names must be unique; repeated: {', '.join(dupes)}")
+        if self.checkpoints != sorted(set(self.checkpoints)):
+            raise ValueError("checkpoints must be distinct and in increasing order")
+        known = {s.name for s in self.all_sources()}
+        for metric in self.metrics:
+            if metric.source is not None and metric.source not in known:
+                raise ValueError(f"metric '{metric.name}' names unknown source '{metric.source}'")
+        return self
+
+    # --- helpers used across the code base -------------------------------------------------------
+
+    def all_sources(self) -> list[Source]:
+        return [self.source, *self.sources]
+
+    def checkpoint_names(self) -> list[str]:
+        return [format_offset(c) for c in self.checkpoints]
+
+    def traffic_percent(self, offset: timedelta) -> float:
+        """Share of traffic on the new version ``offset`` after deployment start, per the rollout."""
+        percent = 0.0
+        for step in sorted(self.rollout, key=lambda s: s.at):
+            if step.at <= offset:
+                percent = step.percent
+        return percent
+
+    def zone(self) -> ZoneInfo | None:
+        return ZoneInfo(self.release.timezone) if self.release.timezone else None
+
+
+def _with_catalogue(entry: Any) -> Any:
+    """Merge a plan's metric entry over the catalogue defaults of the same name (if any)."""
+    if not isinstance(entry, dict) or entry.get("name") not in CATALOGUE:
+        return entry
+    merged = dict(CATALOGUE[entry["name"]])
+    for key, value in entry.items():
+        if key == "thresholds" and isinstance(value, dict):
+            merged["thresholds"] = {**merged.get("thresholds", {}), **value}
+        else:
+            merged[key] = value
+    if merged.pop("leak_check", None) is True and "leak_check" not in entry:
+        merged["leak_check"] = {}
+    elif "leak_check" in entry:
+        merged["leak_check"] = entry["leak_check"]
+    return merged

@@ -1,0 +1,22 @@
+"""Settings read from the environment (``VIGIL_*``) with command-line flags taking precedence."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB = "sqlite:///vigil.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="ignore")
+
+    db: str = DEFAULT_DB
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The database URL: the flag if given, else ``VIGIL_DB``, else ``./vigil.db``.
+
+    A bare path is accepted as shorthand for a SQLite file.
+    """
+    url = explicit or Settings().db
+    return url if "://" in url else f"sqlite:///{url}"

@@ -1,0 +1,99 @@
+"""The store: one database (SQLite by default, PostgreSQL for teams), migrated on first use.
+
+On SQLite two engines share the file: readers start plain transactions, writers start ``BEGIN IMMEDIATE``
+so a writer takes the lock before reading what it will change (no lost updates, no stale audit head),
+while WAL lets readers carry on meanwhile. On PostgreSQL one engine serves both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from vigil.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+# Arbitrary constant: the PostgreSQL advisory lock that serialises concurrent first-use migrations.
+_MIGRATION_LOCK = 7_110_128
+
+
+class Store:
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            _ensure_parent(url)
+            self._reader = _sqlite_engine(url, begin="BEGIN")
+            self._writer = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
+        else:
+            self._reader = self._writer = create_engine(url, pool_pre_ping=True)
+        self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
+        self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
+        if migrate:
+            self.migrate()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        with self._read_sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A session whose work commits as one transaction when the block ends, or not at all."""
+        with self._write_sessions() as session, session.begin():
+            yield session
+
+    def migrate(self) -> None:
+        try:
+            with self._writer.begin() as conn:
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+                config = Config()
+                config.set_main_option("script_location", str(MIGRATIONS))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            raise StoreError(f"cannot open the store at {self.safe_url}: {exc.orig}") from None
+
+    @property
+    def safe_url(self) -> str:
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def dispose(self) -> None:
+        self._reader.dispose()
+        if self._writer is not self._reader:
+            self._writer.dispose()
+
+
+def _ensure_parent(url: str) -> None:
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _sqlite_engine(url: str, *, begin: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control away from the sqlite3 module so the "begin" hook below decides.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql(begin)
+
+    return engine

@@ -1,0 +1,207 @@
+"""Evaluate one checkpoint: read every metric, judge it, decide, and store it all in one transaction.
+
+Idempotent by construction: a checkpoint that is already stored is returned as it is, and if two
+evaluators race, the unique key (release, checkpoint) lets exactly one insert win.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
+from vigil.errors import NotFound, SourceError
+from vigil.metrics.base import Cohort, Series
+from vigil.metrics.registry import SourceSet
+from vigil.plan import Plan, format_offset, parse_duration
+from vigil.plan.schema import Metric
+from vigil.releases.models import Release
+from vigil.releases.service import SYSTEM_ACTOR, get_release, plan_of
+from vigil.store import Store
+from vigil.store.audit import append as audit
+from vigil.watch.models import Checkpoint, Decision, MetricReading, RollbackEvent
+
+PRE_DEPLOY_WINDOW = timedelta(hours=1)
+_Fetch = Callable[[Metric, Cohort, datetime, datetime], Series]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    checkpoint_id: int
+    name: str
+    created: bool
+    health: str | None
+    go_no_go: str | None
+    rollback_decided: bool
+
+
+def evaluate_checkpoint(store: Store, release_ref: str | int, name: str, now: datetime,
+                        actor: str = SYSTEM_ACTOR) -> Outcome:
+    with store.read() as session:
+        release = get_release(session, release_ref)
+        plan = plan_of(release)
+        offset = _offset_in_plan(plan, name)
+        existing = _stored(session, release.id, format_offset(offset))
+        if existing is not None:
+            return _outcome(existing, created=False)
+        rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release.id))
+        rolled_back_after = rollback.checkpoint.name if rollback is not None else None
+        history = _history(session, release.id, offset)
+    if rolled_back_after is not None:
+        return _store_skipped(store, release, offset, now, rolled_back_after, actor)
+    due = release.started_at + offset
+    window_end = min(due, now)
+    window_start = window_end - plan.evaluation_window
+    judgements = _judge_all(plan, release, offset, window_start, window_end, history)
+    previous_healths = [c.decision.health for c in history if c.decision is not None]
+    decision = decide(judgements, {m.name: m for m in plan.metrics}, plan.rollback, previous_healths)
+    return _store_evaluated(store, release, plan, offset, now, window_start, window_end, judgements,
+                            decision, actor)
+
+
+def _offset_in_plan(plan: Plan, name: str) -> timedelta:
+    try:
+        offset = parse_duration(name)
+    except ValueError as exc:
+        raise NotFound(str(exc)) from None
+    if offset not in plan.checkpoints:
+        raise NotFound(f"checkpoint {name} is not in this release's plan ({', '.join(plan.checkpoint_names())})")
+    return offset
+
+
+def _stored(session: Session, release_id: int, name: str) -> Checkpoint | None:
+    return session.scalar(select(Checkpoint).where(Checkpoint.release_id == release_id, Checkpoint.name == name))
+
+
+def _history(session: Session, release_id: int, before: timedelta) -> list[Checkpoint]:
+    query = (select(Checkpoint)
+             .where(Checkpoint.release_id == release_id, Checkpoint.offset_seconds < before.total_seconds(),
+                    Checkpoint.state == "evaluated")
+             .order_by(Checkpoint.offset_seconds))
+    checkpoints = list(session.scalars(query))
+    for checkpoint in checkpoints:  # load while the session is open
+        _ = checkpoint.decision, checkpoint.readings
+    return checkpoints
+
+
+def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime, end: datetime,
+               history: list[Checkpoint]) -> list[MetricJudgement]:
+    sources = SourceSet(plan)
+    previous = {r.metric: r.current for r in history[-1].readings} if history else {}
+    initial = offset == timedelta(0)
+    out = []
+    for metric in plan.metrics:
+        source = sources.for_metric(metric)
+        try:
+            if initial:
+                # T+0: the service's initial state (nothing runs the new version yet), limits only.
+                out.append(judge(metric, source.fetch(metric, "baseline", start, end), None, None))
+                continue
+            new = source.fetch(metric, "new", start, end)
+            base = _baseline(source.fetch, metric, plan, release.started_at, start, end)
+            since = source.fetch(metric, "new", release.started_at, end) if metric.leak_check else None
+            out.append(judge(metric, new, base, previous.get(metric.name), since))
+        except SourceError as exc:
+            out.append(judge(metric, Series.empty(), None, previous.get(metric.name), unavailable=str(exc)))
+    return out
+
+
+def _baseline(fetch: _Fetch, metric: Metric, plan: Plan, t0: datetime, start: datetime,
+              end: datetime) -> Series:
+    if plan.baseline == "concurrent":
+        return fetch(metric, "baseline", start, end)
+    return fetch(metric, "baseline", t0 - PRE_DEPLOY_WINDOW, t0)
+
+
+def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedelta, now: datetime,
+                     start: datetime, end: datetime, judgements: list[MetricJudgement],
+                     decision: CheckpointDecision, actor: str) -> Outcome:
+    name = format_offset(offset)
+    try:
+        with store.write() as session:
+            checkpoint = Checkpoint(
+                release_id=release.id, name=name, offset_seconds=int(offset.total_seconds()),
+                due_at=release.started_at + offset, evaluated_at=now, state="evaluated",
+                traffic_percent=plan.traffic_percent(offset), window_start=start, window_end=end,
+                note="" if now >= release.started_at + offset else "evaluated before it was due")
+            checkpoint.readings = [_reading(i, j) for i, j in enumerate(judgements)]
+            checkpoint.decision = Decision(health=decision.health, go_no_go=decision.go_no_go,
+                                           confidence=decision.confidence, risk=decision.risk,
+                                           recommendation=decision.recommendation, reasons=decision.reasons)
+            session.add(checkpoint)
+            session.flush()
+            audit(session, at=now, actor=actor, action="checkpoint.evaluated", entity="checkpoint",
+                  entity_id=checkpoint.id, release_id=release.id,
+                  payload={"name": name, "health": decision.health, "go_no_go": decision.go_no_go,
+                           "reasons": decision.reasons})
+            if decision.go_no_go == "rollback" and decision.rollback_reason:
+                _decide_rollback(session, release, plan, checkpoint, judgements, decision.rollback_reason, now)
+            return _outcome(checkpoint, created=True)
+    except IntegrityError:
+        # Another evaluator stored this checkpoint first; theirs stands and ours was rolled back whole.
+        with store.read() as session:
+            existing = _stored(session, release.id, name)
+            if existing is None:
+                raise
+            return _outcome(existing, created=False)
+
+
+def _decide_rollback(session: Session, release: Release, plan: Plan, checkpoint: Checkpoint,
+                     judgements: list[MetricJudgement], reason: str, now: datetime) -> None:
+    policy = plan.rollback
+    maker = policy.decision_maker.name if policy.decision_maker else plan.people.release_owner.name
+    event = RollbackEvent(
+        release_id=release.id, checkpoint_id=checkpoint.id, decided_at=now, reason=reason,
+        decision_maker=f"vigil on behalf of {maker}" if policy.automatic else maker,
+        decision_role=policy.decision_maker_role, method="automatic" if policy.automatic else "manual",
+        metrics_at_decision={j.metric: {"label": j.label, "value": j.current, "baseline": j.baseline,
+                                        "unit": j.unit, "status": j.status} for j in judgements},
+        state="decided", action=policy.action.command or policy.action.webhook or "")
+    session.add(event)
+    stored = session.get(Release, release.id)
+    assert stored is not None
+    stored.status = "rolling_back"
+    session.flush()
+    audit(session, at=now, actor=SYSTEM_ACTOR, action="rollback.decided", entity="rollback",
+          entity_id=event.id, release_id=release.id,
+          payload={"checkpoint": checkpoint.name, "reason": reason, "method": event.method})
+
+
+def _store_skipped(store: Store, release: Release, offset: timedelta, now: datetime,
+                   rolled_back_after: str, actor: str) -> Outcome:
+    name = format_offset(offset)
+    due = release.started_at + offset
+    try:
+        with store.write() as session:
+            checkpoint = Checkpoint(
+                release_id=release.id, name=name, offset_seconds=int(offset.total_seconds()), due_at=due,
+                evaluated_at=now, state="skipped", traffic_percent=0.0, window_start=due, window_end=due,
+                note=f"Not evaluated: the release was rolled back at {rolled_back_after}.")
+            session.add(checkpoint)
+            session.flush()
+            audit(session, at=now, actor=actor, action="checkpoint.skipped", entity="checkpoint",
+                  entity_id=checkpoint.id, release_id=release.id, payload={"name": name})
+            return _outcome(checkpoint, created=True)
+    except IntegrityError:
+        with store.read() as session:
+            existing = _stored(session, release.id, name)
+            assert existing is not None
+            return _outcome(existing, created=False)
+
+
+def _reading(position: int, j: MetricJudgement) -> MetricReading:
+    return MetricReading(position=position, metric=j.metric, label=j.label, unit=j.unit, current=j.current,
+                         baseline=j.baseline, change_abs=j.change_abs, change_pct=j.change_pct, trend=j.trend,
+                         status=j.status, reason=j.reason, details=j.details)
+
+
+def _outcome(checkpoint: Checkpoint, created: bool) -> Outcome:
+    decision = checkpoint.decision
+    return Outcome(checkpoint.id, checkpoint.name, created, decision.health if decision else None,
+                   decision.go_no_go if decision else None,
+                   bool(decision and decision.go_no_go == "rollback"))
