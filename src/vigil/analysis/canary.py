@@ -89,18 +89,13 @@ def _judge_continuous(items: list[tuple[MetricJudgeConfig, FloatArray, FloatArra
     return out
 
 
-def tolerances(metrics: list[MetricJudgeConfig], control_median: FloatArray) -> FloatArray:
-    rel = np.array([m.tolerance for m in metrics])
-    floor = np.array([m.tolerance_abs for m in metrics])
-    return rel * np.abs(control_median) + floor
-
-
 def judge_matrix(metrics: list[MetricJudgeConfig], control: FloatArray, canary: FloatArray,
                  config: CanaryConfig) -> dict[str, MetricVerdict]:
     """Judge rows of equal-length samples (one metric per row) — the vectorised core of the judge."""
-    median = np.median(control, axis=1)
-    shift = tolerances(metrics, median)
-    tests = shift_tests(control, canary, shift, shift, config.alpha, config.confidence, config.screen)
+    relative = np.array([m.tolerance for m in metrics])
+    absolute = np.array([m.tolerance_abs for m in metrics])
+    tests = shift_tests(control, canary, relative, absolute, config.alpha, config.confidence, config.screen)
+    median, shift = tests.control_median, tests.threshold
     high = tests.p_up < config.alpha
     low = tests.p_down < config.alpha
     out = {}

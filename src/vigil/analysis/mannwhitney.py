@@ -27,7 +27,6 @@ from scipy import special
 Array = npt.NDArray[np.float64]
 
 _LOW63 = np.int64(0x7FFFFFFFFFFFFFFF)
-_KEY_SPAN = np.int64(1) << np.int64(61)  # room for the cohort bit and a sign without overflow
 _CHUNK = 16  # rows per block: keeps the temporaries in cache and the allocator reusing them
 
 
@@ -80,43 +79,22 @@ def rank_test_greater(control_sorted: Array, canary_sorted: Array, shift: Array)
 
 def _block_u(xs: Array, ys: Array) -> tuple[Array, Array]:
     """U of ``ys`` against ``xs`` and the tie term, for a block of rows with sorted values."""
-    kx, ky = _keys(xs), _keys(ys)
-    lo = np.minimum(kx[:, :1], ky[:, :1])
-    hi = np.maximum(kx[:, -1:], ky[:, -1:])
-    wide = ((hi - lo) >= _KEY_SPAN).ravel()
-    if wide.any():  # values spanning > 2^61 key units (e.g. 1e-300 and 1e300): rank those rows directly
-        u, ties = np.empty(xs.shape[0]), np.empty(xs.shape[0])
-        for r in np.flatnonzero(wide):
-            u[r], ties[r] = _row_u_by_ranks(xs[r], ys[r])
-        narrow = ~wide
-        if narrow.any():
-            u[narrow], ties[narrow] = _block_u(xs[narrow], ys[narrow])
-        return u, ties
     rows, n = xs.shape
     m = ys.shape[1]
-    width = n + m
-    merged = np.empty((rows, width), np.int64)
-    # Canary first and cohort bit 0, control bit 1: within a tie the canary sorts before the control.
-    np.subtract(ky, lo, out=merged[:, :m])
-    np.subtract(kx, lo, out=merged[:, m:])
-    merged <<= 1
-    merged[:, m:] |= 1
-    merged.sort(axis=1, kind="stable")  # two sorted runs per row: a merge
-    is_canary = (merged & 1) == 0
-    merged >>= 1
-    positions = np.arange(width, dtype=np.float64)
+    merged, is_canary = _merge(xs, ys)
+    positions = np.arange(n + m, dtype=np.float64)
     # With canary values first in each tie, the controls before a canary value are those strictly below
     # it, and sum(position of canary values) − m(m−1)/2 counts exactly those pairs.
     u = is_canary.astype(np.float64) @ positions - m * (m - 1) / 2
-    breaks = np.empty((rows, width), bool)
+    breaks = np.empty(merged.shape, bool)
     breaks[:, 0] = True
     np.not_equal(merged[:, 1:], merged[:, :-1], out=breaks[:, 1:])
     if breaks.all():
         return u, np.zeros(rows)
     starts = np.flatnonzero(breaks)
-    ends = np.append(starts[1:], rows * width)
+    ends = np.append(starts[1:], merged.size)
     runs = (ends - starts).astype(np.float64)
-    row_of = starts // width
+    row_of = starts // (n + m)
     canary_before = np.concatenate(([0], np.cumsum(is_canary.ravel())))
     canary_in = (canary_before[ends] - canary_before[starts]).astype(np.float64)
     control_in = runs - canary_in
@@ -126,32 +104,52 @@ def _block_u(xs: Array, ys: Array) -> tuple[Array, Array]:
     return u, ties
 
 
-def _row_u_by_ranks(xs: Array, ys: Array) -> tuple[float, float]:
-    from scipy.stats import rankdata
+def _merge(xs: Array, ys: Array) -> tuple[npt.NDArray[np.generic], npt.NDArray[np.bool_]]:
+    """Each row's values in merged order (canary before control on ties) and which are the canary's.
 
-    ranks = rankdata(np.concatenate([ys, xs]))
-    _, counts = np.unique(np.concatenate([ys, xs]), return_counts=True)
-    c = counts.astype(np.float64)
-    m = ys.size
-    return float(ranks[:m].sum() - m * (m + 1) / 2), float(np.sum(c**3 - c))
+    Fast path: unsigned keys relative to the row's smallest, shifted left to carry the cohort in bit 0,
+    and one stable sort of two sorted runs (a merge). Rows whose keys span 2^63 or more (values of both
+    signs and large magnitudes) take a stable argsort of the values instead; both give the same order.
+    """
+    m = ys.shape[1]
+    kx, ky = _keys(xs), _keys(ys)
+    lo = np.minimum(kx[:, :1], ky[:, :1])
+    span = np.maximum(kx[:, -1:], ky[:, -1:]).view(np.uint64) - lo.view(np.uint64)
+    if np.all(span < np.uint64(1) << np.uint64(63)):
+        merged = np.empty((xs.shape[0], xs.shape[1] + m), np.uint64)
+        np.subtract(ky.view(np.uint64), lo.view(np.uint64), out=merged[:, :m])
+        np.subtract(kx.view(np.uint64), lo.view(np.uint64), out=merged[:, m:])
+        merged <<= np.uint64(1)
+        merged[:, m:] |= np.uint64(1)
+        merged.sort(axis=1, kind="stable")
+        is_canary = (merged & np.uint64(1)) == 0
+        merged >>= np.uint64(1)
+        return merged, is_canary
+    values = np.concatenate([ys, xs], axis=1) + 0.0
+    order = np.argsort(values, axis=1, kind="stable")
+    return np.take_along_axis(values, order, axis=1), order < m
 
 
 def block_upper_u(control_sorted: Array, shifted_sorted: Array, blocks: int = 40) -> Array:
     """An upper bound of U(shifted canary vs control) from block extremes, without a merge.
 
     Cut each sorted cohort into ``blocks`` runs; every canary value in a run is at most the run's maximum
-    and every control value at least its run's minimum, so counting run pairs with
-    ``max(canary run) ≥ min(control run)`` over-counts the pairs where canary ≥ control, which bounds U
-    (a tie counts ½ ≤ 1). Used to skip the exact test where it cannot reject.
+    and every control value at least its run's minimum: a run pair with ``max(canary) > min(control)``
+    holds at most all its pairs, one with equality at most ties (½ each), and no others count — which
+    bounds U from above. Used to skip the exact test where it cannot reject.
     """
     n, m = control_sorted.shape[1], shifted_sorted.shape[1]
     bx, by = min(blocks, n), min(blocks, m)
     x_starts = (np.arange(bx) * n) // bx
     y_ends = ((np.arange(by) + 1) * m) // by - 1
-    x_cum = np.append(x_starts, n)[1:].astype(np.float64)  # controls up to the end of each block
+    x_cum = np.append(0, np.append(x_starts, n)[1:]).astype(np.float64)  # controls in the first k blocks
     y_sizes = np.diff(np.append(-1, y_ends)).astype(np.float64)
-    reached = (shifted_sorted[:, y_ends, None] >= control_sorted[:, None, x_starts]).sum(axis=2)
-    upper = np.where(reached > 0, x_cum[np.maximum(reached - 1, 0)], 0.0)
+    y_max = shifted_sorted[:, y_ends, None]
+    x_min = control_sorted[:, None, x_starts]
+    # A block pair with max(canary) == min(control) can only hold ties, worth ½ each.
+    above = (y_max > x_min).sum(axis=2)
+    reach = (y_max >= x_min).sum(axis=2)
+    upper = x_cum[above] + 0.5 * (x_cum[reach] - x_cum[above])
     return upper @ y_sizes
 
 
@@ -230,11 +228,14 @@ class ShiftTests:
     shift: Array  # Hodges–Lehmann shift (grid approximation)
     shift_low: Array
     shift_high: Array
+    threshold: Array  # the tolerance each row was tested against
 
 
-def shift_tests(control: Array, canary: Array, up: Array, down: Array, alpha: float, confidence: float,
-                screen: bool = True) -> ShiftTests:
+def shift_tests(control: Array, canary: Array, relative: Array, absolute: Array, alpha: float,
+                confidence: float, screen: bool = True) -> ShiftTests:
     """Run both tolerance tests on every row of ``control`` (rows × n) and ``canary`` (rows × m).
+
+    The tolerance of a row is ``relative · |median(control)| + absolute``, in both directions.
 
     The "down" test is the "up" test on negated values: ``mannwhitneyu(canary + d, control, "less")``
     uses U2 = #(canary + d < control) + ½·ties, which is U1 of ``(−canary) − d`` against ``−control``
@@ -243,14 +244,16 @@ def shift_tests(control: Array, canary: Array, up: Array, down: Array, alpha: fl
     rows = control.shape[0]
     out = {name: np.full(rows, np.nan) for name in (
         "u_up", "p_up", "u_down", "p_down", "control_median", "canary_median", "control_mean",
-        "canary_mean", "shift", "shift_low", "shift_high")}
+        "canary_mean", "shift", "shift_low", "shift_high", "threshold")}
     exact_up, exact_down = np.zeros(rows, bool), np.zeros(rows, bool)
     for start in range(0, rows, _CHUNK):
         block = slice(start, start + _CHUNK)
         xs, ys = np.sort(control[block], axis=1), np.sort(canary[block], axis=1)
         cubes = run_cubes(xs) if screen else None
+        out["control_median"][block], out["canary_median"][block] = _median(xs), _median(ys)
+        out["threshold"][block] = relative[block] * np.abs(out["control_median"][block]) + absolute[block]
         for sign, u_key, p_key, exact in ((1.0, "u_up", "p_up", exact_up), (-1.0, "u_down", "p_down", exact_down)):
-            shift = (up if sign > 0 else down)[block]
+            shift = out["threshold"][block]
             cx = xs if sign > 0 else -xs[:, ::-1]
             cy = ys if sign > 0 else -ys[:, ::-1]
             shifted = cy - shift[:, None]
@@ -264,7 +267,6 @@ def shift_tests(control: Array, canary: Array, up: Array, down: Array, alpha: fl
                 out[u_key][start + np.flatnonzero(todo)] = u
                 out[p_key][start + np.flatnonzero(todo)] = p
             exact[block] = todo
-        out["control_median"][block], out["canary_median"][block] = _median(xs), _median(ys)
         out["control_mean"][block] = xs @ np.full(xs.shape[1], 1.0 / xs.shape[1])
         out["canary_mean"][block] = ys @ np.full(ys.shape[1], 1.0 / ys.shape[1])
         est, low, high = hodges_lehmann_grid(xs, ys, confidence)
