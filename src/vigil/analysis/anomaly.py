@@ -16,11 +16,9 @@ changepoint): an alert rule wants to hear about a step once, not on every point 
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 
 @dataclass(frozen=True)
@@ -28,67 +26,90 @@ class DetectorSettings:
     window: int = 128  # values the rolling median/MAD are taken over
     short: int = 4  # values averaged for the level-shift view
     history: int = 2000  # raw scores the likelihood is learnt from
-    smoothing: int = 3  # raw scores averaged before the likelihood
+    smoothing: int = 1  # raw scores averaged before the likelihood
     warmup: int = 64  # no scores before this many values
-    alert_level: float = 0.999  # a score from here re-centres the detector on the new level
     floor: float = 1e-6  # scale floor relative to the median's magnitude, so flat lines do not divide by 0
 
 
+class _Ring:
+    """A fixed-size numpy ring buffer: O(1) append, the contents as an array view-free copy."""
+
+    def __init__(self, size: int) -> None:
+        self.data = np.empty(size)
+        self.size, self.count, self.pos = size, 0, 0
+
+    def append(self, value: float) -> None:
+        self.data[self.pos] = value
+        self.pos = (self.pos + 1) % self.size
+        self.count = min(self.count + 1, self.size)
+
+    def values(self) -> np.ndarray:
+        if self.count < self.size:
+            return self.data[: self.count]
+        return np.concatenate((self.data[self.pos:], self.data[: self.pos]))
+
+    def clear_keep(self, keep: int) -> None:
+        last = self.values()[-keep:].copy()
+        self.count, self.pos = 0, 0
+        for v in last:
+            self.append(float(v))
+
+
 class AnomalyDetector:
-    """``update(value) -> score``; a score near 1 is anomalous. Use ``score >= threshold`` in a rule."""
+    """``update(value) -> score``; a score near 1 is anomalous. Use ``score >= threshold`` in a rule.
+
+    The score is the share of the last ``history`` raw scores below the current one; a raw score above all
+    of them scores in (1 − 1/(2n), 1), higher the further above the largest it lies. So a daily pattern
+    that produces big raw scores every day stops alerting once it has been seen, and the threshold reads
+    as "more unusual than all but a fraction (1 − threshold) of recent history".
+    """
 
     def __init__(self, settings: DetectorSettings | None = None) -> None:
         self.settings = settings or DetectorSettings()
         s = self.settings
-        self._values: deque[float] = deque(maxlen=s.window)
-        self._raw: deque[float] = deque(maxlen=s.history)
-        self._recent: deque[float] = deque(maxlen=s.smoothing)
-        self._seen = 0
+        self._values = _Ring(s.window)
+        self._raw = _Ring(s.history)
+        self._recent = _Ring(s.smoothing)
 
     def update(self, value: float) -> float:
         s = self.settings
-        self._seen += 1
         if not np.isfinite(value):
             return 0.0  # a gap is not evidence either way; no-data alerting is the rule's job
-        if len(self._values) < max(s.warmup, s.short + 2):
+        if self._values.count < max(s.warmup, s.short + 2):
             self._values.append(value)
             return 0.0
         raw = self._raw_score(value)
         self._values.append(value)
         self._recent.append(raw)
-        smoothed = float(np.mean(self._recent))
-        score = self._likelihood(smoothed)
+        smoothed = float(self._recent.values().mean())
+        score, novel = self._likelihood(smoothed)
         self._raw.append(raw)
-        if score >= s.alert_level:
-            self._recentre()
+        if novel:
+            # A changepoint: re-centre on the new level so a step alerts once, not until the window forgets.
+            self._values.clear_keep(s.short)
         return score
 
     def _raw_score(self, value: float) -> float:
         s = self.settings
-        window = np.fromiter(self._values, float, len(self._values))
+        window = self._values.values()
         median = float(np.median(window))
         mad = float(np.median(np.abs(window - median)))
-        spread = max(1.4826 * mad, float(np.std(window)) * 0.1, s.floor * max(abs(median), 1.0))
+        spread = max(1.4826 * mad, s.floor * max(abs(median), 1.0))
         spike = abs(value - median) / spread
-        older = window[: -s.short + 1] if s.short > 1 else window
-        recent = np.append(window[-s.short + 1:], value) if s.short > 1 else np.array([value])
-        shift = abs(float(np.mean(recent)) - float(np.median(older))) / spread * np.sqrt(s.short)
+        recent = (float(window[-s.short + 1:].sum()) + value) / s.short
+        shift = abs(recent - median) / spread * np.sqrt(s.short)
         return max(spike, shift)
 
-    def _likelihood(self, smoothed: float) -> float:
-        if len(self._raw) < 32:
-            return 0.0
-        history = np.fromiter(self._raw, float, len(self._raw))
-        mean, std = float(history.mean()), float(history.std())
-        z = (smoothed - mean) / max(std, 1e-9)
-        return float(special.ndtr(z))
-
-    def _recentre(self) -> None:
-        """Forget the old level: keep only the newest values so the median follows the step at once."""
-        keep = list(self._values)[-self.settings.short:]
-        self._values.clear()
-        self._values.extend(keep)
-        self._recent.clear()
+    def _likelihood(self, smoothed: float) -> tuple[float, bool]:
+        n = self._raw.count
+        if n < 32:
+            return 0.0, False
+        history = self._raw.values()
+        top = float(history.max())
+        if smoothed <= top:
+            return float(np.count_nonzero(history < smoothed)) / n, False
+        excess = 1.0 - top / smoothed if smoothed > 0 else 0.0  # in (0, 1): how far above the largest
+        return 1.0 - (1.0 - excess) / (2.0 * n), True
 
 
 def score_series(values: np.ndarray, settings: DetectorSettings | None = None) -> np.ndarray:

@@ -175,13 +175,17 @@ def may_reject(control_sorted: Array, shifted_sorted: Array, control_cubes: Arra
 
     A safe screen: U is bounded above by :func:`block_upper_u`, and the merged tie term by
     4·(Σa³ + Σb³) − (n+m), since a merged group of a control and b canary values adds
-    (a+b)³ − (a+b) ≤ 4(a³+b³) − (a+b). With a positive numerator z grows with the tie term (smaller s),
-    so these bounds give the largest z the exact test could produce.
+    (a+b)³ − (a+b) ≤ 4(a³+b³) − (a+b), and below by 0. With a positive numerator z grows with the tie
+    term (smaller s), with a negative one it shrinks, so the smaller p of the two extremes bounds p.
     """
     n, m = control_sorted.shape[1], shifted_sorted.shape[1]
     total = float(n + m)
     ties = np.minimum(4 * (control_cubes + run_cubes(shifted_sorted)) - total, total**3 - total)
-    z_max, p_min = mwu_z_p(block_upper_u(control_sorted, shifted_sorted), ties, n, m)
+    u_max = block_upper_u(control_sorted, shifted_sorted)
+    _, p_ties = mwu_z_p(u_max, ties, n, m)
+    # Below the mean the largest |z| comes from the smallest tie term instead: take the smaller p.
+    _, p_plain = mwu_z_p(u_max, np.zeros_like(ties), n, m)
+    p_min = np.minimum(p_ties, p_plain)
     return ~(p_min >= alpha), p_min
 
 
