@@ -63,7 +63,11 @@ def scaled_sigmoid(position: float) -> float:
 def load(root: Path) -> list[NabFile]:
     windows = json.loads((root / "labels" / "combined_windows.json").read_text())
     profile = json.loads((root / "profiles.json").read_text())["standard"]["CostMatrix"]
-    assert (profile["tpWeight"], profile["fpWeight"], profile["fnWeight"]) == (TP_WEIGHT, FP_WEIGHT, FN_WEIGHT)
+    assert (profile["tpWeight"], profile["fpWeight"], profile["fnWeight"]) == (
+        TP_WEIGHT,
+        FP_WEIGHT,
+        FN_WEIGHT,
+    )
     files = []
     for name in sorted(windows):
         lines = (root / "data" / name).read_text().splitlines()[1:]
@@ -187,7 +191,7 @@ class WindowedGaussian:
         else:
             self.buffer.append(value)
             if len(self.buffer) == self.step:
-                self.data = self.data[self.step:] + self.buffer
+                self.data = self.data[self.step :] + self.buffer
                 self.buffer = []
                 self._refresh()
         return score
@@ -202,7 +206,9 @@ class WindowedGaussian:
         return 0.5 * math.erfc((x - self.mean) / self.std / math.sqrt(2))
 
 
-def run(files: list[NabFile], make: Callable[[NabFile], AnomalyDetector | WindowedGaussian]) -> list[np.ndarray]:
+def run(
+    files: list[NabFile], make: Callable[[NabFile], AnomalyDetector | WindowedGaussian]
+) -> list[np.ndarray]:
     out = []
     for file in files:
         detector = make(file)
@@ -219,17 +225,27 @@ def main() -> None:
     threshold, score, categories = corpus_score(files, ours)
     g_threshold, g_score, g_categories = corpus_score(files, baseline)
     points = sum(f.values.size for f in files)
-    print(f"NAB (standard profile) on {len(files)} files, {points:,} points, {sum(f.windows for f in files)} windows")
-    print(f"  vigil AnomalyDetector : {score:6.1f}   (threshold {threshold:.4f}, {ours_time / points * 1e6:.0f} µs/point)")
+    print(
+        f"NAB (standard profile) on {len(files)} files, {points:,} points, "
+        f"{sum(f.windows for f in files)} windows"
+    )
+    print(
+        f"  vigil AnomalyDetector : {score:6.1f}   "
+        f"(threshold {threshold:.4f}, {ours_time / points * 1e6:.0f} µs/point)"
+    )
     print(f"  windowed Gaussian     : {g_score:6.1f}   (same harness, threshold {g_threshold:.4f})")
     print(f"  ratio to baseline     : {score / g_score:.2f}×" if g_score > 0 else "  ratio: baseline ≤ 0")
     print(f"  published, full NAB   : best {PUBLISHED_BEST}, windowed Gaussian {PUBLISHED_GAUSSIAN}")
-    print("  per category          : vigil / windowed Gaussian "
-          "(categories without windows show the raw false-positive cost)")
+    print(
+        "  per category          : vigil / windowed Gaussian "
+        "(categories without windows show the raw false-positive cost)"
+    )
     for category in categories:
         print(f"    {category:<22}: {categories[category]:7.2f} / {g_categories[category]:7.2f}")
-    print("  threshold: one global value chosen to maximise the corpus score, as NAB's optimiser does for every "
-          "detector (it is tuned on this data, like every published NAB figure)")
+    print(
+        "  threshold: one global value chosen to maximise the corpus score, as NAB's optimiser does "
+        "for every detector (it is tuned on this data, like every published NAB figure)"
+    )
 
 
 if __name__ == "__main__":

@@ -61,8 +61,12 @@ def test_no_events_in_either_cohort_is_a_pass_but_no_samples_is_not() -> None:
 def test_no_data_is_never_healthy() -> None:
     latency = MetricJudgeConfig(name="latency")
     optional = MetricJudgeConfig(name="cpu", must_have_data=False)
-    j = _judge(latency, optional, latency=MetricData(_normal(100), _normal(100)),
-               cpu=MetricData(np.array([np.nan] * 30), _normal(50)))
+    j = _judge(
+        latency,
+        optional,
+        latency=MetricData(_normal(100), _normal(100)),
+        cpu=MetricData(np.array([np.nan] * 30), _normal(50)),
+    )
     cpu = j.verdicts[1]
     assert cpu.classification == "no_data" and not cpu.failed
     assert j.outcome == "insufficient"
@@ -91,8 +95,12 @@ def test_too_few_points_is_insufficient_evidence_and_pauses() -> None:
 def test_only_the_bad_direction_fails() -> None:
     latency = MetricJudgeConfig(name="latency", direction="increase")
     throughput = MetricJudgeConfig(name="throughput", direction="decrease")
-    j = _judge(latency, throughput, latency=MetricData(_normal(100), _normal(70)),
-               throughput=MetricData(_normal(100), _normal(130)))
+    j = _judge(
+        latency,
+        throughput,
+        latency=MetricData(_normal(100), _normal(70)),
+        throughput=MetricData(_normal(100), _normal(130)),
+    )
     assert [v.classification for v in j.verdicts] == ["low", "high"]
     assert not any(v.failed for v in j.verdicts)
     assert j.outcome == "pass"
@@ -119,7 +127,8 @@ def test_zero_baseline_continuous_metric_counts_any_significant_increase() -> No
 
 def test_critical_failure_fails_the_checkpoint_despite_a_high_score() -> None:
     metrics = [MetricJudgeConfig(name=f"m{i}") for i in range(9)] + [
-        MetricJudgeConfig(name="errors_p", critical=True)]
+        MetricJudgeConfig(name="errors_p", critical=True)
+    ]
     data = {f"m{i}": MetricData(_normal(50), _normal(50)) for i in range(9)}
     data["errors_p"] = MetricData(_normal(10), _normal(20))
     j = judge_canary(CanaryConfig(metrics=metrics), data)
@@ -128,11 +137,18 @@ def test_critical_failure_fails_the_checkpoint_despite_a_high_score() -> None:
 
 
 def test_group_weights_and_muted_metrics() -> None:
-    metrics = [MetricJudgeConfig(name="a", group="latency"), MetricJudgeConfig(name="b", group="latency"),
-               MetricJudgeConfig(name="c", group="errors"),
-               MetricJudgeConfig(name="d", group="errors", muted=True)]
-    data = {"a": MetricData(_normal(50), _normal(80)), "b": MetricData(_normal(50), _normal(50)),
-            "c": MetricData(_normal(50), _normal(50)), "d": MetricData(_normal(50), _normal(90))}
+    metrics = [
+        MetricJudgeConfig(name="a", group="latency"),
+        MetricJudgeConfig(name="b", group="latency"),
+        MetricJudgeConfig(name="c", group="errors"),
+        MetricJudgeConfig(name="d", group="errors", muted=True),
+    ]
+    data = {
+        "a": MetricData(_normal(50), _normal(80)),
+        "b": MetricData(_normal(50), _normal(50)),
+        "c": MetricData(_normal(50), _normal(50)),
+        "d": MetricData(_normal(50), _normal(90)),
+    }
     j = judge_canary(CanaryConfig(metrics=metrics, group_weights={"latency": 75, "errors": 25}), data)
     groups = {g.name: g.score for g in j.groups}
     assert groups == {"latency": 50.0, "errors": 100.0}  # the muted failure does not count

@@ -30,7 +30,9 @@ def test_classifications() -> None:
     m = KayentaMetric(name="x")
     assert classify(m, _n(100), _n(130), CFG).classification == "High"
     assert classify(m, _n(100), _n(70), CFG).classification == "Low"
-    assert classify(KayentaMetric(name="x", direction="increase"), _n(100), _n(70), CFG).classification == "Pass"
+    assert (
+        classify(KayentaMetric(name="x", direction="increase"), _n(100), _n(70), CFG).classification == "Pass"
+    )
     same = _n(100)
     assert classify(m, same, same[::-1].copy(), CFG).classification == "Pass"
     assert classify(m, np.full(20, 3.0), np.full(30, 3.0), CFG).classification == "Pass"
@@ -57,8 +59,12 @@ def test_effect_size_threshold_can_veto_a_high() -> None:
 
 
 def test_scoring_groups_critical_and_no_data() -> None:
-    metrics = [KayentaMetric(name="a", groups=["lat"]), KayentaMetric(name="b", groups=["lat"]),
-               KayentaMetric(name="c", groups=["err"]), KayentaMetric(name="d", groups=["err"], muted=True)]
+    metrics = [
+        KayentaMetric(name="a", groups=["lat"]),
+        KayentaMetric(name="b", groups=["lat"]),
+        KayentaMetric(name="c", groups=["err"]),
+        KayentaMetric(name="d", groups=["err"], muted=True),
+    ]
     cfg = KayentaConfig(metrics=metrics, group_weights={"lat": 60})
     data = {"a": (_n(100), _n(140)), "b": (_n(100), _n(100)), "c": (_n(100), _n(100)), "d": (_n(1), _n(90))}
     r = judge(cfg, data)

@@ -23,11 +23,12 @@ import numpy as np
 
 @dataclass(frozen=True)
 class DetectorSettings:
-    window: int = 128  # values the rolling median/MAD are taken over
+    window: int = 256  # values the rolling median/MAD are taken over
     short: int = 4  # values averaged for the level-shift view
     history: int = 2000  # raw scores the likelihood is learnt from
     smoothing: int = 1  # raw scores averaged before the likelihood
     warmup: int = 64  # no scores before this many values
+    recentre: bool = True  # after a novel score, forget the old level (a changepoint)
     floor: float = 1e-6  # scale floor relative to the median's magnitude, so flat lines do not divide by 0
 
 
@@ -46,7 +47,7 @@ class _Ring:
     def values(self) -> np.ndarray:
         if self.count < self.size:
             return self.data[: self.count]
-        return np.concatenate((self.data[self.pos:], self.data[: self.pos]))
+        return np.concatenate((self.data[self.pos :], self.data[: self.pos]))
 
     def clear_keep(self, keep: int) -> None:
         last = self.values()[-keep:].copy()
@@ -84,7 +85,7 @@ class AnomalyDetector:
         smoothed = float(self._recent.values().mean())
         score, novel = self._likelihood(smoothed)
         self._raw.append(raw)
-        if novel:
+        if novel and s.recentre:
             # A changepoint: re-centre on the new level so a step alerts once, not until the window forgets.
             self._values.clear_keep(s.short)
         return score
@@ -96,7 +97,7 @@ class AnomalyDetector:
         mad = float(np.median(np.abs(window - median)))
         spread = max(1.4826 * mad, s.floor * max(abs(median), 1.0))
         spike = abs(value - median) / spread
-        recent = (float(window[-s.short + 1:].sum()) + value) / s.short
+        recent = (float(window[-s.short + 1 :].sum()) + value) / s.short
         shift = abs(recent - median) / spread * np.sqrt(s.short)
         return max(spike, shift)
 

@@ -17,10 +17,24 @@ from collections import defaultdict
 import numpy as np
 
 from vigil.analysis.mannwhitney import shift_tests
-from vigil.analysis.models import (CanaryConfig, CanaryJudgement, FloatArray, GroupScore, MetricData,
-                                   MetricJudgeConfig, MetricVerdict)
+from vigil.analysis.models import (
+    CanaryConfig,
+    CanaryJudgement,
+    Classification,
+    FloatArray,
+    GroupScore,
+    MetricData,
+    MetricJudgeConfig,
+    MetricVerdict,
+    Outcome,
+)
 from vigil.analysis.rates import rate_tests
-from vigil.analysis.sentences import checkpoint_sentence, continuous_sentence, count_sentence, missing_sentence
+from vigil.analysis.sentences import (
+    checkpoint_sentence,
+    continuous_sentence,
+    count_sentence,
+    missing_sentence,
+)
 from vigil.errors import VigilError
 
 
@@ -39,8 +53,13 @@ def judge_canary(config: CanaryConfig, data: dict[str, MetricData]) -> CanaryJud
     for metric in config.metrics:
         item = data.get(metric.name)
         if item is None or item.error is not None:
-            verdicts[metric.name] = _missing(metric, "error" if item is not None else "no_data",
-                                             item.error if item is not None else None, 0, 0)
+            verdicts[metric.name] = _missing(
+                metric,
+                "error" if item is not None else "no_data",
+                item.error if item is not None else None,
+                0,
+                0,
+            )
             continue
         control, canary = _clean(item.control, metric), _clean(item.canary, metric)
         if control.size == 0 or canary.size == 0:
@@ -64,21 +83,44 @@ def _clean(values: FloatArray, metric: MetricJudgeConfig) -> FloatArray:
     return values[np.isfinite(values)]
 
 
-def _missing(metric: MetricJudgeConfig, classification: str, error: str | None, n0: int,
-             n1: int) -> MetricVerdict:
+def _missing(
+    metric: MetricJudgeConfig, classification: Classification, error: str | None, n0: int, n1: int
+) -> MetricVerdict:
     # No data / error fail a metric that must have data; insufficient never fails, it pauses.
     failed = classification != "insufficient" and metric.must_have_data
     return MetricVerdict(
-        metric.name, metric.title, metric.kind, classification,  # type: ignore[arg-type]
-        failed, metric.critical, metric.muted, metric.group, metric.weight, n0, n1,
-        None, None, None, None, True, None, None, None, {}, "none",
-        missing_sentence(metric, classification, error, n0, n1))
+        metric.name,
+        metric.title,
+        metric.kind,
+        classification,
+        failed,
+        metric.critical,
+        metric.muted,
+        metric.group,
+        metric.weight,
+        n0,
+        n1,
+        None,
+        None,
+        None,
+        None,
+        True,
+        None,
+        None,
+        None,
+        {},
+        "none",
+        missing_sentence(metric, classification, error, n0, n1),
+    )
 
 
-def _judge_continuous(items: list[tuple[MetricJudgeConfig, FloatArray, FloatArray]],
-                      config: CanaryConfig) -> dict[str, MetricVerdict]:
+def _judge_continuous(
+    items: list[tuple[MetricJudgeConfig, FloatArray, FloatArray]], config: CanaryConfig
+) -> dict[str, MetricVerdict]:
     """Stack metrics of equal sample sizes into matrices and test each stack in one pass."""
-    by_shape: dict[tuple[int, int], list[tuple[MetricJudgeConfig, FloatArray, FloatArray]]] = defaultdict(list)
+    by_shape: dict[tuple[int, int], list[tuple[MetricJudgeConfig, FloatArray, FloatArray]]] = defaultdict(
+        list
+    )
     for item in items:
         by_shape[(item[1].size, item[2].size)].append(item)
     out: dict[str, MetricVerdict] = {}
@@ -89,8 +131,9 @@ def _judge_continuous(items: list[tuple[MetricJudgeConfig, FloatArray, FloatArra
     return out
 
 
-def judge_matrix(metrics: list[MetricJudgeConfig], control: FloatArray, canary: FloatArray,
-                 config: CanaryConfig) -> dict[str, MetricVerdict]:
+def judge_matrix(
+    metrics: list[MetricJudgeConfig], control: FloatArray, canary: FloatArray, config: CanaryConfig
+) -> dict[str, MetricVerdict]:
     """Judge rows of equal-length samples (one metric per row) — the vectorised core of the judge."""
     relative = np.array([m.tolerance for m in metrics])
     absolute = np.array([m.tolerance_abs for m in metrics])
@@ -100,23 +143,48 @@ def judge_matrix(metrics: list[MetricJudgeConfig], control: FloatArray, canary: 
     low = tests.p_down < config.alpha
     out = {}
     for i, metric in enumerate(metrics):
-        cls = "high" if high[i] and (not low[i] or tests.p_up[i] <= tests.p_down[i]) else "low" if low[i] else "pass"
+        cls: Classification = (
+            "high"
+            if high[i] and (not low[i] or tests.p_up[i] <= tests.p_down[i])
+            else "low"
+            if low[i]
+            else "pass"
+        )
         failed = (cls == "high" and metric.direction != "decrease") or (
-            cls == "low" and metric.direction != "increase")
+            cls == "low" and metric.direction != "increase"
+        )
         use_up = cls != "low" and metric.direction != "decrease"
         p = float(tests.p_up[i] if use_up else tests.p_down[i])
         exact = bool(tests.exact_up[i] if use_up else tests.exact_down[i])
         u = tests.u_up[i] if use_up else tests.u_down[i]
         control_mean = float(tests.control_mean[i])
-        effect = {"mean_ratio": float(tests.canary_mean[i] / control_mean) if control_mean else float("inf"),
-                  "relative_shift": float(tests.shift[i] / abs(median[i])) if median[i] else float("nan")}
+        effect = {
+            "mean_ratio": float(tests.canary_mean[i] / control_mean) if control_mean else float("inf"),
+            "relative_shift": float(tests.shift[i] / abs(median[i])) if median[i] else float("nan"),
+        }
         verdict = MetricVerdict(
-            metric.name, metric.title, metric.kind, cls, failed, metric.critical, metric.muted,  # type: ignore[arg-type]
-            metric.group, metric.weight, control.shape[1], canary.shape[1],
-            float(tests.control_median[i]), float(tests.canary_median[i]),
-            None if np.isnan(u) else float(u), p, exact, float(tests.shift[i]),
-            (float(tests.shift_low[i]), float(tests.shift_high[i])), float(shift[i]), effect,
-            "mann-whitney-tolerance")
+            metric.name,
+            metric.title,
+            metric.kind,
+            cls,
+            failed,
+            metric.critical,
+            metric.muted,
+            metric.group,
+            metric.weight,
+            control.shape[1],
+            canary.shape[1],
+            float(tests.control_median[i]),
+            float(tests.canary_median[i]),
+            None if np.isnan(u) else float(u),
+            p,
+            exact,
+            float(tests.shift[i]),
+            (float(tests.shift_low[i]), float(tests.shift_high[i])),
+            float(shift[i]),
+            effect,
+            "mann-whitney-tolerance",
+        )
         out[metric.name] = _with_sentence(verdict, continuous_sentence(verdict, metric, config.confidence))
     return out
 
@@ -127,8 +195,9 @@ def _with_sentence(verdict: MetricVerdict, sentence: str) -> MetricVerdict:
     return replace(verdict, sentence=sentence)
 
 
-def _judge_counts(items: list[tuple[MetricJudgeConfig, MetricData]],
-                  config: CanaryConfig) -> dict[str, MetricVerdict]:
+def _judge_counts(
+    items: list[tuple[MetricJudgeConfig, MetricData]], config: CanaryConfig
+) -> dict[str, MetricVerdict]:
     if not items:
         return {}
     sums = np.array([_event_sums(m, d) for m, d in items])  # rows: e0, t0, e1, t1, n0, n1
@@ -140,6 +209,7 @@ def _judge_counts(items: list[tuple[MetricJudgeConfig, MetricData]],
         if min(t0, t1) <= 0 or min(t0, t1) < metric.min_exposure:
             out[metric.name] = _missing(metric, "insufficient", None, int(n0), int(n1))
             continue
+        cls: Classification
         if tests.p_high[i] < config.alpha:
             cls = "high"
         elif tests.p_low[i] < config.alpha:
@@ -149,16 +219,38 @@ def _judge_counts(items: list[tuple[MetricJudgeConfig, MetricData]],
         else:
             cls = "insufficient"
         failed = (cls == "high" and metric.direction != "decrease") or (
-            cls == "low" and metric.direction != "increase")
+            cls == "low" and metric.direction != "increase"
+        )
         p = tests.p_low[i] if cls == "low" else tests.p_high[i]
         verdict = MetricVerdict(
-            metric.name, metric.title, metric.kind, cls, failed, metric.critical, metric.muted,  # type: ignore[arg-type]
-            metric.group, metric.weight, int(n0), int(n1), float(e0 / t0), float(e1 / t1), float(e1), float(p),
-            True, float(tests.ratio[i]), (float(tests.ratio_low[i]), float(tests.ratio_high[i])),
+            metric.name,
+            metric.title,
+            metric.kind,
+            cls,
+            failed,
+            metric.critical,
+            metric.muted,
+            metric.group,
+            metric.weight,
+            int(n0),
+            int(n1),
+            float(e0 / t0),
+            float(e1 / t1),
+            float(e1),
+            float(p),
+            True,
+            float(tests.ratio[i]),
+            (float(tests.ratio_low[i]), float(tests.ratio_high[i])),
             1.0 + metric.tolerance,
-            {"events_control": float(e0), "events_canary": float(e1), "exposure_control": float(t0),
-             "exposure_canary": float(t1), "max_plausible_ratio": metric.max_plausible_ratio},
-            "conditional-poisson-exact")
+            {
+                "events_control": float(e0),
+                "events_canary": float(e1),
+                "exposure_control": float(t0),
+                "exposure_canary": float(t1),
+                "max_plausible_ratio": metric.max_plausible_ratio,
+            },
+            "conditional-poisson-exact",
+        )
         out[metric.name] = _with_sentence(verdict, count_sentence(verdict, metric, config.confidence))
     return out
 
@@ -199,6 +291,7 @@ def score(verdicts: list[MetricVerdict], config: CanaryConfig) -> CanaryJudgemen
     failed = [v for v in active if v.failed]
     unsure = [v for v in active if v.classification in ("no_data", "error", "insufficient")]
     reasons = [v.sentence for v in failed + [u for u in unsure if not u.failed]]
+    outcome: Outcome
     if critical:
         outcome, summary = "fail", 0.0
     elif summary < config.marginal_threshold and any(g.score is not None for g in group_scores):
@@ -209,7 +302,7 @@ def score(verdicts: list[MetricVerdict], config: CanaryConfig) -> CanaryJudgemen
         outcome = "marginal"
     else:
         outcome = "pass"
-    judgement = CanaryJudgement(outcome, summary, group_scores, verdicts, reasons, "")  # type: ignore[arg-type]
+    judgement = CanaryJudgement(outcome, summary, group_scores, verdicts, reasons, "")
     return _with_checkpoint_sentence(judgement, config, critical)
 
 
@@ -227,8 +320,9 @@ def _summary(groups: list[GroupScore], weights: dict[str, float]) -> float:
     return sum(g.score * weights.get(g.name, fill) for g in scored if g.score is not None) / total
 
 
-def _with_checkpoint_sentence(judgement: CanaryJudgement, config: CanaryConfig,
-                              critical: list[MetricVerdict]) -> CanaryJudgement:
+def _with_checkpoint_sentence(
+    judgement: CanaryJudgement, config: CanaryConfig, critical: list[MetricVerdict]
+) -> CanaryJudgement:
     from dataclasses import replace
 
     return replace(judgement, sentence=checkpoint_sentence(judgement, config, critical))

@@ -24,7 +24,7 @@ The summary is Pass at ``pass_threshold``, Marginal at ``marginal_threshold``, e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -96,7 +96,11 @@ class KayentaResult:
 
 def _prepare(values: FloatArray, metric: KayentaMetric) -> FloatArray:
     values = np.asarray(values, dtype=np.float64)
-    values = np.where(np.isnan(values), 0.0, values) if metric.nan_strategy == "replace" else values[~np.isnan(values)]
+    values = (
+        np.where(np.isnan(values), 0.0, values)
+        if metric.nan_strategy == "replace"
+        else values[~np.isnan(values)]
+    )
     if metric.outliers == "remove" and values.size:
         q1, q3 = np.percentile(values, [25, 75])
         spread = metric.outlier_factor * (q3 - q1)
@@ -112,7 +116,9 @@ def _wdiff(d: float, experiment: FloatArray, control: FloatArray, zq: float) -> 
     _, ties = np.unique(dr, return_counts=True)
     dz = ranks[:n_x].sum() - n_x * (n_x + 1) / 2 - n_x * n_y / 2
     correction = np.sign(dz) * 0.5
-    sigma = np.sqrt((n_x * n_y / 12) * ((n_x + n_y + 1) - np.sum(ties**3 - ties) / ((n_x + n_y) * (n_x + n_y - 1))))
+    sigma = np.sqrt(
+        (n_x * n_y / 12) * ((n_x + n_y + 1) - np.sum(ties**3 - ties) / ((n_x + n_y) * (n_x + n_y - 1)))
+    )
     return float((dz - correction) / sigma - zq)
 
 
@@ -125,7 +131,9 @@ def _root(experiment: FloatArray, control: FloatArray, zq: float, lo: float, hi:
     return float(optimize.brentq(_wdiff, lo, hi, args=(experiment, control, zq), xtol=1e-4))
 
 
-def mann_whitney_r(experiment: FloatArray, control: FloatArray, confidence: float) -> tuple[float, float, float, float]:
+def mann_whitney_r(
+    experiment: FloatArray, control: FloatArray, confidence: float
+) -> tuple[float, float, float, float]:
     """p-value, estimate and interval as R's asymptotic ``wilcox.test`` with ``conf.int=TRUE``."""
     p = stats.mannwhitneyu(experiment, control, alternative="two-sided", method="asymptotic").pvalue
     lo, hi = float(experiment.min() - control.max()), float(experiment.max() - control.min())
@@ -135,29 +143,74 @@ def mann_whitney_r(experiment: FloatArray, control: FloatArray, confidence: floa
     return float(p), estimate, low, high
 
 
-def classify(metric: KayentaMetric, control: FloatArray, experiment: FloatArray, config: KayentaConfig) -> KayentaVerdict:
+def classify(
+    metric: KayentaMetric, control: FloatArray, experiment: FloatArray, config: KayentaConfig
+) -> KayentaVerdict:
     control, experiment = _prepare(control, metric), _prepare(experiment, metric)
-    base = dict(name=metric.name, n_control=int(control.size), n_experiment=int(experiment.size),
-                critical=metric.critical, muted=metric.muted, groups=tuple(metric.groups))
+    base: dict[str, Any] = dict(
+        name=metric.name,
+        n_control=int(control.size),
+        n_experiment=int(experiment.size),
+        critical=metric.critical,
+        muted=metric.muted,
+        groups=tuple(metric.groups),
+    )
     if control.size == 0 or experiment.size == 0:
         cls: KClass = "NodataFailMetric" if metric.must_have_data else "Nodata"
-        return KayentaVerdict(classification=cls, p_value=None, estimate=None, interval=None, bounds=None,
-                              effect_size=None, sentence=f"{metric.name}: no data ({cls}).", **base)  # type: ignore[arg-type]
-    if np.array_equal(np.sort(control), np.sort(experiment)) or np.unique(np.r_[control, experiment]).size == 1:
-        return KayentaVerdict(classification="Pass", p_value=None, estimate=0.0, interval=None, bounds=None,
-                              effect_size=1.0, sentence=f"{metric.name}: identical samples — Pass.", **base)  # type: ignore[arg-type]
+        return KayentaVerdict(
+            classification=cls,
+            p_value=None,
+            estimate=None,
+            interval=None,
+            bounds=None,
+            effect_size=None,
+            sentence=f"{metric.name}: no data ({cls}).",
+            **base,
+        )
+    if (
+        np.array_equal(np.sort(control), np.sort(experiment))
+        or np.unique(np.r_[control, experiment]).size == 1
+    ):
+        return KayentaVerdict(
+            classification="Pass",
+            p_value=None,
+            estimate=0.0,
+            interval=None,
+            bounds=None,
+            effect_size=1.0,
+            sentence=f"{metric.name}: identical samples — Pass.",
+            **base,
+        )
     p, estimate, low, high = mann_whitney_r(experiment, control, config.confidence)
     critical_value = config.tolerance * abs(estimate)
     effect = _effect(metric.effect_size.measure, control, experiment)
     cls = "Pass"
-    if metric.direction in ("increase", "either") and low > critical_value and effect >= metric.effect_size.allowed_increase:
+    if (
+        metric.direction in ("increase", "either")
+        and low > critical_value
+        and effect >= metric.effect_size.allowed_increase
+    ):
         cls = "High"
-    elif metric.direction in ("decrease", "either") and high < -critical_value and effect <= metric.effect_size.allowed_decrease:
+    elif (
+        metric.direction in ("decrease", "either")
+        and high < -critical_value
+        and effect <= metric.effect_size.allowed_decrease
+    ):
         cls = "Low"
-    sentence = (f"{metric.name}: estimate {estimate:.4g}, {config.confidence:.0%} interval [{low:.4g}, {high:.4g}] "
-                f"against ±{critical_value:.4g}, {metric.effect_size.measure} {effect:.3g} — {cls}.")
-    return KayentaVerdict(classification=cls, p_value=p, estimate=estimate, interval=(low, high),  # type: ignore[arg-type]
-                          bounds=(-critical_value, critical_value), effect_size=effect, sentence=sentence, **base)
+    sentence = (
+        f"{metric.name}: estimate {estimate:.4g}, {config.confidence:.0%} interval [{low:.4g}, {high:.4g}] "
+        f"against ±{critical_value:.4g}, {metric.effect_size.measure} {effect:.3g} — {cls}."
+    )
+    return KayentaVerdict(
+        classification=cls,
+        p_value=p,
+        estimate=estimate,
+        interval=(low, high),
+        bounds=(-critical_value, critical_value),
+        effect_size=effect,
+        sentence=sentence,
+        **base,
+    )
 
 
 def _effect(measure: str, control: FloatArray, experiment: FloatArray) -> float:
@@ -198,7 +251,12 @@ def score(verdicts: list[KayentaVerdict], config: KayentaConfig) -> KayentaResul
     else:
         reason = ""
     cls: Literal["Pass", "Marginal", "Fail"] = (
-        "Pass" if summary >= config.pass_threshold else "Marginal" if summary >= config.marginal_threshold else "Fail")
+        "Pass"
+        if summary >= config.pass_threshold
+        else "Marginal"
+        if summary >= config.marginal_threshold
+        else "Fail"
+    )
     if reason:
         cls = "Fail"
     return KayentaResult(summary, cls, groups, verdicts, reason or f"Score {summary:.1f}.")

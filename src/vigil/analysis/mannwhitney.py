@@ -100,7 +100,7 @@ def _block_u(xs: Array, ys: Array) -> tuple[Array, Array]:
     control_in = runs - canary_in
     # A tie between a canary and a control value counts one half.
     u += 0.5 * np.bincount(row_of, weights=canary_in * control_in, minlength=rows)
-    ties = np.bincount(row_of, weights=runs**3 - runs, minlength=rows)
+    ties: Array = np.bincount(row_of, weights=runs**3 - runs, minlength=rows).astype(np.float64)
     return u, ties
 
 
@@ -169,8 +169,9 @@ def run_cubes(sorted_rows: Array) -> Array:
     return out
 
 
-def may_reject(control_sorted: Array, shifted_sorted: Array, control_cubes: Array,
-               alpha: float) -> tuple[npt.NDArray[np.bool_], Array]:
+def may_reject(
+    control_sorted: Array, shifted_sorted: Array, control_cubes: Array, alpha: float
+) -> tuple[npt.NDArray[np.bool_], Array]:
     """Rows where the shifted one-sided test might reject at ``alpha``, and a lower bound of each p.
 
     A safe screen: U is bounded above by :func:`block_upper_u`, and the merged tie term by
@@ -189,8 +190,9 @@ def may_reject(control_sorted: Array, shifted_sorted: Array, control_cubes: Arra
     return ~(p_min >= alpha), p_min
 
 
-def hodges_lehmann_grid(control_sorted: Array, canary_sorted: Array, confidence: float,
-                        points: int = 32) -> tuple[Array, Array, Array]:
+def hodges_lehmann_grid(
+    control_sorted: Array, canary_sorted: Array, confidence: float, points: int = 32
+) -> tuple[Array, Array, Array]:
     """Hodges–Lehmann shift and its rank-based interval, approximated on a quantile grid.
 
     The exact estimator is the median of all n·m pairwise differences (33 million per metric at 5,760
@@ -235,8 +237,15 @@ class ShiftTests:
     threshold: Array  # the tolerance each row was tested against
 
 
-def shift_tests(control: Array, canary: Array, relative: Array, absolute: Array, alpha: float,
-                confidence: float, screen: bool = True) -> ShiftTests:
+def shift_tests(
+    control: Array,
+    canary: Array,
+    relative: Array,
+    absolute: Array,
+    alpha: float,
+    confidence: float,
+    screen: bool = True,
+) -> ShiftTests:
     """Run both tolerance tests on every row of ``control`` (rows × n) and ``canary`` (rows × m).
 
     The tolerance of a row is ``relative · |median(control)| + absolute``, in both directions.
@@ -246,9 +255,23 @@ def shift_tests(control: Array, canary: Array, relative: Array, absolute: Array,
     (negation is exact in floating point), so both share one implementation and one sort.
     """
     rows = control.shape[0]
-    out = {name: np.full(rows, np.nan) for name in (
-        "u_up", "p_up", "u_down", "p_down", "control_median", "canary_median", "control_mean",
-        "canary_mean", "shift", "shift_low", "shift_high", "threshold")}
+    out = {
+        name: np.full(rows, np.nan)
+        for name in (
+            "u_up",
+            "p_up",
+            "u_down",
+            "p_down",
+            "control_median",
+            "canary_median",
+            "control_mean",
+            "canary_mean",
+            "shift",
+            "shift_low",
+            "shift_high",
+            "threshold",
+        )
+    }
     exact_up, exact_down = np.zeros(rows, bool), np.zeros(rows, bool)
     for start in range(0, rows, _CHUNK):
         block = slice(start, start + _CHUNK)
@@ -256,7 +279,10 @@ def shift_tests(control: Array, canary: Array, relative: Array, absolute: Array,
         cubes = run_cubes(xs) if screen else None
         out["control_median"][block], out["canary_median"][block] = _median(xs), _median(ys)
         out["threshold"][block] = relative[block] * np.abs(out["control_median"][block]) + absolute[block]
-        for sign, u_key, p_key, exact in ((1.0, "u_up", "p_up", exact_up), (-1.0, "u_down", "p_down", exact_down)):
+        for sign, u_key, p_key, exact in (
+            (1.0, "u_up", "p_up", exact_up),
+            (-1.0, "u_down", "p_down", exact_down),
+        ):
             shift = out["threshold"][block]
             cx = xs if sign > 0 else -xs[:, ::-1]
             cy = ys if sign > 0 else -ys[:, ::-1]
@@ -267,7 +293,7 @@ def shift_tests(control: Array, canary: Array, relative: Array, absolute: Array,
                 out[p_key][block] = p_min
             if todo.any():
                 u, ties = _block_u(cx[todo], shifted[todo])
-                z, p = mwu_z_p(u, ties, cx.shape[1], cy.shape[1])
+                _, p = mwu_z_p(u, ties, cx.shape[1], cy.shape[1])
                 out[u_key][start + np.flatnonzero(todo)] = u
                 out[p_key][start + np.flatnonzero(todo)] = p
             exact[block] = todo

@@ -30,20 +30,28 @@ class MetricJudgeConfig(_Strict):
     unit: str = ""
     kind: Literal["continuous", "count"] = Field(
         default="continuous",
-        description="continuous: rank test on the samples; count: events compared as rates over exposure")
+        description="continuous: rank test on the samples; count: events compared as rates over exposure",
+    )
     direction: Direction = Field(default="increase", description="which change is bad")
     tolerance: float = Field(default=0.1, ge=0, description="allowed change, as a share of the baseline")
     tolerance_abs: float = Field(default=0.0, ge=0, description="continuous: allowed change in metric units")
     max_plausible_ratio: float = Field(
-        default=2.0, gt=1, description="count: pass only once a rate this many times the baseline's is ruled out")
+        default=2.0,
+        gt=1,
+        description="count: pass only once a rate this many times the baseline's is ruled out",
+    )
     critical: bool = False
     must_have_data: bool = True
     muted: bool = False
     weight: float = Field(default=1.0, gt=0)
     group: str = "default"
     nan_strategy: Literal["remove", "replace"] = "remove"
-    min_samples: int = Field(default=20, ge=9, description="continuous: fewer points per cohort is not evidence")
-    min_exposure: float = Field(default=0.0, ge=0, description="count: less exposure per cohort is not evidence")
+    min_samples: int = Field(
+        default=20, ge=9, description="continuous: fewer points per cohort is not evidence"
+    )
+    min_exposure: float = Field(
+        default=0.0, ge=0, description="count: less exposure per cohort is not evidence"
+    )
 
     @property
     def title(self) -> str:

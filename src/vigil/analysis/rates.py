@@ -34,8 +34,14 @@ class RateTests:
     ratio_high: FloatArray
 
 
-def rate_tests(events_control: FloatArray, exposure_control: FloatArray, events_canary: FloatArray,
-               exposure_canary: FloatArray, tolerance: FloatArray, alpha: float) -> RateTests:
+def rate_tests(
+    events_control: FloatArray,
+    exposure_control: FloatArray,
+    events_canary: FloatArray,
+    exposure_canary: FloatArray,
+    tolerance: FloatArray,
+    alpha: float,
+) -> RateTests:
     """Exact conditional tests of the canary's event rate against the control's, one per row."""
     e0 = np.round(events_control)
     e1 = np.round(events_canary)

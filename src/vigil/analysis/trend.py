@@ -50,7 +50,9 @@ class TrendTest:
     level_now: float  # the fitted line's value at the last sample
 
 
-def trend_test(series: Series, bad: Literal["up", "down"] = "up", confidence: float = 0.95) -> TrendTest | None:
+def trend_test(
+    series: Series, bad: Literal["up", "down"] = "up", confidence: float = 0.95
+) -> TrendTest | None:
     """Mann–Kendall p and Theil–Sen slope per hour, oriented so positive is the bad direction."""
     clean = series.finite()
     if len(clean) < 10:
@@ -68,9 +70,16 @@ def trend_test(series: Series, bad: Literal["up", "down"] = "up", confidence: fl
     # Pinned at the observed end of the series, not the last bin's centre.
     level += float(fit.slope) * sign * (float(hours[-1]) - float(t[-1]))
     p = float(tau.pvalue) if np.isfinite(tau.pvalue) else 1.0
-    return TrendTest(float(fit.slope), float(fit.low_slope), float(fit.high_slope),
-                     float(tau.statistic) if np.isfinite(tau.statistic) else 0.0, p,
-                     float(hours[-1]), len(clean), level)
+    return TrendTest(
+        float(fit.slope),
+        float(fit.low_slope),
+        float(fit.high_slope),
+        float(tau.statistic) if np.isfinite(tau.statistic) else 0.0,
+        p,
+        float(hours[-1]),
+        len(clean),
+        level,
+    )
 
 
 def _bin(hours: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +111,17 @@ def growth_trend(series: Series, check: LeakCheck, limit: float | None, bad: str
     if significant and limit is not None:
         gap = (limit - test.level_now) if bad == "up" else (test.level_now - limit)
         to_limit = max(gap, 0.0) / slope
-    return Trend(slope, test.p_value, observed, len(clean), significant, to_limit,
-                 test.slope_low, test.slope_high, test.tau)
+    return Trend(
+        slope,
+        test.p_value,
+        observed,
+        len(clean),
+        significant,
+        to_limit,
+        test.slope_low,
+        test.slope_high,
+        test.tau,
+    )
 
 
 @dataclass(frozen=True)
@@ -115,8 +133,15 @@ class StabilityFinding:
     sentence: str
 
 
-def stability(name: str, series: Series, bad: Literal["up", "down"], kind: str = "drift",
-              min_relative_per_hour: float = 0.02, p_value: float = 0.01, unit: str = "") -> StabilityFinding:
+def stability(
+    name: str,
+    series: Series,
+    bad: Literal["up", "down"],
+    kind: str = "drift",
+    min_relative_per_hour: float = 0.02,
+    p_value: float = 0.01,
+    unit: str = "",
+) -> StabilityFinding:
     """One line of the "Stability Assessment": is the metric drifting the bad way, and how fast?
 
     ``kind`` names the finding when it is significant (``leak`` for memory, ``creep`` for latency,
@@ -126,8 +151,9 @@ def stability(name: str, series: Series, bad: Literal["up", "down"], kind: str =
     """
     test = trend_test(series, bad)
     if test is None:
-        return StabilityFinding(name, "unknown", None, False,
-                                f"{name}: too little data since deployment to assess a trend.")
+        return StabilityFinding(
+            name, "unknown", None, False, f"{name}: too little data since deployment to assess a trend."
+        )
     level = float(np.median(np.abs(series.finite().values))) or 1.0
     relative = test.slope_per_hour / level
     significant = test.p_value < p_value and relative >= min_relative_per_hour
@@ -135,10 +161,17 @@ def stability(name: str, series: Series, bad: Literal["up", "down"], kind: str =
     span = f"over {test.hours:.1f} h ({test.samples} samples, τ={test.tau:.2f}, p={test.p_value:.1g})"
     if significant:
         word = "rises" if bad == "up" else "falls"
-        return StabilityFinding(name, kind, test, True,
-                                f"{name} {word} steadily by {rate} ({relative:.1%} of its level per hour) {span}: "
-                                f"{ {'leak': 'memory leak suspected', 'creep': 'latency is creeping'}.get(kind, 'drifting')}.")
-    return StabilityFinding(name, "stable", test, False, f"{name} is stable {span}; slope {test.slope_per_hour:+.3g}{unit}/h.")
+        return StabilityFinding(
+            name,
+            kind,
+            test,
+            True,
+            f"{name} {word} steadily by {rate} ({relative:.1%} of its level per hour) {span}: "
+            f"{ {'leak': 'memory leak suspected', 'creep': 'latency is creeping'}.get(kind, 'drifting') }.",
+        )
+    return StabilityFinding(
+        name, "stable", test, False, f"{name} is stable {span}; slope {test.slope_per_hour:+.3g}{unit}/h."
+    )
 
 
 def direction_arrow(current: float | None, previous: float | None, tolerance_pct: float = 2.0) -> str:
