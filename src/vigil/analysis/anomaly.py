@@ -24,7 +24,7 @@ import numpy as np
 @dataclass(frozen=True)
 class DetectorSettings:
     window: int = 256  # values the rolling median/MAD are taken over
-    short: int = 4  # values averaged for the level-shift view
+    short: int = 2  # values averaged for the level-shift view
     history: int = 2000  # raw scores the likelihood is learnt from
     smoothing: int = 1  # raw scores averaged before the likelihood
     warmup: int = 64  # no scores before this many values
@@ -97,7 +97,8 @@ class AnomalyDetector:
         mad = float(np.median(np.abs(window - median)))
         spread = max(1.4826 * mad, s.floor * max(abs(median), 1.0))
         spike = abs(value - median) / spread
-        recent = (float(window[-s.short + 1 :].sum()) + value) / s.short
+        before = float(window[len(window) - s.short + 1 :].sum()) if s.short > 1 else 0.0
+        recent = (before + value) / s.short
         shift = abs(recent - median) / spread * np.sqrt(s.short)
         return max(spike, shift)
 
