@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from vigil.reports.formatting import Clockface
     from vigil.reports.monitoring_log import CheckpointView
 
+
 @dataclass(frozen=True)
 class SummaryRow:
     label: str
