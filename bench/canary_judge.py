@@ -82,27 +82,17 @@ def main() -> None:
     same_exact = sum(a == b for a, b in zip(ours_exact, reference, strict=True))
     screened = sum(not v.p_exact for v in verdicts.values())
     counts = {c: ours.count(c) for c in ("pass", "high", "low")}
-    print(
-        f"canary judge: {args.metrics} metrics × {args.points} points × 2 cohorts, "
-        f"confidence {config.confidence}"
-    )
-    print(
-        f"  vectorised (screened)  : {fast:.3f} s  "
-        f"(best of {args.repeat}: {', '.join(f'{t:.3f}' for t in timings)})"
-    )
+    print(f"canary judge: {args.metrics} metrics × {args.points} points × 2 cohorts, confidence {config.confidence}")
+    print(f"  vectorised (screened)  : {fast:.3f} s  (best of {args.repeat}: {', '.join(f'{t:.3f}' for t in timings)})")
     print(f"  vectorised (no screen) : {unscreened:.3f} s")
     print(f"  scipy loop reference   : {loop:.3f} s  (2 × mannwhitneyu per metric)")
     print(
         f"  speed-up               : {loop / fast:.1f}× screened, {loop / unscreened:.1f}× without screen "
         f"(goal ≥ {GOAL_RATIO:g}× and ≤ {GOAL_SECONDS} s)"
     )
-    print(
-        f"  identical verdicts     : {same}/{args.metrics} screened, {same_exact}/{args.metrics} unscreened"
-    )
+    print(f"  identical verdicts     : {same}/{args.metrics} screened, {same_exact}/{args.metrics} unscreened")
     print(f"  classes                : {counts}; verdicts decided by the exact screen alone: {screened}")
-    verdict = (
-        "MET" if fast <= GOAL_SECONDS and loop / fast >= GOAL_RATIO and same == args.metrics else "NOT MET"
-    )
+    verdict = "MET" if fast <= GOAL_SECONDS and loop / fast >= GOAL_RATIO and same == args.metrics else "NOT MET"
     print(f"  goal                   : {verdict}")
 
 

@@ -206,9 +206,7 @@ class WindowedGaussian:
         return 0.5 * math.erfc((x - self.mean) / self.std / math.sqrt(2))
 
 
-def run(
-    files: list[NabFile], make: Callable[[NabFile], AnomalyDetector | WindowedGaussian]
-) -> list[np.ndarray]:
+def run(files: list[NabFile], make: Callable[[NabFile], AnomalyDetector | WindowedGaussian]) -> list[np.ndarray]:
     out = []
     for file in files:
         detector = make(file)
@@ -225,13 +223,9 @@ def main() -> None:
     threshold, score, categories = corpus_score(files, ours)
     g_threshold, g_score, g_categories = corpus_score(files, baseline)
     points = sum(f.values.size for f in files)
+    print(f"NAB (standard profile) on {len(files)} files, {points:,} points, {sum(f.windows for f in files)} windows")
     print(
-        f"NAB (standard profile) on {len(files)} files, {points:,} points, "
-        f"{sum(f.windows for f in files)} windows"
-    )
-    print(
-        f"  vigil AnomalyDetector : {score:6.1f}   "
-        f"(threshold {threshold:.4f}, {ours_time / points * 1e6:.0f} µs/point)"
+        f"  vigil AnomalyDetector : {score:6.1f}   (threshold {threshold:.4f}, {ours_time / points * 1e6:.0f} µs/point)"
     )
     print(f"  windowed Gaussian     : {g_score:6.1f}   (same harness, threshold {g_threshold:.4f})")
     print(f"  ratio to baseline     : {score / g_score:.2f}×" if g_score > 0 else "  ratio: baseline ≤ 0")

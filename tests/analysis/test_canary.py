@@ -126,9 +126,7 @@ def test_zero_baseline_continuous_metric_counts_any_significant_increase() -> No
 
 
 def test_critical_failure_fails_the_checkpoint_despite_a_high_score() -> None:
-    metrics = [MetricJudgeConfig(name=f"m{i}") for i in range(9)] + [
-        MetricJudgeConfig(name="errors_p", critical=True)
-    ]
+    metrics = [MetricJudgeConfig(name=f"m{i}") for i in range(9)] + [MetricJudgeConfig(name="errors_p", critical=True)]
     data = {f"m{i}": MetricData(_normal(50), _normal(50)) for i in range(9)}
     data["errors_p"] = MetricData(_normal(10), _normal(20))
     j = judge_canary(CanaryConfig(metrics=metrics), data)

@@ -30,9 +30,7 @@ def test_classifications() -> None:
     m = KayentaMetric(name="x")
     assert classify(m, _n(100), _n(130), CFG).classification == "High"
     assert classify(m, _n(100), _n(70), CFG).classification == "Low"
-    assert (
-        classify(KayentaMetric(name="x", direction="increase"), _n(100), _n(70), CFG).classification == "Pass"
-    )
+    assert classify(KayentaMetric(name="x", direction="increase"), _n(100), _n(70), CFG).classification == "Pass"
     same = _n(100)
     assert classify(m, same, same[::-1].copy(), CFG).classification == "Pass"
     assert classify(m, np.full(20, 3.0), np.full(30, 3.0), CFG).classification == "Pass"

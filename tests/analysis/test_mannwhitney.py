@@ -46,7 +46,7 @@ def _scipy(x: np.ndarray, y: np.ndarray, t: float) -> tuple[float, float]:
 @given(cohorts())
 def test_p_values_equal_scipy_bit_for_bit(data: tuple[np.ndarray, ...]) -> None:
     x, y, rel, absolute = data
-    tests = shift_tests(x, y, rel, absolute, ALPHA, 0.98, screen=False)
+    tests = shift_tests(x, y, rel, absolute, ALPHA, 0.98, screen_rows=False)
     for i in range(x.shape[0]):
         t = rel[i] * abs(np.median(x[i])) + absolute[i]
         assert tests.threshold[i] == t
@@ -58,8 +58,8 @@ def test_p_values_equal_scipy_bit_for_bit(data: tuple[np.ndarray, ...]) -> None:
 @given(cohorts())
 def test_screen_never_changes_a_verdict(data: tuple[np.ndarray, ...]) -> None:
     x, y, rel, absolute = data
-    exact = shift_tests(x, y, rel, absolute, ALPHA, 0.98, screen=False)
-    fast = shift_tests(x, y, rel, absolute, ALPHA, 0.98, screen=True)
+    exact = shift_tests(x, y, rel, absolute, ALPHA, 0.98, screen_rows=False)
+    fast = shift_tests(x, y, rel, absolute, ALPHA, 0.98, screen_rows=True)
     assert np.array_equal(exact.p_up < ALPHA, fast.p_up < ALPHA)
     assert np.array_equal(exact.p_down < ALPHA, fast.p_down < ALPHA)
     # Where the screen decided, its p is a true lower bound of the exact p.
@@ -71,7 +71,7 @@ def test_wide_key_range_rows_take_the_fallback_and_still_match() -> None:
     rng = np.random.default_rng(3)
     x = rng.normal(0, 1e300, (2, 40))
     y = rng.normal(1e299, 1e300, (2, 40))
-    tests = shift_tests(x, y, np.zeros(2), np.zeros(2), ALPHA, 0.98, screen=False)
+    tests = shift_tests(x, y, np.zeros(2), np.zeros(2), ALPHA, 0.98, screen_rows=False)
     for i in range(2):
         assert (tests.p_up[i], tests.p_down[i]) == _scipy(x[i], y[i], 0.0)
 

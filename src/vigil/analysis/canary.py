@@ -118,9 +118,7 @@ def _judge_continuous(
     items: list[tuple[MetricJudgeConfig, FloatArray, FloatArray]], config: CanaryConfig
 ) -> dict[str, MetricVerdict]:
     """Stack metrics of equal sample sizes into matrices and test each stack in one pass."""
-    by_shape: dict[tuple[int, int], list[tuple[MetricJudgeConfig, FloatArray, FloatArray]]] = defaultdict(
-        list
-    )
+    by_shape: dict[tuple[int, int], list[tuple[MetricJudgeConfig, FloatArray, FloatArray]]] = defaultdict(list)
     for item in items:
         by_shape[(item[1].size, item[2].size)].append(item)
     out: dict[str, MetricVerdict] = {}
@@ -144,15 +142,9 @@ def judge_matrix(
     out = {}
     for i, metric in enumerate(metrics):
         cls: Classification = (
-            "high"
-            if high[i] and (not low[i] or tests.p_up[i] <= tests.p_down[i])
-            else "low"
-            if low[i]
-            else "pass"
+            "high" if high[i] and (not low[i] or tests.p_up[i] <= tests.p_down[i]) else "low" if low[i] else "pass"
         )
-        failed = (cls == "high" and metric.direction != "decrease") or (
-            cls == "low" and metric.direction != "increase"
-        )
+        failed = (cls == "high" and metric.direction != "decrease") or (cls == "low" and metric.direction != "increase")
         use_up = cls != "low" and metric.direction != "decrease"
         p = float(tests.p_up[i] if use_up else tests.p_down[i])
         exact = bool(tests.exact_up[i] if use_up else tests.exact_down[i])
@@ -195,9 +187,7 @@ def _with_sentence(verdict: MetricVerdict, sentence: str) -> MetricVerdict:
     return replace(verdict, sentence=sentence)
 
 
-def _judge_counts(
-    items: list[tuple[MetricJudgeConfig, MetricData]], config: CanaryConfig
-) -> dict[str, MetricVerdict]:
+def _judge_counts(items: list[tuple[MetricJudgeConfig, MetricData]], config: CanaryConfig) -> dict[str, MetricVerdict]:
     if not items:
         return {}
     sums = np.array([_event_sums(m, d) for m, d in items])  # rows: e0, t0, e1, t1, n0, n1
@@ -218,9 +208,7 @@ def _judge_counts(
             cls = "pass"  # no events at all over the exposure, or a large increase is ruled out
         else:
             cls = "insufficient"
-        failed = (cls == "high" and metric.direction != "decrease") or (
-            cls == "low" and metric.direction != "increase"
-        )
+        failed = (cls == "high" and metric.direction != "decrease") or (cls == "low" and metric.direction != "increase")
         p = tests.p_low[i] if cls == "low" else tests.p_high[i]
         verdict = MetricVerdict(
             metric.name,

@@ -96,11 +96,7 @@ class KayentaResult:
 
 def _prepare(values: FloatArray, metric: KayentaMetric) -> FloatArray:
     values = np.asarray(values, dtype=np.float64)
-    values = (
-        np.where(np.isnan(values), 0.0, values)
-        if metric.nan_strategy == "replace"
-        else values[~np.isnan(values)]
-    )
+    values = np.where(np.isnan(values), 0.0, values) if metric.nan_strategy == "replace" else values[~np.isnan(values)]
     if metric.outliers == "remove" and values.size:
         q1, q3 = np.percentile(values, [25, 75])
         spread = metric.outlier_factor * (q3 - q1)
@@ -116,9 +112,7 @@ def _wdiff(d: float, experiment: FloatArray, control: FloatArray, zq: float) -> 
     _, ties = np.unique(dr, return_counts=True)
     dz = ranks[:n_x].sum() - n_x * (n_x + 1) / 2 - n_x * n_y / 2
     correction = np.sign(dz) * 0.5
-    sigma = np.sqrt(
-        (n_x * n_y / 12) * ((n_x + n_y + 1) - np.sum(ties**3 - ties) / ((n_x + n_y) * (n_x + n_y - 1)))
-    )
+    sigma = np.sqrt((n_x * n_y / 12) * ((n_x + n_y + 1) - np.sum(ties**3 - ties) / ((n_x + n_y) * (n_x + n_y - 1))))
     return float((dz - correction) / sigma - zq)
 
 
@@ -131,9 +125,7 @@ def _root(experiment: FloatArray, control: FloatArray, zq: float, lo: float, hi:
     return float(optimize.brentq(_wdiff, lo, hi, args=(experiment, control, zq), xtol=1e-4))
 
 
-def mann_whitney_r(
-    experiment: FloatArray, control: FloatArray, confidence: float
-) -> tuple[float, float, float, float]:
+def mann_whitney_r(experiment: FloatArray, control: FloatArray, confidence: float) -> tuple[float, float, float, float]:
     """p-value, estimate and interval as R's asymptotic ``wilcox.test`` with ``conf.int=TRUE``."""
     p = stats.mannwhitneyu(experiment, control, alternative="two-sided", method="asymptotic").pvalue
     lo, hi = float(experiment.min() - control.max()), float(experiment.max() - control.min())
@@ -167,10 +159,7 @@ def classify(
             sentence=f"{metric.name}: no data ({cls}).",
             **base,
         )
-    if (
-        np.array_equal(np.sort(control), np.sort(experiment))
-        or np.unique(np.r_[control, experiment]).size == 1
-    ):
+    if np.array_equal(np.sort(control), np.sort(experiment)) or np.unique(np.r_[control, experiment]).size == 1:
         return KayentaVerdict(
             classification="Pass",
             p_value=None,
@@ -251,11 +240,7 @@ def score(verdicts: list[KayentaVerdict], config: KayentaConfig) -> KayentaResul
     else:
         reason = ""
     cls: Literal["Pass", "Marginal", "Fail"] = (
-        "Pass"
-        if summary >= config.pass_threshold
-        else "Marginal"
-        if summary >= config.marginal_threshold
-        else "Fail"
+        "Pass" if summary >= config.pass_threshold else "Marginal" if summary >= config.marginal_threshold else "Fail"
     )
     if reason:
         cls = "Fail"

@@ -130,61 +130,66 @@ def _merge(xs: Array, ys: Array) -> tuple[npt.NDArray[np.generic], npt.NDArray[n
     return np.take_along_axis(values, order, axis=1), order < m
 
 
-def block_upper_u(control_sorted: Array, shifted_sorted: Array, blocks: int = 40) -> Array:
-    """An upper bound of U(shifted canary vs control) from block extremes, without a merge.
+def _edges(width: int, blocks: int) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    count = min(blocks, width)
+    starts = (np.arange(count) * width) // count
+    return starts, np.append(starts[1:], width) - 1
 
-    Cut each sorted cohort into ``blocks`` runs; every canary value in a run is at most the run's maximum
-    and every control value at least its run's minimum: a run pair with ``max(canary) > min(control)``
-    holds at most all its pairs, one with equality at most ties (½ each), and no others count — which
-    bounds U from above. Used to skip the exact test where it cannot reject.
+
+def _oriented(sorted_rows: Array, index: npt.NDArray[np.intp], sign: float) -> Array:
+    """Values at ``index`` of the row as the test sees it: as is, or negated and reversed (sign −1)."""
+    if sign > 0:
+        return sorted_rows[:, index]
+    return -sorted_rows[:, sorted_rows.shape[1] - 1 - index]
+
+
+def _longest_run_bound(first: Array, last: Array, size: int, width: int) -> Array:
+    """An upper bound of the longest run of equal values, from each block's first and last value.
+
+    Blocks lying inside a run are constant (first == last), and a run touches at most two more blocks,
+    so a run is at most (longest chain of constant blocks + 2) · block size long.
     """
-    n, m = control_sorted.shape[1], shifted_sorted.shape[1]
-    bx, by = min(blocks, n), min(blocks, m)
-    x_starts = (np.arange(bx) * n) // bx
-    y_ends = ((np.arange(by) + 1) * m) // by - 1
-    x_cum = np.append(0, np.append(x_starts, n)[1:]).astype(np.float64)  # controls in the first k blocks
-    y_sizes = np.diff(np.append(-1, y_ends)).astype(np.float64)
-    y_max = shifted_sorted[:, y_ends, None]
-    x_min = control_sorted[:, None, x_starts]
-    # A block pair with max(canary) == min(control) can only hold ties, worth ½ each.
-    above = (y_max > x_min).sum(axis=2)
-    reach = (y_max >= x_min).sum(axis=2)
-    upper = x_cum[above] + 0.5 * (x_cum[reach] - x_cum[above])
-    return upper @ y_sizes
+    constant = first == last
+    count = np.cumsum(constant, axis=1)
+    # Length of the current chain = count − count at the last non-constant block (a running maximum).
+    reset = np.maximum.accumulate(np.where(constant, 0, count), axis=1)
+    longest = (count - reset).max(axis=1).astype(np.float64)
+    return np.minimum((longest + 2) * size, width)
 
 
-def run_cubes(sorted_rows: Array) -> Array:
-    """Σ t³ over the runs of equal values in each sorted row (t = run length)."""
-    rows, width = sorted_rows.shape
-    breaks = np.empty((rows, width), bool)
-    breaks[:, 0] = True
-    np.not_equal(sorted_rows[:, 1:], sorted_rows[:, :-1], out=breaks[:, 1:])
-    out = np.full(rows, float(width))
-    tied = ~breaks.all(axis=1)
-    if tied.any():
-        sub = breaks[tied]
-        starts = np.flatnonzero(sub)
-        runs = np.diff(np.append(starts, sub.size)).astype(np.float64)
-        out[tied] = np.bincount(starts // width, weights=runs**3, minlength=sub.shape[0])
-    return out
-
-
-def may_reject(
-    control_sorted: Array, shifted_sorted: Array, control_cubes: Array, alpha: float
+def screen(
+    xs: Array, ys: Array, shift: Array, sign: float, alpha: float, blocks: int = 40
 ) -> tuple[npt.NDArray[np.bool_], Array]:
-    """Rows where the shifted one-sided test might reject at ``alpha``, and a lower bound of each p.
+    """Rows where the tolerance test might reject at ``alpha``, and a proven lower bound of each p.
 
-    A safe screen: U is bounded above by :func:`block_upper_u`, and the merged tie term by
-    4·(Σa³ + Σb³) − (n+m), since a merged group of a control and b canary values adds
-    (a+b)³ − (a+b) ≤ 4(a³+b³) − (a+b), and below by 0. With a positive numerator z grows with the tie
-    term (smaller s), with a negative one it shrinks, so the smaller p of the two extremes bounds p.
+    Works on 2·``blocks`` sampled order statistics per cohort, never on the full rows:
+
+    * U is bounded above from block extremes: every canary value in a block is at most the block's
+      maximum and every control value at least its block's minimum, so a block pair with
+      ``max(canary) > min(control)`` holds at most all its pairs, one with equality at most ties (½ each),
+      and no others count;
+    * the merged tie term is at most 4·(Σa³ + Σb³) − (n+m) — a merged group of a control and b canary
+      values adds (a+b)³ − (a+b) ≤ 4(a³+b³) − (a+b) — with Σt³ ≤ (longest run)²·width, and at least 0.
+
+    With a positive numerator z grows with the tie term, with a negative one it shrinks, so the smaller p
+    of the two tie extremes at the largest U bounds the exact p from below.
     """
-    n, m = control_sorted.shape[1], shifted_sorted.shape[1]
+    n, m = xs.shape[1], ys.shape[1]
+    x_starts, x_ends = _edges(n, blocks)
+    y_starts, y_ends = _edges(m, blocks)
+    x_first, x_last = _oriented(xs, x_starts, sign), _oriented(xs, x_ends, sign)
+    y_first = _oriented(ys, y_starts, sign) - shift[:, None]
+    y_last = _oriented(ys, y_ends, sign) - shift[:, None]
+    x_cum = np.append(0, x_ends + 1).astype(np.float64)  # controls in the first k blocks
+    y_sizes = (y_ends - y_starts + 1).astype(np.float64)
+    above = (y_last[:, :, None] > x_first[:, None, :]).sum(axis=2)
+    reach = (y_last[:, :, None] >= x_first[:, None, :]).sum(axis=2)
+    u_max = (x_cum[above] + 0.5 * (x_cum[reach] - x_cum[above])) @ y_sizes
+    run_x = _longest_run_bound(x_first, x_last, int((x_ends - x_starts).max()) + 1, n)
+    run_y = _longest_run_bound(y_first, y_last, int(y_sizes.max()), m)
     total = float(n + m)
-    ties = np.minimum(4 * (control_cubes + run_cubes(shifted_sorted)) - total, total**3 - total)
-    u_max = block_upper_u(control_sorted, shifted_sorted)
+    ties = np.minimum(4 * (run_x**2 * n + run_y**2 * m) - total, total**3 - total)
     _, p_ties = mwu_z_p(u_max, ties, n, m)
-    # Below the mean the largest |z| comes from the smallest tie term instead: take the smaller p.
     _, p_plain = mwu_z_p(u_max, np.zeros_like(ties), n, m)
     p_min = np.minimum(p_ties, p_plain)
     return ~(p_min >= alpha), p_min
@@ -244,7 +249,7 @@ def shift_tests(
     absolute: Array,
     alpha: float,
     confidence: float,
-    screen: bool = True,
+    screen_rows: bool = True,
 ) -> ShiftTests:
     """Run both tolerance tests on every row of ``control`` (rows × n) and ``canary`` (rows × m).
 
@@ -273,35 +278,48 @@ def shift_tests(
         )
     }
     exact_up, exact_down = np.zeros(rows, bool), np.zeros(rows, bool)
+    pending: dict[str, list[tuple[npt.NDArray[np.intp], Array, Array]]] = {"u_up": [], "u_down": []}
     for start in range(0, rows, _CHUNK):
         block = slice(start, start + _CHUNK)
         xs, ys = np.sort(control[block], axis=1), np.sort(canary[block], axis=1)
-        cubes = run_cubes(xs) if screen else None
         out["control_median"][block], out["canary_median"][block] = _median(xs), _median(ys)
-        out["threshold"][block] = relative[block] * np.abs(out["control_median"][block]) + absolute[block]
+        shift = relative[block] * np.abs(out["control_median"][block]) + absolute[block]
+        out["threshold"][block] = shift
         for sign, u_key, p_key, exact in (
             (1.0, "u_up", "p_up", exact_up),
             (-1.0, "u_down", "p_down", exact_down),
         ):
-            shift = out["threshold"][block]
-            cx = xs if sign > 0 else -xs[:, ::-1]
-            cy = ys if sign > 0 else -ys[:, ::-1]
-            shifted = cy - shift[:, None]
             todo = np.ones(xs.shape[0], bool)
-            if screen and cubes is not None:
-                todo, p_min = may_reject(cx, shifted, cubes, alpha)
+            if screen_rows:
+                todo, p_min = screen(xs, ys, shift, sign, alpha)
                 out[p_key][block] = p_min
-            if todo.any():
-                u, ties = _block_u(cx[todo], shifted[todo])
-                _, p = mwu_z_p(u, ties, cx.shape[1], cy.shape[1])
-                out[u_key][start + np.flatnonzero(todo)] = u
-                out[p_key][start + np.flatnonzero(todo)] = p
+            if todo.any():  # queued: exact tests run in full blocks after the loop
+                cx = xs[todo] if sign > 0 else -xs[todo, ::-1]
+                cy = ys[todo] if sign > 0 else -ys[todo, ::-1]
+                pending[u_key].append((start + np.flatnonzero(todo), cx, cy - shift[todo, None]))
             exact[block] = todo
         out["control_mean"][block] = xs @ np.full(xs.shape[1], 1.0 / xs.shape[1])
         out["canary_mean"][block] = ys @ np.full(ys.shape[1], 1.0 / ys.shape[1])
         est, low, high = hodges_lehmann_grid(xs, ys, confidence)
         out["shift"][block], out["shift_low"][block], out["shift_high"][block] = est, low, high
+    for u_key, p_key in (("u_up", "p_up"), ("u_down", "p_down")):
+        _exact_tests(pending[u_key], out[u_key], out[p_key])
     return ShiftTests(exact_up=exact_up, exact_down=exact_down, **out)
+
+
+def _exact_tests(queue: list[tuple[npt.NDArray[np.intp], Array, Array]], u_out: Array, p_out: Array) -> None:
+    """Exact U and p for the queued rows, merged in full blocks (few rows per chunk survive the screen)."""
+    if not queue:
+        return
+    index = np.concatenate([q[0] for q in queue])
+    cx = np.concatenate([q[1] for q in queue])
+    cy = np.concatenate([q[2] for q in queue])
+    for start in range(0, index.size, _CHUNK):
+        block = slice(start, start + _CHUNK)
+        u, ties = _block_u(cx[block], cy[block])
+        _, p = mwu_z_p(u, ties, cx.shape[1], cy.shape[1])
+        u_out[index[block]] = u
+        p_out[index[block]] = p
 
 
 def _median(sorted_rows: Array) -> Array:

@@ -46,12 +46,8 @@ class MetricJudgeConfig(_Strict):
     weight: float = Field(default=1.0, gt=0)
     group: str = "default"
     nan_strategy: Literal["remove", "replace"] = "remove"
-    min_samples: int = Field(
-        default=20, ge=9, description="continuous: fewer points per cohort is not evidence"
-    )
-    min_exposure: float = Field(
-        default=0.0, ge=0, description="count: less exposure per cohort is not evidence"
-    )
+    min_samples: int = Field(default=20, ge=9, description="continuous: fewer points per cohort is not evidence")
+    min_exposure: float = Field(default=0.0, ge=0, description="count: less exposure per cohort is not evidence")
 
     @property
     def title(self) -> str:

@@ -18,9 +18,7 @@ def _p(p: float | None, exact: bool) -> str:
     return "p < 0.0001" if p < 1e-4 else f"p = {p:.2g}"
 
 
-def missing_sentence(
-    metric: MetricJudgeConfig, classification: str, error: str | None, n0: int, n1: int
-) -> str:
+def missing_sentence(metric: MetricJudgeConfig, classification: str, error: str | None, n0: int, n1: int) -> str:
     name = metric.title
     if classification == "error":
         return f"{name}: the source failed ({error}); this is not a pass."
@@ -93,9 +91,7 @@ def count_sentence(v: MetricVerdict, metric: MetricJudgeConfig, confidence: floa
 def checkpoint_sentence(j: CanaryJudgement, config: CanaryConfig, critical: list[MetricVerdict]) -> str:
     active = [v for v in j.verdicts if not v.muted]
     failed = [v.label for v in active if v.failed]
-    unsure = [
-        v.label for v in active if v.classification in ("no_data", "error", "insufficient") and not v.failed
-    ]
+    unsure = [v.label for v in active if v.classification in ("no_data", "error", "insufficient") and not v.failed]
     if critical:
         return (
             f"Fail: critical metric{'s' if len(critical) > 1 else ''} "

@@ -50,9 +50,7 @@ class TrendTest:
     level_now: float  # the fitted line's value at the last sample
 
 
-def trend_test(
-    series: Series, bad: Literal["up", "down"] = "up", confidence: float = 0.95
-) -> TrendTest | None:
+def trend_test(series: Series, bad: Literal["up", "down"] = "up", confidence: float = 0.95) -> TrendTest | None:
     """Mann–Kendall p and Theil–Sen slope per hour, oriented so positive is the bad direction."""
     clean = series.finite()
     if len(clean) < 10:
