@@ -215,6 +215,9 @@ def run(files: list[NabFile], make: Callable[[NabFile], AnomalyDetector | Window
 
 
 def main() -> None:
+    import argparse
+
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     files = load(data_root())
     start = time.perf_counter()
     ours = run(files, lambda f: AnomalyDetector())
