@@ -106,6 +106,7 @@ def test_only_the_bad_direction_fails() -> None:
     assert j.outcome == "pass"
     worse = _judge(latency, latency=MetricData(_normal(100), _normal(130)))
     assert worse.verdicts[0].classification == "high" and worse.verdicts[0].failed
+    assert worse.verdicts[0].effect["cles"] > 0.95 and worse.verdicts[0].effect["mean_ratio"] > 1.2
 
 
 def test_a_change_within_tolerance_passes_and_stores_its_numbers() -> None:

@@ -153,6 +153,7 @@ def judge_matrix(
         effect = {
             "mean_ratio": float(tests.canary_mean[i] / control_mean) if control_mean else float("inf"),
             "relative_shift": float(tests.shift[i] / abs(median[i])) if median[i] else float("nan"),
+            "cles": float(tests.cles[i]),
         }
         verdict = MetricVerdict(
             metric.name,

@@ -239,6 +239,7 @@ class ShiftTests:
     shift: Array  # Hodges–Lehmann shift (grid approximation)
     shift_low: Array
     shift_high: Array
+    cles: Array  # P(canary > control) + ½·P(tie), on the same quantile grid
     threshold: Array  # the tolerance each row was tested against
 
 
@@ -274,6 +275,7 @@ def shift_tests(
             "shift",
             "shift_low",
             "shift_high",
+            "cles",
             "threshold",
         )
     }
@@ -301,6 +303,7 @@ def shift_tests(
         out["control_mean"][block] = xs @ np.full(xs.shape[1], 1.0 / xs.shape[1])
         out["canary_mean"][block] = ys @ np.full(ys.shape[1], 1.0 / ys.shape[1])
         est, low, high = hodges_lehmann_grid(xs, ys, confidence)
+        out["cles"][block] = _grid_cles(xs, ys)
         out["shift"][block], out["shift_low"][block], out["shift_high"][block] = est, low, high
     for u_key, p_key in (("u_up", "p_up"), ("u_down", "p_down")):
         _exact_tests(pending[u_key], out[u_key], out[p_key])
@@ -328,3 +331,12 @@ def _median(sorted_rows: Array) -> Array:
     if width % 2:
         return sorted_rows[:, half].copy()
     return (sorted_rows[:, half - 1] + sorted_rows[:, half]) / 2
+
+
+def _grid_cles(xs: Array, ys: Array, points: int = 32) -> Array:
+    """Common-language effect size, P(canary > control) + ½·P(tie), on a grid of order statistics."""
+    qx = xs[:, np.linspace(0, xs.shape[1] - 1, min(points, xs.shape[1])).round().astype(int)]
+    qy = ys[:, np.linspace(0, ys.shape[1] - 1, min(points, ys.shape[1])).round().astype(int)]
+    greater = (qy[:, :, None] > qx[:, None, :]).mean(axis=(1, 2))
+    equal = (qy[:, :, None] == qx[:, None, :]).mean(axis=(1, 2))
+    return greater + 0.5 * equal
