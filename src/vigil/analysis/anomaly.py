@@ -25,7 +25,7 @@ import numpy as np
 class DetectorSettings:
     window: int = 256  # values the rolling median/MAD are taken over
     short: int = 2  # values averaged for the level-shift view
-    history: int = 2000  # raw scores the likelihood is learnt from
+    history: int = 1000  # raw scores the likelihood is learnt from
     smoothing: int = 1  # raw scores averaged before the likelihood
     warmup: int = 64  # no scores before this many values
     recentre: bool = True  # after a novel score, forget the old level (a changepoint)
