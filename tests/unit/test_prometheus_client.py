@@ -122,8 +122,9 @@ def test_basic_auth_and_refused_credentials() -> None:
 
 
 def test_transient_failures_are_retried_with_doubling_backoff() -> None:
-    answers = iter([httpx.ConnectError("refused"), httpx.Response(503, json={"status": "error", "error": "busy"}),
-                    httpx.ReadTimeout("slow"), httpx.Response(200, json=_matrix(({}, [(START.timestamp() + 1, "4")])))])
+    ok = httpx.Response(200, json=_matrix(({}, [(START.timestamp() + 1, "4")])))
+    busy = httpx.Response(503, json={"status": "error", "error": "busy"})
+    answers = iter([httpx.ConnectError("refused"), busy, httpx.ReadTimeout("slow"), ok])
 
     def handler(request: httpx.Request) -> httpx.Response:
         answer = next(answers)
@@ -157,7 +158,7 @@ def test_a_bad_query_is_not_retried() -> None:
         calls.append(1)
         return httpx.Response(400, json={"status": "error", "errorType": "bad_data", "error": "parse error"})
 
-    with pytest.raises(SourceError, match="rejected the query .*parse error"):
+    with pytest.raises(SourceError, match=r"rejected the query .*parse error"):
         _source(handler).fetch(METRIC, "new", START, END)
     assert calls == [1]
 

@@ -16,7 +16,8 @@ from sqlalchemy import select, update
 from vigil.analysis import judge
 from vigil.analysis.judgement import fmt
 from vigil.clock import Clock
-from vigil.errors import NotFound, RollbackError
+from vigil.errors import NotFound, RollbackError, SourceError
+from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
 from vigil.plan.schema import Plan, RollbackAction
 from vigil.releases.models import Release
@@ -120,8 +121,11 @@ def _verify(plan: Plan, completed: datetime, now: datetime) -> tuple[bool, str, 
     post: dict[str, object] = {}
     bad: list[str] = []
     for metric in plan.metrics:
-        series = sources.for_metric(metric).fetch(metric, "baseline", completed, now)
-        verdict = judge(metric, series, None, None)
+        try:
+            series = sources.for_metric(metric).fetch(metric, "baseline", completed, now)
+            verdict = judge(metric, series, None, None)
+        except SourceError as exc:  # an unreadable service is not a verified one
+            verdict = judge(metric, Series.empty(), None, None, unavailable=str(exc))
         post[metric.name] = {"label": metric.label, "value": verdict.current, "unit": metric.unit,
                              "status": verdict.status}
         if verdict.status in {"critical", "no_data"}:
