@@ -52,7 +52,8 @@ def watch(store: Store, clock: Clock, release_refs: list[str] | None = None, *,
     registered (the long-running service mode).
     """
     targets = _resolve(store, release_refs)
-    for release_id in targets or []:
+    # A rollback a dead worker left "started" is flagged, whether releases were named or not.
+    for release_id in targets if targets is not None else _active_ids(store):
         mark_interrupted(store, release_id, clock.now())
     while True:
         ids = targets if targets is not None else _active_ids(store)

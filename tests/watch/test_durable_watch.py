@@ -1,0 +1,156 @@
+"""A watcher killed with SIGKILL at random moments and restarted, over an accelerated 24-hour release.
+
+The clock is anchored to a wall-clock moment, so simulated time keeps running while no watcher is up
+(checkpoints fall due during the outage, as they would for real). At the end the store must hold every
+planned checkpoint exactly once, with the same verdicts as an uninterrupted run, the rollback decided
+once and started at most once, and an intact audit chain.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import vigil
+from vigil.clock import ManualClock, SystemClock
+from vigil.plan import parse_plan
+from vigil.releases.models import Release
+from vigil.releases.service import create_release
+from vigil.store import Store
+from vigil.store.audit import AuditEntry, verify_chain
+from vigil.watch import watch
+from vigil.watch.models import Checkpoint, RollbackEvent
+
+SPEED = 7200.0  # 24 simulated hours in 12 wall-clock seconds
+SEED = 20261124
+
+
+def _plan_text() -> str:
+    # The demo's leaky canary: memory grows 5.5 points an hour, rolled back at T+2h.
+    return (resources.files("vigil") / "examples" / "checkout-leak.yaml").read_text(encoding="utf-8")
+
+
+def _watcher(db_url: str, slug: str, anchor: str, log: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(Path(vigil.__file__).parents[1]), "COLUMNS": "200"}
+    with log.open("ab") as out:
+        command = [sys.executable, "-m", "vigil", "watch", slug, "--speed", str(SPEED), "--anchor", anchor,
+                   "--db", db_url]
+        return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+
+
+def _kill_and_restart_until_done(db_url: str, slug: str, log: Path) -> int:
+    """SIGKILL watchers after a random 0.5–3 s until the simulated day is over; the next one finishes.
+
+    Returns how many watchers were killed.
+    """
+    rng = random.Random(SEED)
+    wall = SystemClock()
+    anchor = wall.now()
+    day_over = anchor + timedelta(hours=24, minutes=30) / SPEED
+    kills = 0
+    while wall.now() < day_over:
+        process = _watcher(db_url, slug, anchor.isoformat(), log)
+        try:
+            code = process.wait(timeout=rng.uniform(0.5, 3.0))
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGKILL)
+            process.wait()
+            kills += 1
+            continue
+        assert code == 0, log.read_text(errors="replace")[-3000:]
+    final = _watcher(db_url, slug, anchor.isoformat(), log)
+    assert final.wait(timeout=120) == 0, log.read_text(errors="replace")[-3000:]
+    return kills
+
+
+def _reference_verdicts(tmp_path: Path) -> dict[str, tuple[str, str | None]]:
+    """The same release watched in one go on a manual clock."""
+    store = Store(f"sqlite:///{tmp_path / 'reference.db'}")
+    text = _plan_text()
+    plan = parse_plan(text)
+    clock = ManualClock(plan.release.date)
+    release = create_release(store, plan, text, "checkout-leak.yaml", now=clock.now())
+    watch(store, clock, [release.slug])
+    return _verdicts(store)
+
+
+def _verdicts(store: Store) -> dict[str, tuple[str, str | None]]:
+    with store.read() as s:
+        return {c.name: (c.state, c.decision.go_no_go if c.decision else None)
+                for c in s.scalars(select(Checkpoint))}
+
+
+def _check_store(store: Store, reference: dict[str, tuple[str, str | None]]) -> None:
+    plan = parse_plan(_plan_text())
+    with store.read() as s:
+        checkpoints = list(s.scalars(select(Checkpoint)))
+        audit = list(s.scalars(select(AuditEntry).order_by(AuditEntry.seq)))
+        events = list(s.scalars(select(RollbackEvent)))
+        release = s.scalars(select(Release)).one()
+        assert verify_chain(s) == []
+
+    assert sorted(c.name for c in checkpoints) == sorted(plan.checkpoint_names())
+    stored = ("checkpoint.evaluated", "checkpoint.skipped")
+    stored_once = [a.payload["name"] for a in audit if a.action in stored]
+    assert sorted(stored_once) == sorted(plan.checkpoint_names())  # each stored exactly once, no retries kept
+    assert _verdicts(store) == reference  # late evaluations read the same window as on-time ones
+
+    for c in checkpoints:
+        assert c.due_at == release.started_at + timedelta(seconds=c.offset_seconds)
+        assert c.evaluated_at >= c.due_at, c.name
+    # Something fell due while no watcher was running and was evaluated on restart, its due time kept.
+    assert max(c.evaluated_at - c.due_at for c in checkpoints) > timedelta(minutes=10)
+
+    actions = [a.action for a in audit]
+    assert len(events) == 1 and actions.count("rollback.decided") == 1
+    assert actions.count("rollback.started") <= 1  # the action ran at most once
+    event = events[0]
+    if event.state == "completed":
+        assert actions.count("rollback.started") == 1 and actions.count("rollback.completed") == 1
+        assert release.status == "rolled_back"
+    else:  # killed while the action ran: flagged for a person, never re-run
+        assert event.state == "interrupted" and actions.count("rollback.interrupted") == 1
+
+
+def _durable_run(db_url: str, tmp_path: Path) -> None:
+    store = Store(db_url)
+    text = _plan_text()
+    release = create_release(store, parse_plan(text), text, "checkout-leak.yaml",
+                             now=parse_plan(text).release.date)
+    kills = _kill_and_restart_until_done(db_url, release.slug, tmp_path / "watch.log")
+    assert kills >= 3, "the test must actually interrupt the watcher"
+    _check_store(store, _reference_verdicts(tmp_path))
+    store.dispose()
+
+
+def test_sigkilled_watcher_on_sqlite_stores_every_checkpoint_once(tmp_path: Path) -> None:
+    _durable_run(f"sqlite:///{tmp_path / 'vigil.db'}", tmp_path)
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    import psycopg
+
+    name = f"vigil_durable_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.mark.postgres
+def test_sigkilled_watcher_on_postgres_stores_every_checkpoint_once(postgres_url: str,
+                                                                    tmp_path: Path) -> None:
+    _durable_run(postgres_url, tmp_path)
