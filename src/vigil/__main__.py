@@ -1,6 +1,5 @@
-"""``python -m vigil``: the same entry point as the ``vigil`` command."""
+"""`python -m vigil` is the `vigil` command."""
 
 from vigil.cli.app import main
 
-if __name__ == "__main__":
-    main()
+main()
