@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# The suite runs with --import-mode=importlib, which leaves sys.path alone; the helper modules beside
+# this file are imported by name, so put this folder on the path once.
+sys.path.insert(0, str(Path(__file__).parent))
+
 from exporter import Exporter, exporter
 from servers import PrometheusServer, prometheus, wait_for
 

@@ -13,8 +13,6 @@ import random
 import signal
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
@@ -134,23 +132,10 @@ def _durable_run(db_url: str, tmp_path: Path) -> None:
     store.dispose()
 
 
-def test_sigkilled_watcher_on_sqlite_stores_every_checkpoint_once(tmp_path: Path) -> None:
-    _durable_run(f"sqlite:///{tmp_path / 'vigil.db'}", tmp_path)
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    import psycopg
-
-    name = f"vigil_durable_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def test_sigkilled_watcher_on_sqlite_stores_every_checkpoint_once(sqlite_url: str, tmp_path: Path) -> None:
+    _durable_run(sqlite_url, tmp_path)
 
 
 @pytest.mark.postgres
-def test_sigkilled_watcher_on_postgres_stores_every_checkpoint_once(postgres_url: str,
-                                                                    tmp_path: Path) -> None:
-    _durable_run(postgres_url, tmp_path)
+def test_sigkilled_watcher_on_postgres_stores_every_checkpoint_once(pg_url: str, tmp_path: Path) -> None:
+    _durable_run(pg_url, tmp_path)
