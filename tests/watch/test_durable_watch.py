@@ -116,6 +116,7 @@ def _check_store(store: Store, reference: dict[str, tuple[str, str | None]]) -> 
     event = events[0]
     if event.state == "completed":
         assert actions.count("rollback.started") == 1 and actions.count("rollback.completed") == 1
+        assert actions.count("rollback.verified") == 1 and event.verified is True
         assert release.status == "rolled_back"
     else:  # killed while the action ran: flagged for a person, never re-run
         assert event.state == "interrupted" and actions.count("rollback.interrupted") == 1

@@ -21,7 +21,13 @@ from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.watch.evaluate import Outcome, evaluate_checkpoint
 from vigil.watch.models import Checkpoint
-from vigil.watch.rollback import execute_rollback, mark_interrupted, pending_rollback
+from vigil.watch.rollback import (
+    execute_rollback,
+    mark_interrupted,
+    pending_rollback,
+    pending_verification,
+    verify_rollback,
+)
 
 ACTIVE = ("watching", "rolling_back")
 IDLE_POLL = timedelta(seconds=30)
@@ -73,6 +79,9 @@ def _step(store: Store, clock: Clock, release_id: int,
     event_id = pending_rollback(store, release_id)
     if event_id is not None:
         execute_rollback(store, event_id, clock)
+    unverified = pending_verification(store, release_id)
+    if unverified is not None:  # the worker that ran it died before verifying
+        verify_rollback(store, unverified, clock)
     for item in pending_checkpoints(store, release_id):
         if item.due_at > clock.now():
             return item.due_at
