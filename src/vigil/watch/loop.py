@@ -19,6 +19,7 @@ from vigil.releases.models import Release
 from vigil.releases.service import SYSTEM_ACTOR, get_release, list_releases, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
+from vigil.store.claims import release_claim
 from vigil.watch.evaluate import Outcome, evaluate_checkpoint
 from vigil.watch.models import Checkpoint
 from vigil.watch.rollback import (
@@ -31,6 +32,7 @@ from vigil.watch.rollback import (
 
 ACTIVE = ("watching", "rolling_back")
 IDLE_POLL = timedelta(seconds=30)
+BUSY_RETRY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,14 @@ def watch(store: Store, clock: Clock, release_refs: list[str] | None = None, *,
 def _step(store: Store, clock: Clock, release_id: int,
           on_checkpoint: Callable[[Release, Outcome], None] | None) -> datetime | None:
     """Do everything due for one release now; return when it next needs attention (None: finished)."""
+    with release_claim(store, release_id) as held:
+        if not held:  # another worker is on it right now; look again shortly
+            return clock.now() + BUSY_RETRY
+        return _step_claimed(store, clock, release_id, on_checkpoint)
+
+
+def _step_claimed(store: Store, clock: Clock, release_id: int,
+                  on_checkpoint: Callable[[Release, Outcome], None] | None) -> datetime | None:
     event_id = pending_rollback(store, release_id)
     if event_id is not None:
         execute_rollback(store, event_id, clock)
