@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from vigil.errors import SourceError
 from vigil.metrics.base import Cohort, Series
@@ -36,8 +37,7 @@ TABLE_EXTENSIONS = (".csv", ".jsonl", ".ndjson")
 SNAPSHOT_EXTENSIONS = (".prom", ".om", ".txt")
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # a tuple, not a frozen dataclass: files run to millions of rows
     timestamp: float
     value: float
     cohort: str | None
@@ -45,25 +45,42 @@ class Row:
     series: str = ""  # the other labels of an OpenMetrics sample, to spot several series
 
 
+Key = tuple[str | None, str | None, str]  # (metric, cohort, other labels)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One series of a file, sorted by time, so a window is two binary searches away."""
+
+    timestamps: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float64]
+
+    def window(self, lo: float, hi: float) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        first, last = np.searchsorted(self.timestamps, [lo, hi], side="right")
+        return self.timestamps[first:last], self.values[first:last]
+
+
 class FileSource:
     def __init__(self, name: str, path: str | Path, options: FileOptions) -> None:
         self.name, self._root, self._options = name, Path(path), options
-        self._cache: dict[Path, list[Row]] = {}
+        self._cache: dict[Path, dict[Key, Column]] = {}
 
     def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime) -> Series:
         files, wanted = self._files_for(metric)
         label = getattr(self._options.cohorts, cohort)
-        lo, hi = start.timestamp(), end.timestamp()
-        rows = [r for f in files for r in self._rows(f)
-                if (r.metric is None or r.metric == wanted) and (r.cohort is None or r.cohort == label)
-                and lo < r.timestamp <= hi]
-        series_keys = {r.series for r in rows}
+        parts = [(key, column) for f in files for key, column in self._table(f).items()
+                 if key[0] in (None, wanted) and key[1] in (None, label)]
+        series_keys = {key[2] for key, _ in parts}
         if len(series_keys) > 1:
             raise SourceError(f"{self._root}: '{wanted}' has {len(series_keys)} series for cohort '{label}' "
                               f"({'; '.join(sorted(series_keys)[:3])}); keep one per cohort")
-        rows.sort(key=lambda r: r.timestamp)
-        return Series(np.array([r.timestamp for r in rows], dtype=np.float64),
-                      np.array([r.value for r in rows], dtype=np.float64))
+        windows = [column.window(start.timestamp(), end.timestamp()) for _, column in parts]
+        if not windows:
+            return Series.empty()
+        ts = np.concatenate([w[0] for w in windows])
+        values = np.concatenate([w[1] for w in windows])
+        order = np.argsort(ts, kind="stable")
+        return Series(ts[order], values[order])
 
     def _files_for(self, metric: Metric) -> tuple[list[Path], str]:
         """The files holding ``metric`` and the name its rows carry (for files with several metrics)."""
@@ -84,10 +101,24 @@ class FileSource:
         raise SourceError(f"no file for metric '{metric.name}' in {self._root} "
                           f"(expected {metric.name}.csv, .jsonl or OpenMetrics snapshots)")
 
-    def _rows(self, path: Path) -> list[Row]:
+    def _table(self, path: Path) -> dict[Key, Column]:
         if path not in self._cache:
-            self._cache[path] = list(read_rows(path, self._options.cohort_label))
+            self._cache[path] = index_rows(read_rows(path, self._options.cohort_label))
         return self._cache[path]
+
+
+def index_rows(rows: Iterable[Row]) -> dict[Key, Column]:
+    grouped: dict[Key, tuple[list[float], list[float]]] = {}
+    for row in rows:
+        ts, values = grouped.setdefault((row.metric, row.cohort, row.series), ([], []))
+        ts.append(row.timestamp)
+        values.append(row.value)
+    table = {}
+    for key, (ts, values) in grouped.items():
+        t, v = np.array(ts, dtype=np.float64), np.array(values, dtype=np.float64)
+        order = np.argsort(t, kind="stable")
+        table[key] = Column(t[order], v[order])
+    return table
 
 
 def read_rows(path: Path, cohort_label: str = "version") -> Iterator[Row]:
@@ -105,21 +136,28 @@ def read_rows(path: Path, cohort_label: str = "version") -> Iterator[Row]:
         raise SourceError(f"{path}: unknown file type (use .csv, .jsonl, .prom or .om)")
 
 
+_CSV_FIELDS = ("timestamp", "value", "cohort", "metric")
+
+
 def _csv_rows(path: Path, text: str) -> Iterator[Row]:
-    columns = ["timestamp", "value", "cohort", "metric"]
+    width, at = 4, {name: i for i, name in enumerate(_CSV_FIELDS)}
     for number, cells in enumerate(csv.reader(text.splitlines()), start=1):
-        if not cells or not "".join(cells).strip() or cells[0].lstrip().startswith("#"):
+        if not cells or cells[0].lstrip().startswith("#"):
             continue
-        cells = [c.strip() for c in cells]
-        if number == 1 and cells[0].lower() == "timestamp":
-            columns = [c.lower() for c in cells]
-            missing = {"timestamp", "value"} - set(columns)
+        if number == 1 and cells[0].strip().lower() == "timestamp":
+            header = [c.strip().lower() for c in cells]
+            missing = {"timestamp", "value"} - set(header)
             if missing:
                 raise SourceError(f"{path}:1: the header lacks {', '.join(sorted(missing))}")
+            width, at = len(header), {name: header.index(name) for name in _CSV_FIELDS if name in header}
             continue
-        if len(cells) < 2 or len(cells) > len(columns):
+        if len(cells) < 2 or len(cells) > width:
             raise SourceError(f"{path}:{number}: expected timestamp,value[,cohort], got {len(cells)} fields")
-        yield _row(path, number, dict(zip(columns, cells, strict=False)))
+        # Positions rather than a dict per row: recordings run to millions of rows.
+        cohort, metric = at.get("cohort", width), at.get("metric", width)
+        yield _row(path, number, cells[at["timestamp"]], cells[at["value"]],
+                   cells[cohort].strip() if cohort < len(cells) else None,
+                   cells[metric].strip() if metric < len(cells) else None)
 
 
 def _jsonl_rows(path: Path, text: str) -> Iterator[Row]:
@@ -132,14 +170,20 @@ def _jsonl_rows(path: Path, text: str) -> Iterator[Row]:
             raise SourceError(f"{path}:{number}: not JSON ({exc.msg})") from None
         if not isinstance(record, dict) or "timestamp" not in record or "value" not in record:
             raise SourceError(f"{path}:{number}: expected an object with timestamp and value")
-        yield _row(path, number, record)
+        yield _row(path, number, record["timestamp"], record["value"], record.get("cohort"),
+                   record.get("metric"))
 
 
-def _row(path: Path, number: int, record: dict[str, Any]) -> Row:
-    where = f"{path}:{number}"
-    cohort, metric = record.get("cohort"), record.get("metric")
-    return Row(parse_timestamp(record["timestamp"], where), _float(record["value"], where),
-               str(cohort) if cohort not in (None, "") else None,
+def _row(path: Path, number: int, timestamp: Any, value: Any, cohort: Any, metric: Any) -> Row:
+    try:  # the common case first; errors are located only when there is one
+        stamp = float(timestamp)
+    except (TypeError, ValueError):
+        stamp = parse_timestamp(timestamp, f"{path}:{number}")
+    try:
+        number_value = float(value)
+    except (TypeError, ValueError):
+        raise SourceError(f"{path}:{number}: '{value}' is not a number") from None
+    return Row(stamp, number_value, str(cohort) if cohort not in (None, "") else None,
                str(metric) if metric not in (None, "") else None)
 
 
@@ -180,10 +224,3 @@ def parse_timestamp(raw: Any, where: str) -> float:
     except ValueError:
         raise SourceError(f"{where}: '{text}' is not a timestamp (epoch seconds or ISO 8601)") from None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
-
-
-def _float(raw: Any, where: str) -> float:
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        raise SourceError(f"{where}: '{raw}' is not a number") from None
