@@ -173,3 +173,14 @@ def test_connection_refused_on_a_real_closed_port_is_a_source_error() -> None:
     source = PrometheusSource("prom", f"http://127.0.0.1:{port}", opts, sleep=lambda _: None)
     with pytest.raises(SourceError, match=r"cannot reach .*\(2 attempts\)"):
         source.fetch(METRIC, "new", START, END)
+
+
+def test_long_ranges_widen_the_step_to_stay_under_the_point_limit() -> None:
+    steps: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        steps.append(float(_form(request)["step"]))
+        return httpx.Response(200, json=_matrix(({}, [(START.timestamp() + 1, "1")])))
+
+    _source(handler, step="1s").fetch(METRIC, "new", START, START + timedelta(hours=24))
+    assert steps == [8.64]  # 86,400 one-second points would be refused; 10,000 are not

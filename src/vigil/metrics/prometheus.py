@@ -24,6 +24,7 @@ from vigil.metrics.config import Auth, PrometheusOptions
 from vigil.plan.schema import Metric
 
 _RETRY_STATUS = {429, 500, 502, 503, 504}
+MAX_POINTS = 10_000
 Sleep = Callable[[float], None]
 
 
@@ -136,7 +137,9 @@ class PrometheusSource:
         if self._options.mode == "instant":
             data = self._client.instant(query, end)
             return _one_series(data, query, instant=True)
-        step = self._options.step or max(timedelta(seconds=1), (end - start) / 60)
+        # Prometheus refuses more than 11,000 points per series, so long ranges (a leak check over the
+        # whole release) widen the step rather than fail.
+        step = max(self._options.step or (end - start) / 60, timedelta(seconds=1), (end - start) / MAX_POINTS)
         # The API includes the start point; the source contract is start < t <= end.
         series = _one_series(self._client.range(query, start, end, step), query, instant=False)
         keep = series.timestamps > start.timestamp()
