@@ -184,3 +184,10 @@ def test_long_ranges_widen_the_step_to_stay_under_the_point_limit() -> None:
 
     _source(handler, step="1s").fetch(METRIC, "new", START, START + timedelta(hours=24))
     assert steps == [8.64]  # 86,400 one-second points would be refused; 10,000 are not
+
+
+def test_a_missing_secret_is_this_querys_error_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROM_TOKEN_UNSET", raising=False)
+    source = _source(lambda r: httpx.Response(200, json=_matrix()), auth={"bearer_token_env": "PROM_TOKEN_UNSET"})
+    with pytest.raises(SourceError, match=r"PROM_TOKEN_UNSET .* is not set"):
+        source.fetch(METRIC, "new", START, END)

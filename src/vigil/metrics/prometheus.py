@@ -34,10 +34,16 @@ class PrometheusClient:
     def __init__(self, url: str, options: PrometheusOptions, *, transport: httpx.BaseTransport | None = None,
                  sleep: Sleep = time.sleep) -> None:
         self._options, self._sleep = options, sleep
-        headers = dict(options.headers)
-        auth = _auth(options.auth, headers)
-        self._http = httpx.Client(base_url=url.rstrip("/"), headers=headers, auth=auth, transport=transport,
-                                  timeout=options.timeout.total_seconds())
+        self._base, self._transport = url.rstrip("/"), transport
+
+    def _client(self) -> httpx.Client:
+        """A short-lived client per query: sources are rebuilt for every checkpoint, and a long-lived one
+        would leave its connections to the garbage collector. Secrets are read from the environment here,
+        so a missing one is this query's error (no data), not a crash of the whole checkpoint."""
+        headers = dict(self._options.headers)
+        auth = _auth(self._options.auth, headers)
+        return httpx.Client(base_url=self._base, headers=headers, auth=auth, transport=self._transport,
+                            timeout=self._options.timeout.total_seconds())
 
     def instant(self, query: str, at: datetime) -> dict[str, Any]:
         return self._call("/api/v1/query", {"query": query, "time": f"{at.timestamp():.3f}"})
@@ -46,9 +52,6 @@ class PrometheusClient:
         return self._call("/api/v1/query_range", {"query": query, "start": f"{start.timestamp():.3f}",
                                                   "end": f"{end.timestamp():.3f}",
                                                   "step": f"{step.total_seconds():g}"})
-
-    def close(self) -> None:
-        self._http.close()
 
     def _call(self, path: str, form: dict[str, str]) -> dict[str, Any]:
         attempts = self._options.retries + 1
@@ -60,12 +63,13 @@ class PrometheusClient:
                 delay *= 2
             try:
                 # POST keeps long PromQL out of the URL (the API accepts both).
-                response = self._http.post(path, data=form)
+                with self._client() as http:
+                    response = http.post(path, data=form)
             except httpx.TimeoutException:
                 problem = f"timed out after {self._options.timeout.total_seconds():g}s"
                 continue
             except httpx.TransportError as exc:
-                problem = f"cannot reach {self._http.base_url}: {exc}"
+                problem = f"cannot reach {self._base}: {exc}"
                 continue
             if response.status_code in _RETRY_STATUS:
                 problem = f"answered HTTP {response.status_code}{_api_error(response)}"
