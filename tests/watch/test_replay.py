@@ -8,17 +8,23 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from vigil.cli.app import root
 from vigil.errors import VigilError
 from vigil.store import Store
+from vigil.watch.models import RollbackEvent
 from vigil.watch.replay import replay
 
 EXAMPLE = Path(str(resources.files("vigil") / "examples" / "replay"))
 
 
+def _store(tmp_path: Path) -> Store:
+    return Store(f"sqlite:///{tmp_path / 'replay.db'}")
+
+
 def _run(tmp_path: Path, data: Path):  # type: ignore[no-untyped-def]
-    store = Store(f"sqlite:///{tmp_path / 'replay.db'}")
+    store = _store(tmp_path)
     text = (EXAMPLE / "plan.yaml").read_text(encoding="utf-8")
     return replay(store, text, "plan.yaml", data)
 
@@ -34,6 +40,8 @@ def test_example_incident_is_rolled_back_at_two_hours(tmp_path: Path) -> None:
     assert at_2h.breaches[0].value is not None and at_2h.breaches[0].baseline is not None
     assert at_2h.breaches[0].value / at_2h.breaches[0].baseline == pytest.approx(1.6, abs=0.1)
     assert at_2h.at.isoformat() == "2026-11-10T16:00:00+00:00"
+    with _store(tmp_path).read() as session:  # decided, but the plan's kubectl command never ran
+        assert session.scalars(select(RollbackEvent.state)).one() == "decided"
 
 
 def test_missing_series_is_no_data_and_holds(tmp_path: Path) -> None:
