@@ -30,7 +30,7 @@ from vigil.store.audit import AuditEntry, verify_chain
 from vigil.watch import watch
 from vigil.watch.models import Checkpoint, RollbackEvent
 
-SPEED = 7200.0  # 24 simulated hours in 12 wall-clock seconds
+SPEED = 4800.0  # 24 simulated hours in 18 wall-clock seconds
 SEED = 20261124
 
 
@@ -47,29 +47,53 @@ def _watcher(db_url: str, slug: str, anchor: str, log: Path) -> subprocess.Popen
         return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
 
 
-def _kill_and_restart_until_done(db_url: str, slug: str, log: Path) -> int:
-    """SIGKILL watchers after a random 0.5–3 s until the simulated day is over; the next one finishes.
+def _stored(store: Store) -> int:
+    with store.read() as s:
+        return len(list(s.scalars(select(Checkpoint.id))))
 
-    Returns how many watchers were killed.
+
+def _wait_for_progress(process: subprocess.Popen[bytes], store: Store, before: int, limit: float) -> None:
+    """Until the watcher has stored another checkpoint (or exited, or ``limit`` seconds passed)."""
+    deadline = SystemClock().now() + timedelta(seconds=limit)
+    while _stored(store) == before and SystemClock().now() < deadline:
+        try:
+            process.wait(timeout=0.05)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def _kill_and_restart_until_done(db_url: str, slug: str, log: Path) -> list[int]:
+    """SIGKILL watchers at random moments until the simulated day is over; the next one finishes.
+
+    Odd runs die 0.3–3 s after starting, often while still starting up (imports, migrations); even runs
+    die up to 1.5 s after they have stored a checkpoint, so they die mid-release whatever the machine's
+    speed. Returns, for each kill, how many checkpoints were stored at that moment.
     """
     rng = random.Random(SEED)
     wall = SystemClock()
     anchor = wall.now()
     day_over = anchor + timedelta(hours=24, minutes=30) / SPEED
-    kills = 0
+    store = Store(db_url)
+    stored_at_kills: list[int] = []
+    run = 0
     while wall.now() < day_over:
+        run += 1
         process = _watcher(db_url, slug, anchor.isoformat(), log)
+        if run % 2 == 0:
+            _wait_for_progress(process, store, _stored(store), limit=60)
         try:
-            code = process.wait(timeout=rng.uniform(0.5, 3.0))
+            code = process.wait(timeout=rng.uniform(0.3, 3.0) if run % 2 else rng.uniform(0.0, 1.5))
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGKILL)
             process.wait()
-            kills += 1
+            stored_at_kills.append(_stored(store))
             continue
         assert code == 0, log.read_text(errors="replace")[-3000:]
+    store.dispose()
     final = _watcher(db_url, slug, anchor.isoformat(), log)
     assert final.wait(timeout=120) == 0, log.read_text(errors="replace")[-3000:]
-    return kills
+    return stored_at_kills
 
 
 def _reference_verdicts(tmp_path: Path) -> dict[str, tuple[str, str | None]]:
@@ -127,8 +151,11 @@ def _durable_run(db_url: str, tmp_path: Path) -> None:
     text = _plan_text()
     release = create_release(store, parse_plan(text), text, "checkout-leak.yaml",
                              now=parse_plan(text).release.date)
-    kills = _kill_and_restart_until_done(db_url, release.slug, tmp_path / "watch.log")
-    assert kills >= 3, "the test must actually interrupt the watcher"
+    stored_at_kills = _kill_and_restart_until_done(db_url, release.slug, tmp_path / "watch.log")
+    assert len(stored_at_kills) >= 3, "the test must actually interrupt the watcher"
+    total = len(parse_plan(text).checkpoints)
+    assert any(0 < n < total for n in stored_at_kills), f"no kill landed mid-release: {stored_at_kills}"
+    print(f"checkpoints stored at each kill: {stored_at_kills}")
     _check_store(store, _reference_verdicts(tmp_path))
     store.dispose()
 
