@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from vigil.plan.durations import Duration
 
@@ -39,6 +39,19 @@ def parse_period(text: str | int) -> timedelta:
     return timedelta(days=days)
 
 
+def _latency(value: Any) -> Any:
+    """Latency limits are said in milliseconds as often as seconds: ``250ms``, ``1.5s``, ``2s``."""
+    if isinstance(value, str) and value.strip().lower().endswith("ms"):
+        try:
+            return timedelta(milliseconds=float(value.strip()[:-2]))
+        except ValueError:
+            raise ValueError(f"'{value}' is not a latency (use e.g. 250ms or 2s)") from None
+    return value
+
+
+Latency = Annotated[Duration, BeforeValidator(_latency)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -55,8 +68,8 @@ class HttpCheck(_Strict):
     body_contains: str | None = None
     json_path: str | None = Field(default=None, description="JSONPath such as $.status or $.items[0].id")
     json_equals: Any = None
-    max_latency: Duration | None = None
-    timeout: Duration = timedelta(seconds=10)
+    max_latency: Latency | None = None
+    timeout: Latency = timedelta(seconds=10)
     retries: int = Field(default=0, ge=0, le=10)
     retry_delay: Duration = timedelta(0)
 
