@@ -25,8 +25,15 @@ EXAMPLE = Path(vigil.__file__).parent / "examples" / "checkout-leak.yaml"
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # the example plan's T+0 (09:00 Europe/Berlin)
 
 
-def make_release(store: Store, now: datetime, *, extra: str = "", slug: str = "checkout-2.3.0",
-                 service: str | None = None, people: str | None = None) -> Release:
+def make_release(
+    store: Store,
+    now: datetime,
+    *,
+    extra: str = "",
+    slug: str = "checkout-2.3.0",
+    service: str | None = None,
+    people: str | None = None,
+) -> Release:
     """Register the example plan, optionally with more YAML appended or a different service / people."""
     text = EXAMPLE.read_text(encoding="utf-8")
     if service:
@@ -116,7 +123,9 @@ def pg_store() -> Iterator[Store]:
 
 
 @pytest.fixture
-def vigil_cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str]]:
+def vigil_cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Callable[..., tuple[int, str]]:
     """Run ``vigil ARGS`` in-process; return (exit code, stdout + stderr)."""
     from vigil.cli.app import main
     from vigil.cli.common import console, err_console

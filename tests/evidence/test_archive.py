@@ -20,12 +20,29 @@ from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
 
 
-def _archive(store: Store, root: Path, release: Release, clock: ManualClock, content: bytes, kind: str = "junit",
-             overrides: dict[str, str] | None = None) -> EvidenceItem:
+def _archive(
+    store: Store,
+    root: Path,
+    release: Release,
+    clock: ManualClock,
+    content: bytes,
+    kind: str = "junit",
+    overrides: dict[str, str] | None = None,
+) -> EvidenceItem:
     with store.write() as s:
-        return archive(s, root=root, kind=kind, release_id=release.id, requirement_ids=["dep-02", "AUD-03"],
-                       content=content, filename="../results file.xml", media_type="application/xml",
-                       creator="Ana Costa", now=clock.now(), retention_overrides=overrides)
+        return archive(
+            s,
+            root=root,
+            kind=kind,
+            release_id=release.id,
+            requirement_ids=["dep-02", "AUD-03"],
+            content=content,
+            filename="../results file.xml",
+            media_type="application/xml",
+            creator="Ana Costa",
+            now=clock.now(),
+            retention_overrides=overrides,
+        )
 
 
 def test_archive_stores_bytes_under_their_sha256_with_metadata_and_audit(store, root, release, clock):
@@ -55,8 +72,9 @@ def test_same_content_is_stored_once_but_recorded_per_use(store, root, release, 
     assert b.retain_until < a.retain_until
 
 
-def test_retention_period_comes_from_plan_then_file_then_defaults(store, root, release, clock, tmp_path,
-                                                                   monkeypatch):
+def test_retention_period_comes_from_plan_then_file_then_defaults(
+    store, root, release, clock, tmp_path, monkeypatch
+):
     from vigil.evidence.retention import _file_periods
 
     conf = tmp_path / "retention.yaml"
@@ -103,25 +121,45 @@ def test_a_missing_file_and_an_edited_row_are_named(store, root, release, clock)
     edited = _archive(store, root, release, clock, b"row will be edited")
     blob_path(root, gone.sha256).unlink()
     with store.write() as s:
-        s.execute(text("UPDATE evidence_items SET retain_until = retain_until - 1000000 WHERE id = :i"),
-                  {"i": edited.id})
+        s.execute(
+            text("UPDATE evidence_items SET retain_until = retain_until - 1000000 WHERE id = :i"),
+            {"i": edited.id},
+        )
     with store.read() as s:
         messages = {p.item_id: p.message for p in verify_archive(s, root)}
     assert "is missing" in messages[gone.id]
     assert "record altered (retain_until" in messages[edited.id]
 
 
-def test_add_file_needs_a_role_on_the_release_and_the_refusal_is_audited(store, root, release, clock, tmp_path):
+def test_add_file_needs_a_role_on_the_release_and_the_refusal_is_audited(
+    store, root, release, clock, tmp_path
+):
     f = tmp_path / "dash.json"
     f.write_text("{}")
     with pytest.raises(PermissionDenied, match="Eve may not add evidence"):
-        add_file(store, root, release.slug, f, kind="dashboard", requirement_ids=["REQ-28"], actor="Eve",
-                 now=clock.now())
+        add_file(
+            store,
+            root,
+            release.slug,
+            f,
+            kind="dashboard",
+            requirement_ids=["REQ-28"],
+            actor="Eve",
+            now=clock.now(),
+        )
     with store.read() as s:
         assert s.scalar(select(AuditEntry.actor).where(AuditEntry.action == "permission.denied")) == "Eve"
         assert s.scalar(select(EvidenceItem.id)) is None
-    item = add_file(store, root, release.slug, f, kind="dashboard", requirement_ids=["REQ-28"],
-                    actor="Sam Okafor", now=clock.now())
+    item = add_file(
+        store,
+        root,
+        release.slug,
+        f,
+        kind="dashboard",
+        requirement_ids=["REQ-28"],
+        actor="Sam Okafor",
+        now=clock.now(),
+    )
     assert item.media_type == "application/json" and item.kind == "dashboard"
 
 

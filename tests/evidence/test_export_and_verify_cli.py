@@ -22,12 +22,24 @@ def with_evidence(store, root, release, clock, tmp_path):
     for name, body in (("dashboard.json", b'{"panels": 12}'), ("rca.md", b"# RCA\nheap leak\n")):
         f = tmp_path / name
         f.write_bytes(body)
-        items.append(add_file(store, root, release.slug, f, kind=name.split(".")[0], requirement_ids=["REQ-28"],
-                              actor="Ana Costa", now=clock.now()))
+        items.append(
+            add_file(
+                store,
+                root,
+                release.slug,
+                f,
+                kind=name.split(".")[0],
+                requirement_ids=["REQ-28"],
+                actor="Ana Costa",
+                now=clock.now(),
+            )
+        )
     return items
 
 
-def test_export_folder_verifies_with_sha256sum_and_detects_tampering(store, vigil_cli, with_evidence, tmp_path):
+def test_export_folder_verifies_with_sha256sum_and_detects_tampering(
+    store, vigil_cli, with_evidence, tmp_path
+):
     assert SHA256SUM, "sha256sum (coreutils) is needed to check bundles the way an auditor does"
     bundle = tmp_path / "bundle"
     code, out = vigil_cli("evidence", "export", str(bundle), "--release", "checkout-2.3.0", "--db", store.url)
@@ -37,7 +49,9 @@ def test_export_folder_verifies_with_sha256sum_and_detects_tampering(store, vigi
     assert check.stdout.count(": OK") == 4  # two files + manifest.json + audit.jsonl
     manifest = json.loads((bundle / "manifest.json").read_text())
     assert [i["kind"] for i in manifest["items"]] == ["dashboard", "rca"]
-    assert manifest["items"][0]["requirements"] == ["REQ-28"] and manifest["items"][0]["creator"] == "Ana Costa"
+    assert (
+        manifest["items"][0]["requirements"] == ["REQ-28"] and manifest["items"][0]["creator"] == "Ana Costa"
+    )
     audit_lines = (bundle / "audit.jsonl").read_text().splitlines()
     assert any(json.loads(line)["action"] == "evidence.archived" for line in audit_lines)
 
@@ -53,8 +67,12 @@ def test_export_tar_gz_contains_a_checkable_bundle(store, root, vigil_cli, with_
     assert code == 0, out
     with tarfile.open(target) as tar:
         tar.extractall(tmp_path / "x", filter="data")
-    check = subprocess.run([SHA256SUM or "sha256sum", "-c", "MANIFEST.sha256"], cwd=tmp_path / "x" / "evidence",
-                           capture_output=True, text=True)
+    check = subprocess.run(
+        [SHA256SUM or "sha256sum", "-c", "MANIFEST.sha256"],
+        cwd=tmp_path / "x" / "evidence",
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stdout + check.stderr
 
 

@@ -17,12 +17,24 @@ from vigil.store.audit import AuditEntry, verify_chain
 
 def _put(store, root, release, clock, content: bytes, kind: str):
     with store.write() as s:
-        return archive(s, root=root, kind=kind, release_id=release.id, requirement_ids=["AUD-03"],
-                       content=content, filename=f"{kind}.txt", media_type="text/plain", creator="Ana Costa",
-                       now=clock.now(), retention_overrides={"log_excerpt": "1y"})
+        return archive(
+            s,
+            root=root,
+            kind=kind,
+            release_id=release.id,
+            requirement_ids=["AUD-03"],
+            content=content,
+            filename=f"{kind}.txt",
+            media_type="text/plain",
+            creator="Ana Costa",
+            now=clock.now(),
+            retention_overrides={"log_excerpt": "1y"},
+        )
 
 
-def test_purge_removes_expired_items_with_tombstones_and_keeps_held_and_unexpired(store, root, release, clock):
+def test_purge_removes_expired_items_with_tombstones_and_keeps_held_and_unexpired(
+    store, root, release, clock
+):
     expired = _put(store, root, release, clock, b"old log lines", "log_excerpt")  # 1 year
     held = _put(store, root, release, clock, b"log under investigation", "log_excerpt")
     kept = _put(store, root, release, clock, b"junit results", "junit")  # 7 years
@@ -44,7 +56,8 @@ def test_purge_removes_expired_items_with_tombstones_and_keeps_held_and_unexpire
         assert tomb is not None and tomb.purged_at == clock.now() and tomb.purged_by == "retention-job"
         assert tomb.sha256 == expired.sha256  # the tombstone still says what existed
         assert s.scalar(select(AuditEntry.entity_id).where(AuditEntry.action == "evidence.purged")) == str(
-            expired.id)
+            expired.id
+        )
         assert verify_archive(s, root) == [] and verify_chain(s) == []
 
     clock.advance(timedelta(days=7 * 366))
@@ -74,7 +87,9 @@ def test_legal_hold_needs_a_reason_and_the_sponsor_or_release_owner(store, root,
     assert purge(store, root, actor="job", now=clock.now()).purged == [item.id]
 
 
-def test_a_tombstone_whose_file_reappears_or_that_lacks_its_purge_record_is_reported(store, root, release, clock):
+def test_a_tombstone_whose_file_reappears_or_that_lacks_its_purge_record_is_reported(
+    store, root, release, clock
+):
     item = _put(store, root, release, clock, b"short lived", "log_excerpt")
     clock.advance(timedelta(days=400))
     purge(store, root, actor="job", now=clock.now())

@@ -27,8 +27,20 @@ from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
 from vigil.watch import evaluate_checkpoint
 
-ALL = {"REQ-28", "REQ-29", "REQ-30", "PM-28", "PM-29", "PM-30", "DEP-02", "DEP-03", "OPS-01", "OPS-02",
-       "OPS-03", "AUD-03"}
+ALL = {
+    "REQ-28",
+    "REQ-29",
+    "REQ-30",
+    "PM-28",
+    "PM-29",
+    "PM-30",
+    "DEP-02",
+    "DEP-03",
+    "OPS-01",
+    "OPS-02",
+    "OPS-03",
+    "AUD-03",
+}
 JUNIT = b'<testsuite><testcase classname="smoke" name="checkout_pays" time="0.2"/></testsuite>'
 
 
@@ -61,8 +73,14 @@ def run_flow(store: Store, root: Path, files: Path, clock: ManualClock) -> None:
         add_file(store, root, slug, f, kind=kind, requirement_ids=[req], actor="Ravi Menon", now=clock.now())
 
     expected = set(ALL)
-    for kind, req in (("dashboard", "REQ-28"), ("incident_report", "REQ-29"), ("alerting", "DEP-03"),
-                      ("log_excerpt", "OPS-01"), ("incident_ticket", "OPS-02"), ("rca", "OPS-03")):
+    for kind, req in (
+        ("dashboard", "REQ-28"),
+        ("incident_report", "REQ-29"),
+        ("alerting", "DEP-03"),
+        ("log_excerpt", "OPS-01"),
+        ("incident_ticket", "OPS-02"),
+        ("rca", "OPS-03"),
+    ):
         supply(kind, req)
         expected -= {req, "AUD-03"}  # the first archived item also satisfies AUD-03
         assert _unmet(store, root, slug, clock) == expected, f"after {req}"
@@ -76,8 +94,16 @@ def run_flow(store: Store, root: Path, files: Path, clock: ManualClock) -> None:
     draft(store, root, slug, actor="Ravi Menon", now=clock.now())
     from vigil.retro.actions import add_action
 
-    add_action(store, slug, title="Add a heap-slope alert", assignee="Sam Okafor",
-               due_at=clock.now() + timedelta(days=7), source="checkpoint:T+0", actor="Ravi Menon", now=clock.now())
+    add_action(
+        store,
+        slug,
+        title="Add a heap-slope alert",
+        assignee="Sam Okafor",
+        due_at=clock.now() + timedelta(days=7),
+        source="checkpoint:T+0",
+        actor="Ravi Menon",
+        now=clock.now(),
+    )
     assert "REQ-30" in _unmet(store, root, slug, clock)  # a retrospective with an open action is not enough
     with store.read() as s:
         ids = [a.id for a in list_actions(s, release_id=release.id)]

@@ -17,6 +17,7 @@ from vigil.releases.service import create_release, get_release
 from vigil.retro.actions import add_action
 from vigil.store.audit import AuditEntry
 
+
 def test_only_the_service_owner_accepts_and_refusals_are_audited(store, root, release, clock):
     for intruder in ("Ana Costa", "Mei Tan", "Nobody"):
         with pytest.raises(PermissionDenied, match=f"{intruder} may not accept the handover"):
@@ -28,8 +29,16 @@ def test_only_the_service_owner_accepts_and_refusals_are_audited(store, root, re
 
 
 def test_acceptance_seals_the_checklist_with_open_work_and_risks(store, root, release, clock):
-    add_action(store, release.slug, title="Fix the heap leak", assignee="Sam Okafor",
-               due_at=clock.now() + timedelta(days=5), source="", actor="Ana Costa", now=clock.now())
+    add_action(
+        store,
+        release.slug,
+        title="Fix the heap leak",
+        assignee="Sam Okafor",
+        due_at=clock.now() + timedelta(days=5),
+        source="",
+        actor="Ana Costa",
+        now=clock.now(),
+    )
     item = accept(store, root, release.slug, actor="Jo Berg", now=clock.now(), note="Taking it over")
     text = blob_path(root, item.sha256).read_text()
     assert "- [x] **Runbooks**:\n  - https://wiki.example.com/checkout/runbook" in text

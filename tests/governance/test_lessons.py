@@ -6,7 +6,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -17,7 +17,7 @@ from vigil.retro.service import draft
 
 
 class _Hook(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
+    received: ClassVar[list[dict[str, Any]]] = []
 
     def log_message(self, *args: object) -> None:
         pass
@@ -44,10 +44,17 @@ def hook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 def test_publish_pages_and_index_across_services_and_search_them(watched, tmp_path, hook):
     base, received = hook
     kb, root = tmp_path / "kb", tmp_path / "ev"
-    draft(watched.store, root, watched.slug, actor="Ravi Menon", now=watched.end,
-          learnings=[("improve", "Soak-test the payment heap before canary")])
-    page, item, announced = publish(watched.store, root, watched.slug, actor="Ana Costa", now=watched.end, kb=kb,
-                                    webhook=f"{base}/hook")
+    draft(
+        watched.store,
+        root,
+        watched.slug,
+        actor="Ravi Menon",
+        now=watched.end,
+        learnings=[("improve", "Soak-test the payment heap before canary")],
+    )
+    page, item, announced = publish(
+        watched.store, root, watched.slug, actor="Ana Costa", now=watched.end, kb=kb, webhook=f"{base}/hook"
+    )
     assert page == kb / "checkout" / "checkout-2.3.0.md"
     text = page.read_text()
     assert text.startswith("# Lessons learned: Checkout v2.3") and "Soak-test the payment heap" in text
@@ -59,8 +66,14 @@ def test_publish_pages_and_index_across_services_and_search_them(watched, tmp_pa
     assert received[0]["json"]["location"].endswith("checkout/checkout-2.3.0.md")
 
     other = make_release(watched.store, watched.end, slug="search-1.0", service="search")
-    draft(watched.store, root, other.slug, actor="Ravi Menon", now=watched.end,
-          learnings=[("worked", "Blue-green switch was instant")])
+    draft(
+        watched.store,
+        root,
+        other.slug,
+        actor="Ravi Menon",
+        now=watched.end,
+        learnings=[("worked", "Blue-green switch was instant")],
+    )
     publish(watched.store, root, other.slug, actor="Ravi Menon", now=watched.end, kb=kb)
 
     index = (kb / "index.md").read_text()
@@ -79,23 +92,37 @@ def test_publish_pages_and_index_across_services_and_search_them(watched, tmp_pa
 def test_a_failed_announcement_is_recorded_not_fatal(watched, tmp_path, hook):
     base, _ = hook
     draft(watched.store, tmp_path, watched.slug, actor="Ravi Menon", now=watched.end)
-    _, _, announced = publish(watched.store, tmp_path, watched.slug, actor="Ravi Menon", now=watched.end,
-                              kb=tmp_path / "kb", webhook=f"{base}/broken")
+    _, _, announced = publish(
+        watched.store,
+        tmp_path,
+        watched.slug,
+        actor="Ravi Menon",
+        now=watched.end,
+        kb=tmp_path / "kb",
+        webhook=f"{base}/broken",
+    )
     assert announced == "failed: HTTP 500"
     assert (tmp_path / "kb" / "checkout" / "checkout-2.3.0.md").exists()
 
 
 def test_publishing_needs_a_retrospective_and_an_owner(watched, tmp_path):
     with pytest.raises(PermissionDenied):
-        publish(watched.store, tmp_path, watched.slug, actor="Sam Okafor", now=watched.end, kb=tmp_path / "kb")
+        publish(
+            watched.store, tmp_path, watched.slug, actor="Sam Okafor", now=watched.end, kb=tmp_path / "kb"
+        )
     with pytest.raises(VigilError, match="hold the retrospective first"):
-        publish(watched.store, tmp_path, watched.slug, actor="Ravi Menon", now=watched.end, kb=tmp_path / "kb")
+        publish(
+            watched.store, tmp_path, watched.slug, actor="Ravi Menon", now=watched.end, kb=tmp_path / "kb"
+        )
     assert not (tmp_path / "kb").exists()
 
 
 def test_cli_publish_and_search(watched, vigil_cli, tmp_path):
     url = watched.store.url
-    assert vigil_cli("retro", watched.slug, "--as", "Ravi Menon", "--improve", "Watch GC pauses", "--db", url)[0] == 0
+    assert (
+        vigil_cli("retro", watched.slug, "--as", "Ravi Menon", "--improve", "Watch GC pauses", "--db", url)[0]
+        == 0
+    )
     code, out = vigil_cli("lessons", "publish", watched.slug, "--as", "Ravi Menon", "--db", url)
     assert code == 0 and "Published" in out
     code, out = vigil_cli("lessons", "search", "gc", "pauses")

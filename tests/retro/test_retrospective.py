@@ -36,11 +36,24 @@ def test_draft_comes_from_the_recorded_data(watched, tmp_path):
 
 def test_drafting_again_keeps_learnings_and_never_duplicates_actions(watched, tmp_path):
     root = tmp_path / "evidence"
-    draft(watched.store, root, watched.slug, actor="Ravi Menon", now=watched.end,
-          learnings=[("worked", "Canary limited the blast radius"), ("improve", "Soak-test the heap")])
-    retro, _ = draft(watched.store, root, watched.slug, actor="Ana Costa", now=watched.end)
-    add_learning(watched.store, root, watched.slug, "improve", "Alert on heap slope, not level",
-                 actor="Sam Okafor", now=watched.end)
+    draft(
+        watched.store,
+        root,
+        watched.slug,
+        actor="Ravi Menon",
+        now=watched.end,
+        learnings=[("worked", "Canary limited the blast radius"), ("improve", "Soak-test the heap")],
+    )
+    draft(watched.store, root, watched.slug, actor="Ana Costa", now=watched.end)
+    add_learning(
+        watched.store,
+        root,
+        watched.slug,
+        "improve",
+        "Alert on heap slope, not level",
+        actor="Sam Okafor",
+        now=watched.end,
+    )
     with watched.store.read() as s:
         assert len(list(s.scalars(select(ActionItem)))) == 1
         text = render_report(s, get_release(s, watched.slug), watched.end)
@@ -62,7 +75,9 @@ def test_only_the_owners_draft_and_the_refusal_is_audited(watched, tmp_path):
 
 def test_learnings_need_a_retrospective_and_a_known_category(watched, tmp_path):
     with pytest.raises(VigilError, match="no retrospective yet"):
-        add_learning(watched.store, tmp_path, watched.slug, "worked", "x", actor="Sam Okafor", now=watched.end)
+        add_learning(
+            watched.store, tmp_path, watched.slug, "worked", "x", actor="Sam Okafor", now=watched.end
+        )
     draft(watched.store, tmp_path, watched.slug, actor="Ravi Menon", now=watched.end)
     with pytest.raises(VigilError, match="'worked' or 'improve'"):
         add_learning(watched.store, tmp_path, watched.slug, "meh", "x", actor="Sam Okafor", now=watched.end)
@@ -70,13 +85,32 @@ def test_learnings_need_a_retrospective_and_a_known_category(watched, tmp_path):
 
 def test_cli_drafts_and_writes_the_markdown_report(watched, vigil_cli, tmp_path):
     out = tmp_path / "retro.md"
-    code, text = vigil_cli("retro", watched.slug, "--as", "Ravi Menon", "--worked", "Fast canary",
-                           "--out", str(out), "--db", watched.store.url)
+    code, text = vigil_cli(
+        "retro",
+        watched.slug,
+        "--as",
+        "Ravi Menon",
+        "--worked",
+        "Fast canary",
+        "--out",
+        str(out),
+        "--db",
+        watched.store.url,
+    )
     assert code == 0, text
     report = out.read_text()
     assert report.startswith("# Retrospective: Checkout v2.3") and "- Fast canary — Ravi Menon" in report
-    code, text = vigil_cli("retro", "learn", watched.slug, "Runbook was stale", "--improve", "--as", "Jo Berg",
-                           "--db", watched.store.url)
+    code, text = vigil_cli(
+        "retro",
+        "learn",
+        watched.slug,
+        "Runbook was stale",
+        "--improve",
+        "--as",
+        "Jo Berg",
+        "--db",
+        watched.store.url,
+    )
     assert code == 0, text
     code, text = vigil_cli("retro", "show", watched.slug, "--db", watched.store.url)
     assert "- Runbook was stale — Jo Berg" in text

@@ -39,8 +39,12 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         server = self.server
         if self.path == "/health":
-            self._send(200, json.dumps({"status": "ok", "version": "2.3.0",
-                                        "deps": [{"name": "db", "ok": True}]}).encode())
+            self._send(
+                200,
+                json.dumps(
+                    {"status": "ok", "version": "2.3.0", "deps": [{"name": "db", "ok": True}]}
+                ).encode(),
+            )
         elif self.path == "/broken":
             self._send(500, b"boom", "text/plain")
         elif self.path == "/slow":
@@ -88,7 +92,8 @@ GOOD_CHECKS = """\
     - {name: db dependency, url: /health, json_path: "$.deps[0].ok", json_equals: true}
     - {name: version, url: /health, body_contains: '"version": "2.3.0"'}
     - {name: auth, url: /secure, headers: {X-Token: s3cret}}
-    - {name: echo, method: post, url: /echo, body: '{"a": 1}', expect_status: [201], json_path: "$.a", json_equals: 1}
+    - {name: echo, method: post, url: /echo, body: '{"a": 1}', expect_status: [201],
+       json_path: "$.a", json_equals: 1}
 """
 
 
@@ -172,16 +177,17 @@ def test_cli_runs_the_checks_and_exits_non_zero_on_failure(store, clock, server,
     make_release(store, clock.now(), extra=smoke_yaml(server))
     code, out = vigil_cli("smoke", "checkout-2.3.0", "--as", "Ravi Menon", "--db", store.url)
     assert code == 0 and "5 passed, 0 failed" in out and "health" in out
-    make_release(store, clock.now(), slug="bad", extra=smoke_yaml(server, checks="    - {name: s, url: /broken}\n"))
+    make_release(
+        store, clock.now(), slug="bad", extra=smoke_yaml(server, checks="    - {name: s, url: /broken}\n")
+    )
     code, out = vigil_cli("smoke", "bad", "--as", "Ravi Menon", "--db", store.url)
     assert code == 1 and "1 smoke check(s) failed" in out
 
 
 def test_a_bad_check_in_the_plan_names_its_line():
+    from governance_fixtures import EXAMPLE
     from vigil.errors import PlanError
     from vigil.plan import parse_plan
-
-    from governance_fixtures import EXAMPLE
 
     text = EXAMPLE.read_text() + smoke_yaml("http://x", checks="    - {name: a, url: /, json_path: '$[[['}\n")
     with pytest.raises(PlanError, match=r"smoke.checks.0.json_path: '\$\[\[\[' is not a JSONPath"):
