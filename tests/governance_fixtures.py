@@ -21,6 +21,10 @@ from vigil.releases.models import Release
 from vigil.releases.service import create_release
 from vigil.store import Store
 
+# Exported by name (underscored fixtures included) for the star imports in each governance test folder.
+__all__ = ["EXAMPLE", "T0", "Watched", "_isolated_settings", "_watched_template", "clock", "make_release",
+           "pg_store", "release", "root", "store", "vigil_cli", "watched"]
+
 EXAMPLE = Path(vigil.__file__).parent / "examples" / "checkout-leak.yaml"
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # the example plan's T+0 (09:00 Europe/Berlin)
 
