@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,20 +109,11 @@ def watched(tmp_path: Path, _watched_template: tuple[Path, datetime]) -> Iterato
 
 
 @pytest.fixture
-def pg_store() -> Iterator[Store]:
-    """A throw-away PostgreSQL database on the local server."""
-    import psycopg
-
-    name = f"vigil_gov_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    s = Store(f"postgresql+psycopg://postgres@127.0.0.1/{name}")
-    try:
-        yield s
-    finally:
-        s.dispose()
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def pg_store(pg_url: str) -> Iterator[Store]:
+    """A store on a throw-away PostgreSQL database (the root conftest's ``pg_url``)."""
+    s = Store(pg_url)
+    yield s
+    s.dispose()
 
 
 @pytest.fixture

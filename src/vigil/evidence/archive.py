@@ -71,7 +71,6 @@ def archive(
         raise VigilError(f"evidence kind '{kind}' must be a word such as {KINDS_HINT}")
     requirements = sorted({r.strip().upper() for r in requirement_ids if r.strip()})
     digest = hashlib.sha256(content).hexdigest()
-    _store_blob(root, digest, content)
     item = EvidenceItem(
         sha256=digest,
         kind=kind,
@@ -105,6 +104,9 @@ def archive(
             "retain_until": item.retain_until.isoformat(),
         },
     )
+    # Written while this transaction holds the audit-head lock, which purge also holds while it deletes
+    # files: a purge can never remove a blob between our existence check and our commit.
+    _store_blob(root, digest, content)
     return item
 
 

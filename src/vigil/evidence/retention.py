@@ -111,8 +111,9 @@ class PurgeReport:
 def purge(store: Store, root: Path, *, actor: str, now: datetime, dry_run: bool = False) -> PurgeReport:
     """Delete the bytes of every expired item not on hold; keep each row as a tombstone; audited.
 
-    The database commits first and files are deleted afterwards: a crash in between leaves an orphan
-    file (harmless, and reported by verify) rather than a live row whose file is gone.
+    Files are deleted inside the transaction, after its audit entries took the audit-head lock that
+    ``archive`` also takes before writing a blob, so a concurrent archive of the same bytes either commits
+    first (and the blob is kept as still needed) or writes the blob again after this purge.
     """
     with store.write() as session:
         expired = list(
@@ -150,11 +151,11 @@ def purge(store: Store, root: Path, *, actor: str, now: datetime, dry_run: bool 
                 )
             )
         )
-    for digest in {i.sha256 for i in doomed} - still_needed:
-        path = blob_path(root, digest)
-        if path.exists():
-            path.chmod(0o644)
-            path.unlink()
+        for digest in {i.sha256 for i in doomed} - still_needed:
+            path = blob_path(root, digest)
+            if path.exists():
+                path.chmod(0o644)
+                path.unlink()
     return PurgeReport([i.id for i in doomed], held)
 
 
