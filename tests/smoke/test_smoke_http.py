@@ -192,3 +192,22 @@ def test_a_bad_check_in_the_plan_names_its_line():
     text = EXAMPLE.read_text() + smoke_yaml("http://x", checks="    - {name: a, url: /, json_path: '$[[['}\n")
     with pytest.raises(PlanError, match=r"smoke.checks.0.json_path: '\$\[\[\[' is not a JSONPath"):
         parse_plan(text, "plan.yaml")
+
+
+def test_watch_runs_the_checks_at_every_evaluated_checkpoint_when_asked(store, clock, server, vigil_cli):
+    make_release(store, clock.now(), extra=smoke_yaml(server, at_checkpoints=True))
+    code, out = vigil_cli("watch", "checkout-2.3.0", "--simulate", "--db", store.url)
+    assert code == 0, out
+    assert "smoke at T+15m: 5 passed, 0 failed" in out
+    with store.read() as s:
+        from vigil.watch.models import Checkpoint
+
+        evaluated = list(s.scalars(select(Checkpoint.name).where(Checkpoint.state == "evaluated")
+                                   .order_by(Checkpoint.offset_seconds)))
+        triggers = list(s.scalars(select(SmokeRun.trigger).order_by(SmokeRun.id)))
+    assert triggers == evaluated and "T+2h" in triggers  # the leak's rollback stops the rest
+    # A restarted watch finds nothing new to evaluate, so it runs no smoke checks again.
+    code, out = vigil_cli("watch", "checkout-2.3.0", "--simulate", "--db", store.url)
+    assert code == 0, out
+    with store.read() as s:
+        assert len(list(s.scalars(select(SmokeRun.id)))) == len(triggers)

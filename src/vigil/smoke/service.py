@@ -72,17 +72,18 @@ def run_smoke(
         )
 
 
-def run_smoke_at_checkpoint(store: Store, root: Path, release_id: int, checkpoint: str, clock: Clock) -> None:
+def run_smoke_at_checkpoint(
+    store: Store, root: Path, release_id: int, checkpoint: str, clock: Clock
+) -> SmokeRun | None:
     """The watcher's hook: run the checks at a checkpoint when the plan asks for it (smoke.at_checkpoints)."""
     with store.read() as session:
         config = plan_of(get_release(session, release_id)).smoke
-    if config.at_checkpoints and config.checks:
-        run_smoke(store, root, release_id, clock, actor=SYSTEM, trigger=checkpoint)
+    if not (config.at_checkpoints and config.checks):
+        return None
+    return run_smoke(store, root, release_id, clock, actor=SYSTEM, trigger=checkpoint)
 
 
-def import_junit(
-    store: Store, root: Path, release_ref: str, path: Path, *, actor: str, now: datetime
-) -> SmokeRun:
+def import_junit(store: Store, root: Path, release_ref: str, path: Path, *, actor: str, now: datetime) -> SmokeRun:
     """Store and seal JUnit XML produced by any test runner."""
     try:
         content = path.read_bytes()
@@ -114,9 +115,7 @@ def import_junit(
 def runs_for(session: Session, release_id: int) -> list[SmokeRun]:
     return list(
         session.scalars(
-            select(SmokeRun)
-            .where(SmokeRun.release_id == release_id)
-            .order_by(SmokeRun.started_at, SmokeRun.id)
+            select(SmokeRun).where(SmokeRun.release_id == release_id).order_by(SmokeRun.started_at, SmokeRun.id)
         )
     )
 
