@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from vigil.plan.catalogue import CATALOGUE, DEFAULT_BASELINE, DEFAULT_CHECKPOINTS, DEFAULT_ROLLOUT
 from vigil.plan.durations import Duration, format_offset
+from vigil.plan.governance import Governance, SmokeConfig
 
 DeploymentMethod = Literal["canary", "blue-green", "rolling", "big-bang"]
 BaselineKind = Literal["concurrent", "pre_deploy", "week_ago", "previous_release"]
@@ -193,6 +194,8 @@ class Plan(Strict):
     rollout: list[RolloutStep] = []
     rollback: RollbackPolicy = RollbackPolicy()
     stakeholders: list[Stakeholder] = []
+    smoke: SmokeConfig = SmokeConfig()
+    governance: Governance = Governance()
 
     @model_validator(mode="before")
     @classmethod
