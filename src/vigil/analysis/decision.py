@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vigil.analysis.judgement import MetricJudgement
+from vigil.analysis.models import CanaryJudgement
 from vigil.plan.schema import Metric, RollbackPolicy
 
 
@@ -33,22 +34,37 @@ def health_of(judgements: list[MetricJudgement]) -> str:
 
 
 def decide(judgements: list[MetricJudgement], metrics: dict[str, Metric], policy: RollbackPolicy,
-           previous_healths: list[str]) -> CheckpointDecision:
-    """Decide one checkpoint; ``previous_healths`` are the earlier checkpoints' health, oldest first."""
+           previous_healths: list[str], canary: CanaryJudgement | None = None) -> CheckpointDecision:
+    """Decide one checkpoint; ``previous_healths`` are the earlier checkpoints' health, oldest first.
+
+    ``canary`` is the statistical comparison with a live baseline, when there is one: a failed canary is
+    critical, and one without enough evidence holds the rollout rather than passing it.
+    """
     health = health_of(judgements)
+    # Missing data follows the plan's on_unknown policy; the canary's own "must have data" rule must not
+    # turn an unreachable source into a rollback by the back door.
+    canary_failed = canary is not None and canary.outcome == "fail" and health != "unknown"
+    if canary_failed:
+        health = "critical"
     reasons = [f"{j.label}: {j.reason}" for j in judgements if j.status != "ok"]
     rollback_reason = _rollback_reason(judgements, metrics, policy, health, previous_healths)
+    if not rollback_reason and canary is not None and canary_failed and policy.on_critical:
+        rollback_reason = f"canary judgement failed: {canary.sentence}"
     if rollback_reason:
         go = "rollback"
     elif health == "unknown":
         go = "rollback" if policy.on_unknown == "rollback" else "hold"
         rollback_reason = "metric data is missing and the plan rolls back on unknown" if go == "rollback" else None
+    elif canary is not None and canary.outcome == "insufficient":
+        go = "hold"
     else:
         go = "continue"
+    if canary is not None:
+        reasons.append(f"Canary judgement: {canary.sentence}")
     if go == "hold":
-        reasons.append("Holding: the rollout should not advance until the missing data is back.")
-    if not reasons:
-        reasons.append(f"All {len(judgements)} metrics are within their thresholds.")
+        reasons.append("Holding: the rollout should not advance until there is data enough to judge.")
+    if all(j.status == "ok" for j in judgements) and go == "continue":
+        reasons.insert(0, f"All {len(judgements)} metrics are within their thresholds.")
     return CheckpointDecision(
         health=health,
         go_no_go=go,

@@ -1,6 +1,6 @@
 """A deterministic synthetic service: a baseline and a new-version cohort for every template metric.
 
-Values are a pure function of (seed, metric, cohort, minute), so any window can be asked for in any
+Values are a pure function of (seed, metric, cohort, time step), so any window can be asked for in any
 order, by any process, and always gets the same numbers; that is what makes a killed and restarted watch
 reach the same decisions. Faults from the plan change the new version (a dependency outage changes both,
 since the dependency is shared). Once a release is rolled back the new cohort has no traffic, so no data.
@@ -20,8 +20,9 @@ from vigil.errors import SourceError
 from vigil.metrics.base import Cohort, Series
 from vigil.plan.schema import Fault, Metric, Source
 
-STEP_SECONDS = 60
-_BLOCK = 1440  # minutes of noise generated at once
+# 15 s, like a typical scrape interval: a 5-minute window then holds the 20 points a rank test needs.
+STEP_SECONDS = 15
+_BLOCK = 5760  # steps (one day) of noise generated at once
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,13 @@ class SimulatorSource:
         last = int(np.floor(end.timestamp() / STEP_SECONDS))
         if last < first:
             return Series.empty()
-        minutes = np.arange(first, last + 1, dtype=np.int64)
-        ts = minutes.astype(np.float64) * STEP_SECONDS
+        steps = np.arange(first, last + 1, dtype=np.int64)
+        ts = steps.astype(np.float64) * STEP_SECONDS
         if cohort == "new":
             live = self._new_version_live(ts)
-            minutes, ts = minutes[live], ts[live]
+            steps, ts = steps[live], ts[live]
         profile = PROFILES.get(metric.name, _GENERIC)
-        values = self._healthy(metric.name, profile, cohort, minutes, ts)
+        values = self._healthy(metric.name, profile, cohort, steps, ts)
         values = self._apply_faults(metric.name, cohort, ts, values)
         return Series(ts, values)
 
@@ -93,13 +94,13 @@ class SimulatorSource:
             live &= ts <= self._rolled_back
         return live
 
-    def _healthy(self, name: str, profile: Profile, cohort: Cohort, minutes: npt.NDArray[np.int64],
+    def _healthy(self, name: str, profile: Profile, cohort: Cohort, steps: npt.NDArray[np.int64],
                  ts: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        noise = np.empty(minutes.size)
-        blocks = minutes // _BLOCK
+        noise = np.empty(steps.size)
+        blocks = steps // _BLOCK
         for block in np.unique(blocks):
             mask = blocks == block
-            noise[mask] = _noise_block(self._seed, name, cohort, int(block))[minutes[mask] % _BLOCK]
+            noise[mask] = _noise_block(self._seed, name, cohort, int(block))[steps[mask] % _BLOCK]
         day_phase = 2 * np.pi * (ts % 86400) / 86400
         level = profile.mean * (1 + profile.seasonal * np.sin(day_phase - np.pi / 2))
         return np.maximum(level + profile.noise * noise, 0.0)

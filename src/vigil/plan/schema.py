@@ -107,6 +107,11 @@ class Metric(Strict):
     query: str | None = None
     thresholds: Thresholds = Thresholds()
     leak_check: LeakCheck | None = None
+    # How the canary judge treats this metric (used with a concurrent baseline).
+    tolerance: float | None = Field(default=None, ge=0, description="allowed change as a share of baseline")
+    weight: float = Field(default=1.0, gt=0)
+    group: str = "default"
+    muted: bool = False
 
 
 class Fault(Strict):
@@ -182,6 +187,17 @@ class Stakeholder(Strict):
     audience: str = ""
 
 
+class CanaryOptions(Strict):
+    """The statistical canary judge (Mann-Whitney per metric, weighted score) for concurrent baselines."""
+
+    enabled: bool = True
+    confidence: float = Field(default=0.98, gt=0.5, lt=1)
+    tolerance: float = Field(default=0.1, ge=0, description="default allowed change, share of baseline")
+    pass_threshold: float = Field(default=95.0, ge=0, le=100)
+    marginal_threshold: float = Field(default=75.0, ge=0, le=100)
+    min_samples: int = Field(default=20, ge=9)
+
+
 class Plan(Strict):
     release: ReleaseInfo
     people: People
@@ -191,6 +207,7 @@ class Plan(Strict):
     checkpoints: list[Duration] = []
     evaluation_window: Duration = timedelta(minutes=5)
     baseline: BaselineKind | None = None
+    canary: CanaryOptions = CanaryOptions()
     rollout: list[RolloutStep] = []
     rollback: RollbackPolicy = RollbackPolicy()
     stakeholders: list[Stakeholder] = []

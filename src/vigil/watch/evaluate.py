@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
+from vigil.analysis.canary_step import fold, judge_window
 from vigil.errors import NotFound, SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
@@ -55,9 +56,14 @@ def evaluate_checkpoint(store: Store, release_ref: str | int, name: str, now: da
     due = release.started_at + offset
     window_end = min(due, now)
     window_start = window_end - plan.evaluation_window
-    judgements, unavailable = _judge_all(plan, release, offset, window_start, window_end, history, previous)
+    judgements, unavailable, windows = _judge_all(plan, release, offset, window_start, window_end, history,
+                                                  previous)
+    canary = None
+    if windows and plan.canary.enabled and plan.baseline == "concurrent":
+        canary = judge_window(plan, windows)
+        judgements = fold(judgements, canary)
     previous_healths = [c.decision.health for c in history if c.decision is not None]
-    decision = decide(judgements, {m.name: m for m in plan.metrics}, plan.rollback, previous_healths)
+    decision = decide(judgements, {m.name: m for m in plan.metrics}, plan.rollback, previous_healths, canary)
     return _store_evaluated(store, release, plan, offset, now, window_start, window_end, judgements,
                             decision, actor, unavailable)
 
@@ -89,11 +95,13 @@ def _history(session: Session, release_id: int, before: timedelta) -> list[Check
 
 def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime, end: datetime,
                history: list[Checkpoint], previous: PreviousRelease | None
-               ) -> tuple[list[MetricJudgement], dict[str, str]]:
-    """Every metric's judgement, and the metrics whose source could not answer (with why)."""
+               ) -> tuple[list[MetricJudgement], dict[str, str], dict[str, tuple[Series, Series] | str]]:
+    """Every metric's judgement, the metrics whose source could not answer (with why), and each metric's
+    (baseline, new) window for the canary judge (empty at T+0, which has no new version to compare)."""
     sources = SourceSet(plan)
     baselines = BaselineReader(plan, sources, release.started_at, previous)
     unavailable: dict[str, str] = {}
+    windows: dict[str, tuple[Series, Series] | str] = {}
     before = {r.metric: r.current for r in history[-1].readings} if history else {}
     initial = offset == timedelta(0)
     out = []
@@ -108,10 +116,13 @@ def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime,
             base = baselines.fetch(metric, format_offset(offset), start, end)
             since = source.fetch(metric, "new", release.started_at, end) if metric.leak_check else None
             out.append(judge(metric, new, base, before.get(metric.name), since))
+            windows[metric.name] = (base, new)
         except SourceError as exc:
             unavailable[metric.name] = str(exc)
+            if not initial:
+                windows[metric.name] = str(exc)
             out.append(judge(metric, Series.empty(), None, before.get(metric.name), unavailable=str(exc)))
-    return out, unavailable
+    return out, unavailable, windows
 
 
 def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedelta, now: datetime,

@@ -1,6 +1,6 @@
 """Writes the replay example's recorded series: ``python src/vigil/examples/replay/generate.py``.
 
-A canary of the search service recorded at one sample per 5 minutes per cohort, from an hour before
+A canary of the search service recorded at one sample a minute per cohort, from an hour before
 T+0 to T+25h. From T+1h30m the canary's P99 latency climbs by 60 % (the incident the example replays);
 everything else matches the stable cohort. The numbers are seeded, so regenerating gives the same files.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 T0 = datetime(2026, 11, 10, 14, 0, tzinfo=UTC)
-STEP = timedelta(minutes=5)
+STEP = timedelta(minutes=1)
 REGRESSION_AT = timedelta(hours=1, minutes=30)
 # metric: (mean, noise sd)
 PROFILES = {"error_rate": (0.03, 0.004), "p99_latency": (180.0, 6.0), "throughput": (900.0, 20.0)}
