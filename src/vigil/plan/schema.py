@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from vigil.plan.alerting import Alerting, Communication, IncidentPolicy, Notifications
 from vigil.plan.catalogue import CATALOGUE, DEFAULT_BASELINE, DEFAULT_CHECKPOINTS, DEFAULT_ROLLOUT
 from vigil.plan.durations import Duration, format_offset
 
@@ -173,6 +174,10 @@ class Plan(Strict):
     rollout: list[RolloutStep] = []
     rollback: RollbackPolicy = RollbackPolicy()
     stakeholders: list[Stakeholder] = []
+    alerting: Alerting = Alerting()
+    notifications: Notifications = Notifications()
+    communication: Communication = Communication()
+    incidents: IncidentPolicy = IncidentPolicy()
 
     @model_validator(mode="before")
     @classmethod
@@ -205,6 +210,9 @@ class Plan(Strict):
         for metric in self.metrics:
             if metric.source is not None and metric.source not in known:
                 raise ValueError(f"metric '{metric.name}' names unknown source '{metric.source}'")
+        for rule in self.alerting.rules:
+            if rule.metric not in names:
+                raise ValueError(f"alert rule '{rule.name}' names unknown metric '{rule.metric}'")
         return self
 
     # --- helpers used across the code base -------------------------------------------------------

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from vigil.alerts.hook import alerting_tick
 from vigil.clock import Clock
 from vigil.plan import format_offset
 from vigil.releases.models import Release
@@ -72,9 +73,11 @@ def _step(store: Store, clock: Clock, release_id: int,
     event_id = pending_rollback(store, release_id)
     if event_id is not None:
         execute_rollback(store, event_id, clock)
+    next_due: datetime | None = None
     for item in pending_checkpoints(store, release_id):
         if item.due_at > clock.now():
-            return item.due_at
+            next_due = item.due_at
+            break
         outcome = evaluate_checkpoint(store, release_id, item.name, clock.now())
         if on_checkpoint is not None:
             with store.read() as session:
@@ -82,8 +85,12 @@ def _step(store: Store, clock: Clock, release_id: int,
         event_id = pending_rollback(store, release_id)
         if event_id is not None:
             execute_rollback(store, event_id, clock)
-    _finish(store, release_id, clock.now())
-    return None
+    # Alert rules run continuously, not only at checkpoints; communications go out on schedule.
+    wake = alerting_tick(store, release_id, clock)
+    if next_due is None:
+        _finish(store, release_id, clock.now())
+        return None
+    return min(next_due, wake) if wake is not None else next_due
 
 
 def _finish(store: Store, release_id: int, now: datetime) -> None:
