@@ -12,12 +12,15 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli import demo, release, reporting, watching
+from vigil.cli import alerts, demo, incidents, release, reporting, watching
 from vigil.cli.common import err_console
 
 root = typer.Typer(name="vigil", help="Watches a release after deployment, decides, records, reports.",
                    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 root.add_typer(release.app, name="release")
+root.add_typer(alerts.app, name="alert")
+root.add_typer(alerts.comms, name="comms")
+root.add_typer(incidents.app, name="incident")
 root.command()(watching.watch)
 root.command()(watching.checkpoint)
 root.command()(watching.status)
