@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from vigil.alerts.hook import alerting_tick
 from vigil.clock import Clock
 from vigil.plan import format_offset
 from vigil.releases.models import Release
@@ -86,6 +85,8 @@ def _step(store: Store, clock: Clock, release_id: int,
         if event_id is not None:
             execute_rollback(store, event_id, clock)
     # Alert rules run continuously, not only at checkpoints; communications go out on schedule.
+    from vigil.alerts.hook import alerting_tick  # here: vigil.alerts itself reads watch models
+
     wake = alerting_tick(store, release_id, clock)
     if next_due is None:
         _finish(store, release_id, clock.now())

@@ -1,0 +1,68 @@
+"""Rules run inside the watch loop, continuously, and catch the simulated leak."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from conftest import T0
+from sqlalchemy import select
+
+from vigil.alerts.evaluation import evaluate_rules
+from vigil.alerts.models import Alert, Communication
+from vigil.clock import ManualClock
+from vigil.incidents.models import Incident
+from vigil.releases.models import Release
+from vigil.store import Store
+from vigil.watch import watch
+
+LEAK_RULE = """
+alerting:
+  rules:
+    - name: memory-leak
+      metric: memory_usage
+      condition: relative
+      value: 10
+      for: 10m
+      severity: critical
+      no_data: ok
+"""
+
+
+def _alerts(store: Store) -> list[tuple[str, object, object]]:
+    with store.read() as s:
+        return [(a.rule, a.started_at, a.resolved_at) for a in s.scalars(select(Alert).order_by(Alert.id))]
+
+
+def test_the_leak_fires_between_checkpoints_and_opens_an_incident(store: Store,
+                                                                  make_release: Callable[..., Release]) -> None:
+    release = make_release(LEAK_RULE)
+    watch(store, ManualClock(T0), [release.slug])
+    with store.read() as s:
+        alert = s.scalars(select(Alert)).one()
+        incident = s.scalars(select(Incident)).one()
+        steps = list(s.scalars(select(Communication.step).order_by(Communication.due_at)))
+    # Fires strictly between the T+1h and T+2h checkpoints, at a sample minute, after 10 min above +10 %.
+    assert T0 + timedelta(hours=1) < alert.started_at < T0 + timedelta(hours=2)
+    assert alert.started_at.second == 0
+    assert alert.incident_id == incident.id and incident.detected_at == alert.started_at
+    # The rollback at T+2h stops the new version's data: the no-data policy "ok" resolves the alert.
+    assert alert.resolved_at is not None and alert.resolved_at > T0 + timedelta(hours=2)
+    # The plan ends at T+4h, so the T+24h final notice is never due while it is watched.
+    assert steps == ["T+0-start", "T+15m-status", "T+1h-business", "T+4h-leadership"]
+
+
+def test_evaluating_every_minute_gives_the_same_alerts_as_one_catch_up(
+        tmp_path: object, store: Store, make_release: Callable[..., Release]) -> None:
+    one = make_release(LEAK_RULE, slug="one")
+    many = make_release(LEAK_RULE, slug="many")
+    end = T0 + timedelta(minutes=100)
+    evaluate_rules(store, one.id, end)
+    t = T0
+    while t < end:
+        t += timedelta(minutes=7)
+        evaluate_rules(store, many.id, min(t, end))
+    with store.read() as s:
+        times = {r: [a.started_at for a in s.scalars(select(Alert).where(Alert.release_id == r))]
+                 for r in (one.id, many.id)}
+    assert times[one.id] and times[one.id] == times[many.id]
