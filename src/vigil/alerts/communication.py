@@ -81,7 +81,7 @@ def _send(session: Session, release: Release, plan: Plan, step: CommunicationSte
         delivery += (f" — recorded only for {', '.join(unreachable)}: no notification channel in the plan "
                      "reaches them")
     comm = Communication(release_id=release.id, step=step_key(step), kind=step.kind, due_at=due, sent_at=now,
-                         audiences=list(step.audiences), recipients=[s.name for s in audience] or ["nobody"],
+                         audiences=list(step.audiences), recipients=[s.name for s in audience],
                          subject=subject, body=body, delivery=delivery, notification_ids=[n.id for n in notes])
     session.add(comm)
     session.flush()

@@ -113,10 +113,12 @@ def communication_view(session: Session, release: Release) -> dict[str, Any]:
         notes = session.scalars(select(Notification).where(Notification.id.in_(comm.notification_ids or [-1])))
         outcome = ", ".join(f"{n.channel} {n.status}" + (f" after {len(n.attempts)} attempts"
                                                           if len(n.attempts) > 1 else "") for n in notes)
+        late = f" (due {face.hm(comm.due_at)})" if (comm.sent_at - comm.due_at).total_seconds() >= 60 else ""
+        who = ", ".join(comm.recipients) or "no stakeholder (none named in the plan)"
         if outcome:
-            text = f"{comm.subject} — sent {face.hm(comm.sent_at)} to {', '.join(comm.recipients)} ({outcome})"
+            text = f"{comm.subject} — sent {face.hm(comm.sent_at)}{late} to {who} ({outcome})"
         else:
-            text = (f"{comm.subject} — recorded {face.hm(comm.sent_at)} for {', '.join(comm.recipients)}; "
+            text = (f"{comm.subject} — recorded {face.hm(comm.sent_at)}{late} for {who}; "
                     "not delivered: no notification channel in the plan reaches them")
         rows.append((format_offset(step.at), step.kind, text))
     feedback = session.scalars(select(Feedback).where(Feedback.release_id == release.id)
