@@ -78,12 +78,23 @@ def ingest(session: Session, payload: AmPayload, now: datetime) -> list[Alert]:
         labels = {**payload.common_labels, **item.labels}
         release = map_release(session, labels)
         fp = "am/" + (item.fingerprint or _label_hash(labels))
-        summary = (item.annotations.get("summary") or item.annotations.get("description")
-                   or labels.get("alertname", "alert"))
-        alert = fire_alert(session, release_id=release.id if release else None,
-                           rule=labels.get("alertname", "alertmanager"), severity=labels.get("severity", ""),
-                           fingerprint=fp, summary=summary, labels=labels, now=item.starts_at,
-                           source="alertmanager", service=labels.get("service", ""))
+        summary = (
+            item.annotations.get("summary")
+            or item.annotations.get("description")
+            or labels.get("alertname", "alert")
+        )
+        alert = fire_alert(
+            session,
+            release_id=release.id if release else None,
+            rule=labels.get("alertname", "alertmanager"),
+            severity=labels.get("severity", ""),
+            fingerprint=fp,
+            summary=summary,
+            labels=labels,
+            now=item.starts_at,
+            source="alertmanager",
+            service=labels.get("service", ""),
+        )
         if item.status == "resolved":
             resolved = resolve_alert(session, fingerprint=fp, now=now, at=item.ends_at or now)
             alert = resolved or alert
@@ -101,8 +112,11 @@ def map_release(session: Session, labels: dict[str, str]) -> Release | None:
     service = labels.get("service") or labels.get("job")
     if not service:
         return None
-    query = (select(Release).where(Release.service == service, Release.status.in_(ACTIVE))
-             .order_by(Release.started_at.desc(), Release.id.desc()))
+    query = (
+        select(Release)
+        .where(Release.service == service, Release.status.in_(ACTIVE))
+        .order_by(Release.started_at.desc(), Release.id.desc())
+    )
     if labels.get("version"):
         query = query.where(Release.version == labels["version"])
     return session.scalars(query).first()

@@ -24,9 +24,13 @@ from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.watch.models import Checkpoint
 
-TITLES = {"start": "Deployment start notification", "status": "First status update",
-          "business": "Business metrics update", "leadership": "Comprehensive update to leadership",
-          "final": "Final result notification"}
+TITLES = {
+    "start": "Deployment start notification",
+    "status": "First status update",
+    "business": "Business metrics update",
+    "leadership": "Comprehensive update to leadership",
+    "final": "Final result notification",
+}
 
 
 @dataclass(frozen=True)
@@ -60,8 +64,9 @@ def send_due(store: Store, release_id: int, now: datetime) -> datetime | None:
     return min(upcoming) if upcoming else None
 
 
-def _send(session: Session, release: Release, plan: Plan, step: CommunicationStep, due: datetime,
-          now: datetime) -> Communication:
+def _send(
+    session: Session, release: Release, plan: Plan, step: CommunicationStep, due: datetime, now: datetime
+) -> Communication:
     audience = [s for s in plan.stakeholders if not step.audiences or s.audience in step.audiences]
     subject = f"[{release.service} {release.version}] {format_offset(step.at)}: {TITLES[step.kind]}"
     body = compose(session, release, plan, step)
@@ -72,21 +77,51 @@ def _send(session: Session, release: Release, plan: Plan, step: CommunicationSte
         if d.channel is not None:
             by_channel.setdefault(d.channel, []).append(d.recipient)
     for channel, recipients in by_channel.items():
-        notes.append(queue(session, plan.notifications, release.id, f"communication.{step.kind}", channel,
-                           subject=subject, body=body, now=now, recipients=recipients,
-                           data={"step": step_key(step), "release": release.slug}))
+        notes.append(
+            queue(
+                session,
+                plan.notifications,
+                release.id,
+                f"communication.{step.kind}",
+                channel,
+                subject=subject,
+                body=body,
+                now=now,
+                recipients=recipients,
+                data={"step": step_key(step), "release": release.slug},
+            )
+        )
     unreachable = [d.stakeholder for d in deliveries if d.channel is None]
     delivery = "; ".join(f"{c}: {', '.join(r)}" for c, r in by_channel.items()) or "no channel"
     if unreachable:
-        delivery += (f" — recorded only for {', '.join(unreachable)}: no notification channel in the plan "
-                     "reaches them")
-    comm = Communication(release_id=release.id, step=step_key(step), kind=step.kind, due_at=due, sent_at=now,
-                         audiences=list(step.audiences), recipients=[s.name for s in audience],
-                         subject=subject, body=body, delivery=delivery, notification_ids=[n.id for n in notes])
+        delivery += (
+            f" — recorded only for {', '.join(unreachable)}: no notification channel in the plan reaches them"
+        )
+    comm = Communication(
+        release_id=release.id,
+        step=step_key(step),
+        kind=step.kind,
+        due_at=due,
+        sent_at=now,
+        audiences=list(step.audiences),
+        recipients=[s.name for s in audience],
+        subject=subject,
+        body=body,
+        delivery=delivery,
+        notification_ids=[n.id for n in notes],
+    )
     session.add(comm)
     session.flush()
-    audit(session, at=now, actor="vigil", action="communication.sent", entity="communication",
-          entity_id=comm.id, release_id=release.id, payload={"step": comm.step, "recipients": comm.recipients})
+    audit(
+        session,
+        at=now,
+        actor="vigil",
+        action="communication.sent",
+        entity="communication",
+        entity_id=comm.id,
+        release_id=release.id,
+        payload={"step": comm.step, "recipients": comm.recipients},
+    )
     return comm
 
 
@@ -104,46 +139,84 @@ def _route(plan: Plan, stakeholder: Stakeholder) -> Delivery:
 
 def compose(session: Session, release: Release, plan: Plan, step: CommunicationStep) -> str:
     """The message text, from what is stored at the moment it is sent."""
-    last = session.scalar(select(Checkpoint).where(Checkpoint.release_id == release.id,
-                                                   Checkpoint.state == "evaluated")
-                          .order_by(Checkpoint.offset_seconds.desc()))
+    last = session.scalar(
+        select(Checkpoint)
+        .where(Checkpoint.release_id == release.id, Checkpoint.state == "evaluated")
+        .order_by(Checkpoint.offset_seconds.desc())
+    )
     alerts = session.scalars(select(Alert).where(Alert.release_id == release.id)).all()
     incidents = session.scalars(select(Incident).where(Incident.release_id == release.id)).all()
-    lines = [f"{release.name} ({release.service} {release.version}, {release.deployment_method}) — "
-             f"status: {release.status.replace('_', ' ')}."]
+    lines = [
+        f"{release.name} ({release.service} {release.version}, {release.deployment_method}) — "
+        f"status: {release.status.replace('_', ' ')}."
+    ]
     if step.kind == "start":
-        lines.append(f"Deployment started at T+0; {len(plan.checkpoints)} checkpoints planned up to "
-                     f"{plan.checkpoint_names()[-1]}. Monitoring owner: {plan.people.monitoring_owner.name}.")
+        lines.append(
+            f"Deployment started at T+0; {len(plan.checkpoints)} checkpoints planned up to "
+            f"{plan.checkpoint_names()[-1]}. Monitoring owner: {plan.people.monitoring_owner.name}."
+        )
     if last is not None and last.decision is not None:
-        lines.append(f"Latest checkpoint {last.name}: health {last.decision.health}, decision "
-                     f"{last.decision.go_no_go}. {' '.join(last.decision.reasons[:2])}")
+        lines.append(
+            f"Latest checkpoint {last.name}: health {last.decision.health}, decision "
+            f"{last.decision.go_no_go}. {' '.join(last.decision.reasons[:2])}"
+        )
     if step.kind in {"business", "leadership", "final"} and last is not None:
         business = [r for r in last.readings if any(m.name == r.metric and m.business for m in plan.metrics)]
         if business:
-            lines.append("Business metrics: " + "; ".join(
-                f"{r.label} {r.current:.4g}{r.unit} ({r.status})" for r in business if r.current is not None))
+            lines.append(
+                "Business metrics: "
+                + "; ".join(
+                    f"{r.label} {r.current:.4g}{r.unit} ({r.status})"
+                    for r in business
+                    if r.current is not None
+                )
+            )
     open_alerts = [a for a in alerts if a.status != "resolved"]
-    lines.append(f"Alerts: {len(alerts)} triggered, {len(open_alerts)} open. Incidents: {len(incidents)}"
-                 + (f" ({', '.join(f'{i.ticket} {i.severity} {i.status}' for i in incidents)})." if incidents
-                    else "."))
+    lines.append(
+        f"Alerts: {len(alerts)} triggered, {len(open_alerts)} open. Incidents: {len(incidents)}"
+        + (f" ({', '.join(f'{i.ticket} {i.severity} {i.status}' for i in incidents)})." if incidents else ".")
+    )
     return "\n".join(lines)
 
 
-def record_feedback(session: Session, release_id: int, team: str, text: str, *, author: str, now: datetime,
-                    step: str | None = None) -> Feedback:
-    """Stakeholder feedback, optionally against one message of the timeline (by its step, e.g. T+1h-business)."""
+def record_feedback(
+    session: Session,
+    release_id: int,
+    team: str,
+    text: str,
+    *,
+    author: str,
+    now: datetime,
+    step: str | None = None,
+) -> Feedback:
+    """Stakeholder feedback, optionally against one message of the timeline (its step: T+1h-business)."""
     if not text.strip() or not team.strip():
         raise VigilError("feedback needs a team and some text")
     comm_id = None
     if step:
-        comm_id = session.scalar(select(Communication.id).where(Communication.release_id == release_id,
-                                                                Communication.step == step))
+        comm_id = session.scalar(
+            select(Communication.id).where(Communication.release_id == release_id, Communication.step == step)
+        )
         if comm_id is None:
             raise NotFound(f"no communication '{step}' was sent for this release")
-    item = Feedback(release_id=release_id, communication_id=comm_id, team=team.strip(), author=author,
-                    text=text.strip(), at=now)
+    item = Feedback(
+        release_id=release_id,
+        communication_id=comm_id,
+        team=team.strip(),
+        author=author,
+        text=text.strip(),
+        at=now,
+    )
     session.add(item)
     session.flush()
-    audit(session, at=now, actor=author, action="feedback.recorded", entity="feedback", entity_id=item.id,
-          release_id=release_id, payload={"team": item.team, "step": step})
+    audit(
+        session,
+        at=now,
+        actor=author,
+        action="feedback.recorded",
+        entity="feedback",
+        entity_id=item.id,
+        release_id=release_id,
+        payload={"team": item.team, "step": step},
+    )
     return item

@@ -39,11 +39,18 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
         plan = plan_of(release)
         if not plan.alerting.rules or now <= release.started_at:
             return 0
-        states = {s.rule: s for s in session.scalars(select(RuleState).where(RuleState.release_id == release_id))}
-        open_fps = set(session.scalars(select(Alert.fingerprint).where(Alert.release_id == release_id,
-                                                                        Alert.open_key.is_not(None))))
+        states = {
+            s.rule: s for s in session.scalars(select(RuleState).where(RuleState.release_id == release_id))
+        }
+        open_fps = set(
+            session.scalars(
+                select(Alert.fingerprint).where(Alert.release_id == release_id, Alert.open_key.is_not(None))
+            )
+        )
         rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release_id))
-        rolled_back_at = rollback.completed_at if rollback is not None and rollback.state == "completed" else None
+        rolled_back_at = (
+            rollback.completed_at if rollback is not None and rollback.state == "completed" else None
+        )
     sources = SourceSet(plan, rolled_back_at=rolled_back_at)
     work: list[tuple[AlertRule, Transition]] = []
     runs: dict[str, tuple[RuleRun, datetime]] = {}
@@ -52,10 +59,12 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
         since = stored.evaluated_until if stored else release.started_at
         if since >= now:
             continue
-        run = RuleRun(pending_since=_epoch(stored.pending_since) if stored else None,
-                      firing=fingerprint(release_id, rule.name) in open_fps,
-                      nodata_firing=fingerprint(release_id, rule.name, True) in open_fps,
-                      last_sample_at=_epoch(stored.last_sample_at) if stored else None)
+        run = RuleRun(
+            pending_since=_epoch(stored.pending_since) if stored else None,
+            firing=fingerprint(release_id, rule.name) in open_fps,
+            nodata_firing=fingerprint(release_id, rule.name, True) in open_fps,
+            last_sample_at=_epoch(stored.last_sample_at) if stored else None,
+        )
         series = _observed(plan, release, sources, rule, since, now)
         transitions, run = evaluate(rule, series, run, since.timestamp(), now.timestamp())
         work += [(rule, t) for t in transitions]
@@ -70,8 +79,9 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
     return len(work)
 
 
-def _observed(plan: Plan, release: Release, sources: SourceSet, rule: AlertRule, since: datetime,
-              now: datetime) -> Series:
+def _observed(
+    plan: Plan, release: Release, sources: SourceSet, rule: AlertRule, since: datetime, now: datetime
+) -> Series:
     metric = next(m for m in plan.metrics if m.name == rule.metric)
     source = sources.for_metric(metric)
     start = since - rule.window if rule.condition == "rate" else since
@@ -96,10 +106,23 @@ def _apply(session: Session, release: Release, plan: Plan, rule: AlertRule, tran
     fp = fingerprint(release.id, rule.name, nodata)
     if transition.kind in {"fire", "nodata_fire"}:
         metric = next(m for m in plan.metrics if m.name == rule.metric)
-        fire_alert(session, release_id=release.id, rule=rule.name, severity=rule.severity, fingerprint=fp,
-                   summary=_summary(rule, metric.label, transition, nodata), now=at, source="rule",
-                   labels={"rule": rule.name, "metric": rule.metric, "service": release.service,
-                           "release": release.slug, "condition": rule.condition})
+        fire_alert(
+            session,
+            release_id=release.id,
+            rule=rule.name,
+            severity=rule.severity,
+            fingerprint=fp,
+            summary=_summary(rule, metric.label, transition, nodata),
+            now=at,
+            source="rule",
+            labels={
+                "rule": rule.name,
+                "metric": rule.metric,
+                "service": release.service,
+                "release": release.slug,
+                "condition": rule.condition,
+            },
+        )
     else:
         resolve_alert(session, fingerprint=fp, now=at)
 
@@ -111,8 +134,9 @@ def _summary(rule: AlertRule, label: str, transition: Transition, nodata: bool) 
         return rule.summary
     what = {"threshold": label, "relative": f"{label} vs baseline (%)", "rate": f"{label} change per hour"}
     value = f"{transition.value:.2f}" if transition.value is not None else "n/a"
-    return (f"{what[rule.condition]} {rule.op} {rule.value:g} for {_mins(rule.for_)}: "
-            f"now {value} ({rule.name})")
+    return (
+        f"{what[rule.condition]} {rule.op} {rule.value:g} for {_mins(rule.for_)}: now {value} ({rule.name})"
+    )
 
 
 def _mins(delta: timedelta) -> str:
@@ -120,7 +144,9 @@ def _mins(delta: timedelta) -> str:
 
 
 def _save_state(session: Session, release_id: int, rule: str, run: RuleRun, until: datetime) -> None:
-    state = session.scalar(select(RuleState).where(RuleState.release_id == release_id, RuleState.rule == rule))
+    state = session.scalar(
+        select(RuleState).where(RuleState.release_id == release_id, RuleState.rule == rule)
+    )
     if state is None:
         state = RuleState(release_id=release_id, rule=rule, evaluated_until=until)
         session.add(state)

@@ -19,7 +19,11 @@ from vigil.metrics.base import Series
 from vigil.plan.alerting import AlertRule
 
 _OPS: dict[str, Callable[[npt.NDArray[np.float64], float], npt.NDArray[np.bool_]]] = {
-    ">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le}
+    ">": operator.gt,
+    ">=": operator.ge,
+    "<": operator.lt,
+    "<=": operator.le,
+}
 
 TransitionKind = Literal["fire", "resolve", "nodata_fire", "nodata_resolve"]
 
@@ -71,8 +75,9 @@ def _baseline_at(ts: npt.NDArray[np.float64], baseline: Series | float | None) -
     return np.interp(ts, base.timestamps, base.values)
 
 
-def evaluate(rule: AlertRule, series: Series, run: RuleRun, since: float,
-             until: float) -> tuple[list[Transition], RuleRun]:
+def evaluate(
+    rule: AlertRule, series: Series, run: RuleRun, since: float, until: float
+) -> tuple[list[Transition], RuleRun]:
     """Walk the samples in ``(since, until]`` and return the alert transitions with the carried state.
 
     A NaN sample (no baseline to compare with) is a sample whose condition is false; a gap longer than
@@ -99,8 +104,9 @@ def evaluate(rule: AlertRule, series: Series, run: RuleRun, since: float,
     return out, replace(state, last_sample_at=last)
 
 
-def _sample(state: RuleRun, t: float, value: float | None, hit: bool, hold: float,
-            out: list[Transition]) -> RuleRun:
+def _sample(
+    state: RuleRun, t: float, value: float | None, hit: bool, hold: float, out: list[Transition]
+) -> RuleRun:
     if not hit:
         if state.firing:
             out.append(Transition("resolve", t, value))

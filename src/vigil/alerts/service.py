@@ -20,8 +20,15 @@ from vigil.releases.models import Release
 from vigil.releases.service import SYSTEM_ACTOR, plan_of
 from vigil.store.audit import append as audit
 
-SEVERITY_ALIASES = {"critical": "critical", "page": "critical", "error": "critical", "high": "critical",
-                    "warning": "warning", "warn": "warning", "medium": "warning"}
+SEVERITY_ALIASES = {
+    "critical": "critical",
+    "page": "critical",
+    "error": "critical",
+    "high": "critical",
+    "warning": "warning",
+    "warn": "warning",
+    "medium": "warning",
+}
 
 
 def normalise_severity(raw: str | None) -> str:
@@ -29,9 +36,19 @@ def normalise_severity(raw: str | None) -> str:
     return SEVERITY_ALIASES.get((raw or "").strip().lower(), "info")
 
 
-def fire_alert(session: Session, *, release_id: int | None, rule: str, severity: str, fingerprint: str,
-               summary: str, labels: dict[str, Any], now: datetime, source: str,
-               service: str = "") -> Alert:
+def fire_alert(
+    session: Session,
+    *,
+    release_id: int | None,
+    rule: str,
+    severity: str,
+    fingerprint: str,
+    summary: str,
+    labels: dict[str, Any],
+    now: datetime,
+    source: str,
+    service: str = "",
+) -> Alert:
     """Record that an alert is firing; return the open alert with this fingerprint (new or existing)."""
     severity = normalise_severity(severity)
     alert = session.scalar(select(Alert).where(Alert.open_key == fingerprint))
@@ -42,15 +59,39 @@ def fire_alert(session: Session, *, release_id: int | None, rule: str, severity:
     if release_id is not None and not service:
         release = session.get(Release, release_id)
         service = release.service if release else ""
-    alert = Alert(release_id=release_id, service=service, rule=rule, severity=severity,
-                  fingerprint=fingerprint, open_key=fingerprint, source=source, summary=summary,
-                  labels={str(k): str(v) for k, v in labels.items()}, status="firing", started_at=now,
-                  last_seen_at=now, occurrences=1)
+    alert = Alert(
+        release_id=release_id,
+        service=service,
+        rule=rule,
+        severity=severity,
+        fingerprint=fingerprint,
+        open_key=fingerprint,
+        source=source,
+        summary=summary,
+        labels={str(k): str(v) for k, v in labels.items()},
+        status="firing",
+        started_at=now,
+        last_seen_at=now,
+        occurrences=1,
+    )
     session.add(alert)
     session.flush()
-    audit(session, at=now, actor=SYSTEM_ACTOR, action="alert.fired", entity="alert", entity_id=alert.id,
-          release_id=release_id, payload={"rule": rule, "severity": severity, "fingerprint": fingerprint,
-                                          "source": source, "summary": summary})
+    audit(
+        session,
+        at=now,
+        actor=SYSTEM_ACTOR,
+        action="alert.fired",
+        entity="alert",
+        entity_id=alert.id,
+        release_id=release_id,
+        payload={
+            "rule": rule,
+            "severity": severity,
+            "fingerprint": fingerprint,
+            "source": source,
+            "summary": summary,
+        },
+    )
     _after_fire(session, alert, now)
     return alert
 
@@ -63,21 +104,42 @@ def _after_fire(session: Session, alert: Alert, now: datetime) -> None:
     if release is None:
         return
     plan = plan_of(release)
-    queue_event(session, plan, release.id, f"alert.{alert.severity}",
-                subject=f"[{alert.severity.upper()}] {alert.rule} on {release.service}",
-                body=alert.summary or alert.rule, now=now, data=_alert_data(alert))
+    queue_event(
+        session,
+        plan,
+        release.id,
+        f"alert.{alert.severity}",
+        subject=f"[{alert.severity.upper()}] {alert.rule} on {release.service}",
+        body=alert.summary or alert.rule,
+        now=now,
+        data=_alert_data(alert),
+    )
     if alert.severity in plan.alerting.auto_incident:
         from vigil.incidents.service import open_incident
 
-        open_incident(session, release_id=release.id, title=alert.summary or f"Alert {alert.rule}",
-                      severity="critical" if alert.severity == "critical" else "medium",
-                      description=f"Opened automatically from {alert.source} alert '{alert.rule}'.",
-                      actor=SYSTEM_ACTOR, now=now, detected_at=alert.started_at, alert_ids=[alert.id])
+        open_incident(
+            session,
+            release_id=release.id,
+            title=alert.summary or f"Alert {alert.rule}",
+            severity="critical" if alert.severity == "critical" else "medium",
+            description=f"Opened automatically from {alert.source} alert '{alert.rule}'.",
+            actor=SYSTEM_ACTOR,
+            now=now,
+            detected_at=alert.started_at,
+            alert_ids=[alert.id],
+        )
 
 
-def resolve_alert(session: Session, *, fingerprint: str | None = None, alert_id: int | None = None,
-                  now: datetime, actor: str = SYSTEM_ACTOR, resolution: str = "cleared",
-                  at: datetime | None = None) -> Alert | None:
+def resolve_alert(
+    session: Session,
+    *,
+    fingerprint: str | None = None,
+    alert_id: int | None = None,
+    now: datetime,
+    actor: str = SYSTEM_ACTOR,
+    resolution: str = "cleared",
+    at: datetime | None = None,
+) -> Alert | None:
     """Resolve the open alert with this fingerprint (or id); None if nothing is open (idempotent)."""
     if resolution not in RESOLUTIONS:
         raise VigilError(f"unknown resolution '{resolution}' (use {', '.join(RESOLUTIONS)})")
@@ -91,14 +153,30 @@ def resolve_alert(session: Session, *, fingerprint: str | None = None, alert_id:
         if alert is not None and resolution == "not_an_issue" and alert.resolution != resolution:
             # Classifying an already-cleared alert as a false positive after the fact.
             alert.resolution = resolution
-            audit(session, at=now, actor=actor, action="alert.classified", entity="alert", entity_id=alert.id,
-                  release_id=alert.release_id, payload={"resolution": resolution})
+            audit(
+                session,
+                at=now,
+                actor=actor,
+                action="alert.classified",
+                entity="alert",
+                entity_id=alert.id,
+                release_id=alert.release_id,
+                payload={"resolution": resolution},
+            )
         return alert
     when = at or now
     alert.status, alert.open_key = "resolved", None
     alert.resolved_at, alert.resolved_by, alert.resolution = max(when, alert.started_at), actor, resolution
-    audit(session, at=now, actor=actor, action="alert.resolved", entity="alert", entity_id=alert.id,
-          release_id=alert.release_id, payload={"resolution": resolution, "resolved_at": str(alert.resolved_at)})
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        action="alert.resolved",
+        entity="alert",
+        entity_id=alert.id,
+        release_id=alert.release_id,
+        payload={"resolution": resolution, "resolved_at": str(alert.resolved_at)},
+    )
     return alert
 
 
@@ -109,8 +187,16 @@ def acknowledge_alert(session: Session, alert_id: int, *, actor: str, now: datet
     if alert.status != "firing":
         raise Conflict(f"alert #{alert_id} is {alert.status}; only a firing alert can be acknowledged")
     alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now, actor
-    audit(session, at=now, actor=actor, action="alert.acknowledged", entity="alert", entity_id=alert.id,
-          release_id=alert.release_id, payload={})
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        action="alert.acknowledged",
+        entity="alert",
+        entity_id=alert.id,
+        release_id=alert.release_id,
+        payload={},
+    )
     return alert
 
 
@@ -124,6 +210,13 @@ def list_alerts(session: Session, release_id: int | None = None, status: str | N
 
 
 def _alert_data(alert: Alert) -> dict[str, Any]:
-    return {"alert_id": alert.id, "rule": alert.rule, "severity": alert.severity, "status": alert.status,
-            "fingerprint": alert.fingerprint, "source": alert.source, "labels": alert.labels,
-            "started_at": alert.started_at.isoformat()}
+    return {
+        "alert_id": alert.id,
+        "rule": alert.rule,
+        "severity": alert.severity,
+        "status": alert.status,
+        "fingerprint": alert.fingerprint,
+        "source": alert.source,
+        "labels": alert.labels,
+        "started_at": alert.started_at.isoformat(),
+    }

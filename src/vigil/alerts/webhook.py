@@ -43,8 +43,10 @@ def alertmanager_router(store: Store | Callable[[], Store], clock: Clock | None 
         def store_all() -> list[dict[str, object]]:
             with target.write() as session:
                 alerts = ingest(session, payload, clock.now())
-                return [{"id": a.id, "fingerprint": a.fingerprint, "status": a.status,
-                         "release_id": a.release_id} for a in alerts]
+                return [
+                    {"id": a.id, "fingerprint": a.fingerprint, "status": a.status, "release_id": a.release_id}
+                    for a in alerts
+                ]
 
         try:
             # The database work is blocking; keep it off the event loop.

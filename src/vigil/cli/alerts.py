@@ -15,9 +15,11 @@ _ANYONE = ("release_owner", "monitoring_owner", "service_owner", "sponsor", "par
 
 
 @app.command("list")
-def list_(release: Annotated[str | None, typer.Option(help="Only this release.")] = None,
-          status: Annotated[str | None, typer.Option(help="firing, acknowledged or resolved.")] = None,
-          db: DbOption = None) -> None:
+def list_(
+    release: Annotated[str | None, typer.Option(help="Only this release.")] = None,
+    status: Annotated[str | None, typer.Option(help="firing, acknowledged or resolved.")] = None,
+    db: DbOption = None,
+) -> None:
     """Alerts, oldest first."""
     from rich.table import Table
 
@@ -25,13 +27,23 @@ def list_(release: Annotated[str | None, typer.Option(help="Only this release.")
     from vigil.releases.service import get_release
 
     store = open_store(db)
-    table = Table("#", "Rule", "Severity", "Status", "Started (UTC)", "Ack by", "Resolution", "Incident",
-                  "Summary")
+    table = Table(
+        "#", "Rule", "Severity", "Status", "Started (UTC)", "Ack by", "Resolution", "Incident", "Summary"
+    )
     with store.read() as session:
         release_id = get_release(session, release).id if release else None
         for a in list_alerts(session, release_id, status):
-            table.add_row(str(a.id), a.rule, a.severity, a.status, f"{a.started_at:%Y-%m-%d %H:%M}",
-                          a.acknowledged_by or "", a.resolution or "", str(a.incident_id or ""), a.summary[:60])
+            table.add_row(
+                str(a.id),
+                a.rule,
+                a.severity,
+                a.status,
+                f"{a.started_at:%Y-%m-%d %H:%M}",
+                a.acknowledged_by or "",
+                a.resolution or "",
+                str(a.incident_id or ""),
+                a.summary[:60],
+            )
     console.print(table)
 
 
@@ -49,9 +61,12 @@ def ack(alert_id: int, actor: ActorOption = None, db: DbOption = None) -> None:
 
 
 @app.command("resolve")
-def resolve(alert_id: int,
-            not_an_issue: Annotated[bool, typer.Option("--not-an-issue", help="A false positive.")] = False,
-            actor: ActorOption = None, db: DbOption = None) -> None:
+def resolve(
+    alert_id: int,
+    not_an_issue: Annotated[bool, typer.Option("--not-an-issue", help="A false positive.")] = False,
+    actor: ActorOption = None,
+    db: DbOption = None,
+) -> None:
     """Resolve an alert by hand; --not-an-issue marks it a false positive."""
     from vigil.alerts.service import resolve_alert
     from vigil.clock import SystemClock
@@ -59,8 +74,13 @@ def resolve(alert_id: int,
     store, now, who = open_store(db), SystemClock().now(), require_actor(actor)
     _authorize(store, alert_id, who, "resolve an alert", now)
     with store.write() as session:
-        alert = resolve_alert(session, alert_id=alert_id, now=now, actor=who,
-                              resolution="not_an_issue" if not_an_issue else "fixed")
+        alert = resolve_alert(
+            session,
+            alert_id=alert_id,
+            now=now,
+            actor=who,
+            resolution="not_an_issue" if not_an_issue else "fixed",
+        )
         assert alert is not None
         console.print(f"Alert #{alert.id} {alert.status} ({alert.resolution})")
 
@@ -80,11 +100,14 @@ def comms_list(release: str, db: DbOption = None) -> None:
 
 
 @comms.command("feedback")
-def feedback(release: str, team: Annotated[str, typer.Option(help="e.g. Engineering, Product, Support.")],
-             text: Annotated[str, typer.Argument(help="What they said.")],
-             step: Annotated[str | None, typer.Option(help="The message it answers, e.g. T+1h-business.")]
-             = None,
-             actor: ActorOption = None, db: DbOption = None) -> None:
+def feedback(
+    release: str,
+    team: Annotated[str, typer.Option(help="e.g. Engineering, Product, Support.")],
+    text: Annotated[str, typer.Argument(help="What they said.")],
+    step: Annotated[str | None, typer.Option(help="The message it answers, e.g. T+1h-business.")] = None,
+    actor: ActorOption = None,
+    db: DbOption = None,
+) -> None:
     """Record stakeholder feedback against the release's communication timeline."""
     from vigil.alerts.communication import record_feedback
     from vigil.clock import SystemClock
@@ -92,8 +115,9 @@ def feedback(release: str, team: Annotated[str, typer.Option(help="e.g. Engineer
 
     store, now, who = open_store(db), SystemClock().now(), require_actor(actor)
     with store.write() as session:
-        item = record_feedback(session, get_release(session, release).id, team, text, author=who, now=now,
-                               step=step)
+        item = record_feedback(
+            session, get_release(session, release).id, team, text, author=who, now=now, step=step
+        )
         console.print(f"Feedback #{item.id} from {item.team} recorded")
 
 

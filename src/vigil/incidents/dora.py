@@ -43,7 +43,9 @@ class IncidentFacts(BaseModel):
     downtime_hours: float | None = Field(default=None, ge=0)
     member_states: list[str] = []
     economic_impact_eur: float | None = Field(default=None, ge=0)
-    flags: list[str] = Field(default=[], description="e.g. media_attention, integrity, relevant_clients_impacted")
+    flags: list[str] = Field(
+        default=[], description="e.g. media_attention, integrity, relevant_clients_impacted"
+    )
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,9 @@ def thresholds() -> dict[str, Any]:
     return data
 
 
-def facts_with_clock(incident: Incident, facts: IncidentFacts, service: DoraFacts | None,
-                     now: datetime) -> IncidentFacts:
+def facts_with_clock(
+    incident: Incident, facts: IncidentFacts, service: DoraFacts | None, now: datetime
+) -> IncidentFacts:
     """Fill what the clock and the plan already know: duration, downtime, % of clients."""
     start = incident.impact_started_at or incident.detected_at
     end = incident.resolved_at or now
@@ -95,13 +98,22 @@ def facts_with_clock(incident: Incident, facts: IncidentFacts, service: DoraFact
         update["duration_hours"] = (end - start).total_seconds() / 3600
     if facts.downtime_hours is None:
         update["downtime_hours"] = ((incident.mitigated_at or end) - start).total_seconds() / 3600
-    if (facts.clients_affected_percent is None and facts.clients_affected_count is not None and service
-            and service.total_clients):
+    if (
+        facts.clients_affected_percent is None
+        and facts.clients_affected_count is not None
+        and service
+        and service.total_clients
+    ):
         update["clients_affected_percent"] = 100.0 * facts.clients_affected_count / service.total_clients
-    if (facts.transactions_affected_percent is None and facts.transactions_affected_eur is not None and service
-            and service.average_daily_transactions_eur):
-        update["transactions_affected_percent"] = (100.0 * facts.transactions_affected_eur
-                                                   / service.average_daily_transactions_eur)
+    if (
+        facts.transactions_affected_percent is None
+        and facts.transactions_affected_eur is not None
+        and service
+        and service.average_daily_transactions_eur
+    ):
+        update["transactions_affected_percent"] = (
+            100.0 * facts.transactions_affected_eur / service.average_daily_transactions_eur
+        )
     if facts.critical_service is None:
         update["critical_service"] = bool(service and service.critical_service)
     return facts.model_copy(update=update)
@@ -120,9 +132,12 @@ def classify(facts: IncidentFacts, table: dict[str, Any] | None = None) -> Class
     elif facts.malicious_access:
         why = "major: critical services affected and a successful malicious unauthorised access"
     elif major:
-        why = f"major: critical services affected and {len(met)} thresholds met ({', '.join(r.label for r in met)})"
+        labels = ", ".join(r.label for r in met)
+        why = f"major: critical services affected and {len(met)} thresholds met ({labels})"
     else:
-        why = f"not major: critical services affected but only {len(met)} of the {needed} thresholds needed met"
+        why = (
+            f"not major: critical services affected but only {len(met)} of the {needed} thresholds needed met"
+        )
     return Classification(major, critical, facts.malicious_access, results, explanation=why)
 
 
@@ -135,11 +150,18 @@ def _criterion(name: str, spec: dict[str, Any], facts: IncidentFacts, inclusive:
         if value > limit or (key in inclusive and value >= limit):
             reasons.append(f"{key.replace('_', ' ')} {value:g} {'≥' if key in inclusive else '>'} {limit:g}")
     reasons += [flag.replace("_", " ") for flag in spec.get("flags", []) if flag in facts.flags]
-    return CriterionResult(name, spec["label"], spec["article"], bool(reasons),
-                           "; ".join(reasons) or "below every threshold or not reported")
+    return CriterionResult(
+        name,
+        spec["label"],
+        spec["article"],
+        bool(reasons),
+        "; ".join(reasons) or "below every threshold or not reported",
+    )
 
 
-def record_facts(session: Session, ref: str | int, facts: IncidentFacts, *, actor: str, now: datetime) -> Incident:
+def record_facts(
+    session: Session, ref: str | int, facts: IncidentFacts, *, actor: str, now: datetime
+) -> Incident:
     """Store the facts, classify, and start the reporting clock the first time it is classified major."""
     incident = get_incident(session, ref)
     result = classify(facts_with_clock(incident, facts, _service_facts(session, incident), now))
@@ -147,8 +169,11 @@ def record_facts(session: Session, ref: str | int, facts: IncidentFacts, *, acto
     dora = dict(incident.dora or {})
     dora["facts"] = facts.model_dump(mode="json", exclude_none=True)
     dora["major"] = result.major or bool(recurring)
-    dora["explanation"] = result.explanation if not recurring else (
-        f"major as a recurring incident (Art. 8(2)) together with {', '.join(recurring)}")
+    dora["explanation"] = (
+        result.explanation
+        if not recurring
+        else (f"major as a recurring incident (Art. 8(2)) together with {', '.join(recurring)}")
+    )
     if dora["major"] and not dora.get("classified_at"):
         dora["classified_at"] = now.isoformat()
     incident.dora = dora
@@ -159,8 +184,9 @@ def record_facts(session: Session, ref: str | int, facts: IncidentFacts, *, acto
     return incident
 
 
-def record_report_sent(session: Session, ref: str | int, report: str, at: datetime, *, actor: str,
-                       now: datetime) -> Incident:
+def record_report_sent(
+    session: Session, ref: str | int, report: str, at: datetime, *, actor: str, now: datetime
+) -> Incident:
     incident = get_incident(session, ref)
     if report not in {"initial", "intermediate", "final"}:
         raise VigilError("report must be initial, intermediate or final")
@@ -176,7 +202,9 @@ def record_report_sent(session: Session, ref: str | int, report: str, at: dateti
     dora["sent"] = sent
     incident.dora = dora
     _event(session, incident, now, actor, "dora", f"DORA {report} report submitted")
-    _audit(session, incident, now, actor, "incident.dora_report_sent", {"report": report, "at": at.isoformat()})
+    _audit(
+        session, incident, now, actor, "incident.dora_report_sent", {"report": report, "at": at.isoformat()}
+    )
     return incident
 
 
@@ -188,20 +216,43 @@ def reporting_clocks(incident: Incident, now: datetime) -> list[ReportClock]:
     spec = thresholds()["reporting"]
     sent = {k: datetime.fromisoformat(v) for k, v in dora.get("sent", {}).items()}
     classified = datetime.fromisoformat(dora["classified_at"])
-    initial_due = min(classified + timedelta(hours=spec["initial"]["after_classification_hours"]),
-                      incident.detected_at + timedelta(hours=spec["initial"]["after_detection_hours"]))
-    inter_due = (sent["initial"] + timedelta(hours=spec["intermediate"]["after_initial_hours"])
-                 if "initial" in sent else None)
-    final_due = (_add_months(sent["intermediate"], spec["final"]["after_intermediate_months"])
-                 if "intermediate" in sent else None)
+    initial_due = min(
+        classified + timedelta(hours=spec["initial"]["after_classification_hours"]),
+        incident.detected_at + timedelta(hours=spec["initial"]["after_detection_hours"]),
+    )
+    inter_due = (
+        sent["initial"] + timedelta(hours=spec["intermediate"]["after_initial_hours"])
+        if "initial" in sent
+        else None
+    )
+    final_due = (
+        _add_months(sent["intermediate"], spec["final"]["after_intermediate_months"])
+        if "intermediate" in sent
+        else None
+    )
     return [
-        _clock("initial", initial_due, sent.get("initial"), now,
-               f"{spec['initial']['after_classification_hours']} h after classification, at most "
-               f"{spec['initial']['after_detection_hours']} h after detection"),
-        _clock("intermediate", inter_due, sent.get("intermediate"), now,
-               f"{spec['intermediate']['after_initial_hours']} h after the initial notification"),
-        _clock("final", final_due, sent.get("final"), now,
-               f"{spec['final']['after_intermediate_months']} month after the intermediate report"),
+        _clock(
+            "initial",
+            initial_due,
+            sent.get("initial"),
+            now,
+            f"{spec['initial']['after_classification_hours']} h after classification, at most "
+            f"{spec['initial']['after_detection_hours']} h after detection",
+        ),
+        _clock(
+            "intermediate",
+            inter_due,
+            sent.get("intermediate"),
+            now,
+            f"{spec['intermediate']['after_initial_hours']} h after the initial notification",
+        ),
+        _clock(
+            "final",
+            final_due,
+            sent.get("final"),
+            now,
+            f"{spec['final']['after_intermediate_months']} month after the intermediate report",
+        ),
     ]
 
 
@@ -212,12 +263,18 @@ def recurring_group(session: Session, incident: Incident, facts: IncidentFacts, 
     if not incident.root_cause_category or not (incident.root_cause_change or incident.root_cause):
         return []
     since = incident.detected_at - timedelta(days=spec["window_days"])
-    query = select(Incident).where(Incident.id != incident.id, Incident.detected_at >= since,
-                                   Incident.detected_at <= incident.detected_at,
-                                   Incident.root_cause_category == incident.root_cause_category)
-    same = [i for i in session.scalars(query)
-            if (i.root_cause_change or i.root_cause) == (incident.root_cause_change or incident.root_cause)
-            and not (i.dora or {}).get("major")]
+    query = select(Incident).where(
+        Incident.id != incident.id,
+        Incident.detected_at >= since,
+        Incident.detected_at <= incident.detected_at,
+        Incident.root_cause_category == incident.root_cause_category,
+    )
+    same = [
+        i
+        for i in session.scalars(query)
+        if (i.root_cause_change or i.root_cause) == (incident.root_cause_change or incident.root_cause)
+        and not (i.dora or {}).get("major")
+    ]
     if len(same) + 1 < spec["min_occurrences"]:
         return []
     total = _combine([IncidentFacts.model_validate((i.dora or {}).get("facts", {})) for i in same] + [facts])
@@ -237,10 +294,12 @@ def _combine(all_facts: list[IncidentFacts]) -> IncidentFacts:
         clients_affected_count=int(total("clients_affected_count") or 0) or None,
         clients_affected_percent=min(100.0, total("clients_affected_percent") or 0) or None,
         transactions_affected_eur=total("transactions_affected_eur"),
-        duration_hours=total("duration_hours"), downtime_hours=total("downtime_hours"),
+        duration_hours=total("duration_hours"),
+        downtime_hours=total("downtime_hours"),
         member_states=sorted({s for f in all_facts for s in f.member_states}),
         economic_impact_eur=total("economic_impact_eur"),
-        flags=sorted({flag for f in all_facts for flag in f.flags}))
+        flags=sorted({flag for f in all_facts for flag in f.flags}),
+    )
 
 
 def _service_facts(session: Session, incident: Incident) -> DoraFacts | None:

@@ -15,15 +15,18 @@ Definitions (each figure says what it leaves out):
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.alerts.models import Alert
 from vigil.incidents.models import Incident
+
+_T = TypeVar("_T")
 
 STEPS = {
     "detect": ("impact_started_at", "detected_at", "no impact start recorded"),
@@ -86,8 +89,17 @@ def compute(scope: str, alerts: Iterable[Alert], incidents: Iterable[Incident]) 
     fp = sum(1 for a in alerts if a.incident_id is None and a.resolution == "not_an_issue")
     caught = sum(1 for i in incidents if i.id in first_alert and first_alert[i.id] <= i.detected_at)
     missed = sum(1 for i in incidents if i.id not in alerted or first_alert[i.id] > i.detected_at)
-    return Effectiveness(scope, len(alerts), tp, fp, len(alerts) - tp - fp, len(incidents), caught, missed,
-                         {step: durations(step, incidents) for step in STEPS})
+    return Effectiveness(
+        scope,
+        len(alerts),
+        tp,
+        fp,
+        len(alerts) - tp - fp,
+        len(incidents),
+        caught,
+        missed,
+        {step: durations(step, incidents) for step in STEPS},
+    )
 
 
 def durations(step: str, incidents: Iterable[Incident]) -> Durations:
@@ -116,20 +128,33 @@ def breakdown(session: Session, release_id: int | None = None) -> dict[str, list
     alerts, incidents = list(session.scalars(aq)), list(session.scalars(iq))
     by_id = {i.id: i for i in incidents}
     out: dict[str, list[Effectiveness]] = {"all": [compute("all", alerts, incidents)]}
-    out["severity"] = [compute(sev, [a for a in alerts if a.incident_id in {i.id for i in group}], group)
-                       for sev, group in _group(incidents, lambda i: i.severity).items()]
+    out["severity"] = [
+        compute(sev, [a for a in alerts if a.incident_id in {i.id for i in group}], group)
+        for sev, group in _group(incidents, lambda i: i.severity).items()
+    ]
     rule_groups = _group(alerts, lambda a: a.rule)
-    out["rule"] = [compute(rule, group, {by_id[a.incident_id].id: by_id[a.incident_id] for a in group
-                                         if a.incident_id in by_id}.values())
-                   for rule, group in rule_groups.items()]
+    out["rule"] = [
+        compute(
+            rule,
+            group,
+            {by_id[a.incident_id].id: by_id[a.incident_id] for a in group if a.incident_id in by_id}.values(),
+        )
+        for rule, group in rule_groups.items()
+    ]
     release_ids = sorted({a.release_id for a in alerts} | {i.release_id for i in incidents}, key=str)
-    out["release"] = [compute(str(rid), [a for a in alerts if a.release_id == rid],
-                              [i for i in incidents if i.release_id == rid]) for rid in release_ids]
+    out["release"] = [
+        compute(
+            str(rid),
+            [a for a in alerts if a.release_id == rid],
+            [i for i in incidents if i.release_id == rid],
+        )
+        for rid in release_ids
+    ]
     return out
 
 
-def _group(items: Iterable[Alert] | Iterable[Incident], key: object) -> dict[str, list]:  # type: ignore[type-arg]
-    groups: dict[str, list] = {}  # type: ignore[type-arg]
+def _group(items: Iterable[_T], key: Callable[[_T], str]) -> dict[str, list[_T]]:
+    groups: dict[str, list[_T]] = {}
     for item in items:
-        groups.setdefault(key(item), []).append(item)  # type: ignore[operator]
+        groups.setdefault(key(item), []).append(item)
     return dict(sorted(groups.items()))

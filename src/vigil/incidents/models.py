@@ -18,8 +18,15 @@ from vigil.store.types import UTCTimestamp
 SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("open", "investigating", "resolved", "closed")
 # The incident's clock, in the only order it may have.
-CLOCK = ("impact_started_at", "detected_at", "acknowledged_at", "investigating_at", "mitigated_at",
-         "resolved_at", "closed_at")
+CLOCK = (
+    "impact_started_at",
+    "detected_at",
+    "acknowledged_at",
+    "investigating_at",
+    "mitigated_at",
+    "resolved_at",
+    "closed_at",
+)
 
 
 class Incident(Base):
@@ -57,7 +64,8 @@ class Incident(Base):
     dora: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     events: Mapped[list[IncidentEvent]] = relationship(
-        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentEvent.id")
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentEvent.id"
+    )
 
 
 class IncidentEvent(Base):

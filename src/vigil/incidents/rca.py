@@ -23,8 +23,17 @@ class _Strict(BaseModel):
 
 
 class RootCause(_Strict):
-    category: Literal["code", "configuration", "infrastructure", "dependency", "capacity", "data", "process",
-                      "security", "unknown"]
+    category: Literal[
+        "code",
+        "configuration",
+        "infrastructure",
+        "dependency",
+        "capacity",
+        "data",
+        "process",
+        "security",
+        "unknown",
+    ]
     change: str | None = Field(default=None, description="the change, commit or release that caused it")
     description: str = Field(min_length=1)
 
@@ -46,8 +55,9 @@ class RcaDocument(_Strict):
     impact: str = Field(min_length=1)
     root_cause: RootCause
     contributing_factors: list[str] = Field(min_length=1)
-    five_whys: list[str] = Field(min_length=3, max_length=7,
-                                 description="why → why → … until the root cause (at least three levels)")
+    five_whys: list[str] = Field(
+        min_length=3, max_length=7, description="why → why → … until the root cause (at least three levels)"
+    )
     corrective_actions: list[ActionItem] = Field(min_length=1)
     preventive_actions: list[ActionItem] = Field(min_length=1)
     timeline: list[TimelineEntry] = Field(default=[], description="extra entries beside the incident's own")
@@ -67,10 +77,14 @@ def load_rca(path: str | Path) -> RcaDocument:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
-        raise PlanError(str(path), _line_of(data, loc), ".".join(map(str, loc)) or "rca", _message(first)) from None
+        raise PlanError(
+            str(path), _line_of(data, loc), ".".join(map(str, loc)) or "rca", _message(first)
+        ) from None
 
 
-def record_rca(session: Session, ref: str | int, document: RcaDocument, *, actor: str, now: datetime) -> Incident:
+def record_rca(
+    session: Session, ref: str | int, document: RcaDocument, *, actor: str, now: datetime
+) -> Incident:
     """Store the RCA on the incident and copy its root cause and prevention to the ticket's fields."""
     incident = get_incident(session, ref)
     assert document.root_cause.category in ROOT_CAUSE_CATEGORIES
@@ -80,19 +94,28 @@ def record_rca(session: Session, ref: str | int, document: RcaDocument, *, actor
     incident.root_cause = document.root_cause.description
     incident.prevention = "; ".join(a.action for a in document.preventive_actions)
     _event(session, incident, now, actor, "rca", "Root-cause analysis recorded")
-    _audit(session, incident, now, actor, "incident.rca_recorded",
-           {"category": document.root_cause.category, "change": document.root_cause.change})
+    _audit(
+        session,
+        incident,
+        now,
+        actor,
+        "incident.rca_recorded",
+        {"category": document.root_cause.category, "change": document.root_cause.change},
+    )
     return incident
 
 
 def missing_rca_parts(incident: Incident) -> list[str]:
     """What a closable major incident still lacks (empty when the RCA is complete)."""
     if not incident.rca:
-        return ["the RCA document (timeline, impact, root cause, contributing factors, five whys, "
-                "corrective and preventive actions with owners)"]
+        return [
+            "the RCA document (timeline, impact, root cause, contributing factors, five whys, "
+            "corrective and preventive actions with owners)"
+        ]
     try:
-        RcaDocument.model_validate({k: v for k, v in incident.rca.items() if k not in {"recorded_by",
-                                                                                        "recorded_at"}})
+        RcaDocument.model_validate(
+            {k: v for k, v in incident.rca.items() if k not in {"recorded_by", "recorded_at"}}
+        )
     except ValidationError as exc:
         return [".".join(map(str, e["loc"])) for e in exc.errors()]
     return [] if incident.events else ["a timeline"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
@@ -30,55 +31,122 @@ TRANSITIONS: dict[str, set[str]] = {
     "resolved": {"closed", "investigating"},
     "closed": set(),
 }
-ROOT_CAUSE_CATEGORIES = ("code", "configuration", "infrastructure", "dependency", "capacity", "data",
-                         "process", "security", "unknown")
-CLOCK_LABELS = {"impact_started_at": "impact started", "detected_at": "detected",
-                "acknowledged_at": "acknowledged", "investigating_at": "investigation began",
-                "mitigated_at": "mitigated", "resolved_at": "resolved", "closed_at": "closed"}
+ROOT_CAUSE_CATEGORIES = (
+    "code",
+    "configuration",
+    "infrastructure",
+    "dependency",
+    "capacity",
+    "data",
+    "process",
+    "security",
+    "unknown",
+)
+CLOCK_LABELS = {
+    "impact_started_at": "impact started",
+    "detected_at": "detected",
+    "acknowledged_at": "acknowledged",
+    "investigating_at": "investigation began",
+    "mitigated_at": "mitigated",
+    "resolved_at": "resolved",
+    "closed_at": "closed",
+}
 
 
-def open_incident(session: Session, *, release_id: int | None, title: str, severity: str, actor: str,
-                  now: datetime, description: str = "", user_impact: str = "", business_impact: str = "",
-                  detected_at: datetime | None = None, impact_started_at: datetime | None = None,
-                  alert_ids: Iterable[int] = (), checkpoint_id: int | None = None,
-                  evidence: Iterable[str] = ()) -> Incident:
+def open_incident(
+    session: Session,
+    *,
+    release_id: int | None,
+    title: str,
+    severity: str,
+    actor: str,
+    now: datetime,
+    description: str = "",
+    user_impact: str = "",
+    business_impact: str = "",
+    detected_at: datetime | None = None,
+    impact_started_at: datetime | None = None,
+    alert_ids: Iterable[int] = (),
+    checkpoint_id: int | None = None,
+    evidence: Iterable[str] = (),
+) -> Incident:
     """Open a ticket; linked alerts point at it, so it counts as detected by monitoring."""
     _check_severity(severity)
     if not title.strip():
         raise VigilError("an incident needs a title")
     plan = _plan(session, release_id)
     prefix = plan.incidents.ticket_prefix if plan else "INC"
-    incident = Incident(ticket=f"new-{uuid.uuid4().hex}", release_id=release_id, checkpoint_id=checkpoint_id,
-                        title=title.strip(), severity=severity, status="open",
-                        major=_is_major(plan, severity), description=description, user_impact=user_impact,
-                        business_impact=business_impact, opened_by=actor,
-                        source="alert" if alert_ids else "manual", detected_at=detected_at or now,
-                        impact_started_at=impact_started_at, evidence=list(evidence), dora={})
+    incident = Incident(
+        ticket=f"new-{uuid.uuid4().hex}",
+        release_id=release_id,
+        checkpoint_id=checkpoint_id,
+        title=title.strip(),
+        severity=severity,
+        status="open",
+        major=_is_major(plan, severity),
+        description=description,
+        user_impact=user_impact,
+        business_impact=business_impact,
+        opened_by=actor,
+        source="alert" if alert_ids else "manual",
+        detected_at=detected_at or now,
+        impact_started_at=impact_started_at,
+        evidence=list(evidence),
+        dora={},
+    )
     _check_order(incident)
     session.add(incident)
     session.flush()
     incident.ticket = f"{prefix}-{incident.id:05d}"
     alerts = _link_alerts(session, incident, alert_ids)
-    _event(session, incident, now, actor, "opened",
-           f"Opened ({severity})" + (f" from alert(s) {', '.join(a.rule for a in alerts)}" if alerts else
-                                     " by hand"))
-    audit(session, at=now, actor=actor, action="incident.opened", entity="incident", entity_id=incident.id,
-          release_id=release_id, payload={"ticket": incident.ticket, "severity": severity, "title": title,
-                                          "alerts": [a.id for a in alerts], "major": incident.major})
+    _event(
+        session,
+        incident,
+        now,
+        actor,
+        "opened",
+        f"Opened ({severity})"
+        + (f" from alert(s) {', '.join(a.rule for a in alerts)}" if alerts else " by hand"),
+    )
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        action="incident.opened",
+        entity="incident",
+        entity_id=incident.id,
+        release_id=release_id,
+        payload={
+            "ticket": incident.ticket,
+            "severity": severity,
+            "title": title,
+            "alerts": [a.id for a in alerts],
+            "major": incident.major,
+        },
+    )
     if plan is not None:
         from vigil.alerts.notify.outbox import queue_event
 
-        queue_event(session, plan, release_id, "incident.opened",
-                    subject=f"[{incident.ticket}] {severity.upper()}: {incident.title}",
-                    body=description or incident.title, now=now,
-                    data={"ticket": incident.ticket, "severity": severity, "status": "open"})
+        queue_event(
+            session,
+            plan,
+            release_id,
+            "incident.opened",
+            subject=f"[{incident.ticket}] {severity.upper()}: {incident.title}",
+            body=description or incident.title,
+            now=now,
+            data={"ticket": incident.ticket, "severity": severity, "status": "open"},
+        )
     return incident
 
 
 def get_incident(session: Session, ref: str | int) -> Incident:
     text = str(ref).strip()
-    query = (select(Incident).where(Incident.id == int(text)) if text.isdigit()
-             else select(Incident).where(Incident.ticket == text.upper()))
+    query = (
+        select(Incident).where(Incident.id == int(text))
+        if text.isdigit()
+        else select(Incident).where(Incident.ticket == text.upper())
+    )
     incident = session.scalar(query)
     if incident is None:
         raise NotFound(f"no incident '{ref}' (give its ticket, e.g. INC-00001; `vigil incident list`)")
@@ -108,8 +176,9 @@ def acknowledge(session: Session, ref: str | int, *, actor: str, now: datetime) 
     return incident
 
 
-def set_status(session: Session, ref: str | int, status: str, *, actor: str, now: datetime,
-               note: str = "") -> Incident:
+def set_status(
+    session: Session, ref: str | int, status: str, *, actor: str, now: datetime, note: str = ""
+) -> Incident:
     incident = get_incident(session, ref)
     if status not in STATUSES:
         raise VigilError(f"unknown status '{status}' (use {', '.join(STATUSES)})")
@@ -134,8 +203,16 @@ def set_status(session: Session, ref: str | int, status: str, *, actor: str, now
     return incident
 
 
-def add_note(session: Session, ref: str | int, text: str, *, actor: str, now: datetime,
-             kind: str = "action", at: datetime | None = None) -> Incident:
+def add_note(
+    session: Session,
+    ref: str | int,
+    text: str,
+    *,
+    actor: str,
+    now: datetime,
+    kind: str = "action",
+    at: datetime | None = None,
+) -> Incident:
     """A timeline entry (an action taken, a finding); ``at`` when it happened if not just now."""
     incident = get_incident(session, ref)
     if not text.strip():
@@ -145,31 +222,55 @@ def add_note(session: Session, ref: str | int, text: str, *, actor: str, now: da
     return incident
 
 
-def edit_clock(session: Session, ref: str | int, field: str, value: datetime, *, actor: str, now: datetime,
-               reason: str) -> Incident:
+def edit_clock(
+    session: Session, ref: str | int, field: str, value: datetime, *, actor: str, now: datetime, reason: str
+) -> Incident:
     """Correct one timestamp (impact often starts before anyone notices); audited, never out of order."""
     incident = get_incident(session, ref)
     name = field if field.endswith("_at") else f"{field}_at"
     if name not in CLOCK:
-        raise VigilError(f"unknown clock field '{field}' (use {', '.join(f.removesuffix('_at') for f in CLOCK)})")
+        raise VigilError(
+            f"unknown clock field '{field}' (use {', '.join(f.removesuffix('_at') for f in CLOCK)})"
+        )
     if not reason.strip():
         raise VigilError("say why the time is being changed (--reason)")
     old = getattr(incident, name)
     _set_clock(incident, name, value)
-    _event(session, incident, now, actor, "clock",
-           f"{CLOCK_LABELS[name]} changed from {old.isoformat() if old else 'unset'} to {value.isoformat()}: "
-           f"{reason}")
-    _audit(session, incident, now, actor, "incident.clock_edited",
-           {"field": name, "old": old.isoformat() if old else None, "new": value.isoformat(), "reason": reason})
+    _event(
+        session,
+        incident,
+        now,
+        actor,
+        "clock",
+        f"{CLOCK_LABELS[name]} changed from {old.isoformat() if old else 'unset'} to {value.isoformat()}: "
+        f"{reason}",
+    )
+    _audit(
+        session,
+        incident,
+        now,
+        actor,
+        "incident.clock_edited",
+        {"field": name, "old": old.isoformat() if old else None, "new": value.isoformat(), "reason": reason},
+    )
     return incident
 
 
-def update_details(session: Session, ref: str | int, *, actor: str, now: datetime,
-                   **fields: Any) -> Incident:
+def update_details(session: Session, ref: str | int, *, actor: str, now: datetime, **fields: Any) -> Incident:
     """Change description, impacts, severity, root cause, prevention, evidence or links; audited."""
     incident = get_incident(session, ref)
-    allowed = {"title", "description", "user_impact", "business_impact", "severity", "root_cause_category",
-               "root_cause_change", "root_cause", "prevention", "checkpoint_id"}
+    allowed = {
+        "title",
+        "description",
+        "user_impact",
+        "business_impact",
+        "severity",
+        "root_cause_category",
+        "root_cause_change",
+        "root_cause",
+        "prevention",
+        "checkpoint_id",
+    }
     changed: dict[str, Any] = {}
     for key, value in fields.items():
         if value is None:
@@ -184,7 +285,9 @@ def update_details(session: Session, ref: str | int, *, actor: str, now: datetim
                 _check_severity(value)
                 incident.major = _is_major(_plan(session, incident.release_id), value)
             if key == "root_cause_category" and value not in ROOT_CAUSE_CATEGORIES:
-                raise VigilError(f"unknown root-cause category '{value}' (use {', '.join(ROOT_CAUSE_CATEGORIES)})")
+                raise VigilError(
+                    f"unknown root-cause category '{value}' (use {', '.join(ROOT_CAUSE_CATEGORIES)})"
+                )
             setattr(incident, key, value)
             changed[key] = value
         else:
@@ -205,6 +308,7 @@ def alerts_of(session: Session, incident: Incident) -> list[Alert]:
 
 # --- helpers --------------------------------------------------------------------------------------------
 
+
 def _set_clock(incident: Incident, name: str, value: datetime) -> None:
     old = getattr(incident, name)
     setattr(incident, name, value)
@@ -217,10 +321,11 @@ def _set_clock(incident: Incident, name: str, value: datetime) -> None:
 
 def _check_order(incident: Incident) -> None:
     seen: list[tuple[str, datetime]] = [(n, getattr(incident, n)) for n in CLOCK if getattr(incident, n)]
-    for (a, ta), (b, tb) in zip(seen, seen[1:], strict=False):
+    for (a, ta), (b, tb) in pairwise(seen):
         if tb < ta:
-            raise Conflict(f"{CLOCK_LABELS[b]} ({tb.isoformat()}) cannot be before {CLOCK_LABELS[a]} "
-                           f"({ta.isoformat()})")
+            raise Conflict(
+                f"{CLOCK_LABELS[b]} ({tb.isoformat()}) cannot be before {CLOCK_LABELS[a]} ({ta.isoformat()})"
+            )
 
 
 def _check_closable(incident: Incident) -> None:
@@ -229,9 +334,11 @@ def _check_closable(incident: Incident) -> None:
 
         missing = missing_rca_parts(incident)
         if missing:
-            raise Conflict(f"{incident.ticket} is a major incident ({incident.severity}) and cannot be closed "
-                           f"without a root-cause analysis; missing: {', '.join(missing)} "
-                           f"(`vigil incident rca {incident.ticket} --file rca.yaml`)")
+            raise Conflict(
+                f"{incident.ticket} is a major incident ({incident.severity}) and cannot be closed "
+                f"without a root-cause analysis; missing: {', '.join(missing)} "
+                f"(`vigil incident rca {incident.ticket} --file rca.yaml`)"
+            )
 
 
 def _check_severity(severity: str) -> None:
@@ -272,7 +379,16 @@ def _event(session: Session, incident: Incident, at: datetime, author: str, kind
     session.flush()
 
 
-def _audit(session: Session, incident: Incident, now: datetime, actor: str, action: str,
-           payload: dict[str, Any]) -> None:
-    audit(session, at=now, actor=actor, action=action, entity="incident", entity_id=incident.id,
-          release_id=incident.release_id, payload={"ticket": incident.ticket, **payload})
+def _audit(
+    session: Session, incident: Incident, now: datetime, actor: str, action: str, payload: dict[str, Any]
+) -> None:
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        action=action,
+        entity="incident",
+        entity_id=incident.id,
+        release_id=incident.release_id,
+        payload={"ticket": incident.ticket, **payload},
+    )

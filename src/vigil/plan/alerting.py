@@ -37,7 +37,8 @@ class AlertRule(_Strict):
     window: Duration = Field(default=timedelta(minutes=10), description="rate: span the slope is taken over")
     severity: AlertSeverity = "warning"
     no_data: Literal["ok", "alerting", "keep"] = Field(
-        default="keep", description="what a gap in the data means: resolve, fire a no-data alert, or hold")
+        default="keep", description="what a gap in the data means: resolve, fire a no-data alert, or hold"
+    )
     no_data_after: Duration = timedelta(minutes=5)
     summary: str = ""
 
@@ -48,7 +49,8 @@ class Alerting(_Strict):
     evaluation_interval: Duration = timedelta(minutes=1)
     rules: list[AlertRule] = []
     auto_incident: list[AlertSeverity] = Field(
-        default=["critical"], description="alert severities that open an incident by themselves")
+        default=["critical"], description="alert severities that open an incident by themselves"
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> Alerting:

@@ -20,8 +20,15 @@ from vigil.releases.models import Release
 from vigil.releases.roles import ROLE_TITLES
 from vigil.releases.service import get_release, people_by_role, plan_of
 from vigil.reports import assessment
-from vigil.reports.formatting import (HEALTH_ICON, HEALTH_WORD, STATUS_ICON, Clockface, checkboxes, fmt,
-                                      fmt_change)
+from vigil.reports.formatting import (
+    HEALTH_ICON,
+    HEALTH_WORD,
+    STATUS_ICON,
+    Clockface,
+    checkboxes,
+    fmt,
+    fmt_change,
+)
 from vigil.store import Store
 from vigil.watch.models import Checkpoint, MetricReading, RollbackEvent
 

@@ -42,13 +42,20 @@ class WebhookSender:
         self.channel, self._transport = channel, transport
 
     def payload(self, message: Message) -> dict[str, Any]:
-        return {"event": message.event, "subject": message.subject, "text": message.body,
-                "recipients": message.recipients, "data": message.data}
+        return {
+            "event": message.event,
+            "subject": message.subject,
+            "text": message.body,
+            "recipients": message.recipients,
+            "data": message.data,
+        }
 
     def send(self, message: Message) -> str:
         assert self.channel.url is not None
         try:
-            with httpx.Client(transport=self._transport, timeout=self.channel.timeout.total_seconds()) as client:
+            with httpx.Client(
+                transport=self._transport, timeout=self.channel.timeout.total_seconds()
+            ) as client:
                 response = client.post(self.channel.url, json=self.payload(message))
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{self.channel.name}: {type(exc).__name__}: {exc}") from None
@@ -86,8 +93,9 @@ class SmtpSender:
         mail["X-Vigil-Event"] = message.event
         mail.set_content(message.body)
         try:
-            with smtplib.SMTP(self.channel.host, self.channel.port,
-                              timeout=self.channel.timeout.total_seconds()) as smtp:
+            with smtplib.SMTP(
+                self.channel.host, self.channel.port, timeout=self.channel.timeout.total_seconds()
+            ) as smtp:
                 refused = smtp.send_message(mail, to_addrs=to)
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"{self.channel.name}: {type(exc).__name__}: {exc}") from None

@@ -11,7 +11,7 @@ from fnmatch import fnmatch
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from vigil.alerts.models import Notification
@@ -27,31 +27,73 @@ from vigil.store.audit import append as audit
 SenderFactory = Callable[[Channel], Sender]
 
 
-def queue_event(session: Session, plan: Plan, release_id: int | None, event: str, *, subject: str,
-                body: str, now: datetime, data: dict[str, Any] | None = None) -> list[Notification]:
+def queue_event(
+    session: Session,
+    plan: Plan,
+    release_id: int | None,
+    event: str,
+    *,
+    subject: str,
+    body: str,
+    now: datetime,
+    data: dict[str, Any] | None = None,
+) -> list[Notification]:
     """Queue one message per channel the plan routes ``event`` to (patterns like ``alert.*`` allowed)."""
     channels: list[str] = []
     for route in plan.notifications.routes:
         if any(fnmatch(event, pattern) for pattern in route.events):
             channels += [c for c in route.channels if c not in channels]
-    return [queue(session, plan.notifications, release_id, event, name, subject=subject, body=body, now=now,
-                  data=data) for name in channels]
+    return [
+        queue(
+            session,
+            plan.notifications,
+            release_id,
+            event,
+            name,
+            subject=subject,
+            body=body,
+            now=now,
+            data=data,
+        )
+        for name in channels
+    ]
 
 
-def queue(session: Session, config: Notifications, release_id: int | None, event: str, channel: str, *,
-          subject: str, body: str, now: datetime, recipients: list[str] | None = None,
-          data: dict[str, Any] | None = None) -> Notification:
+def queue(
+    session: Session,
+    config: Notifications,
+    release_id: int | None,
+    event: str,
+    channel: str,
+    *,
+    subject: str,
+    body: str,
+    now: datetime,
+    recipients: list[str] | None = None,
+    data: dict[str, Any] | None = None,
+) -> Notification:
     spec = _channel(config, channel)
-    note = Notification(release_id=release_id, event=event, channel=channel, kind=spec.kind,
-                        recipients=list(recipients or []), subject=subject, body=body, data=dict(data or {}),
-                        status="queued", attempts=[], created_at=now)
+    note = Notification(
+        release_id=release_id,
+        event=event,
+        channel=channel,
+        kind=spec.kind,
+        recipients=list(recipients or []),
+        subject=subject,
+        body=body,
+        data=dict(data or {}),
+        status="queued",
+        attempts=[],
+        created_at=now,
+    )
     session.add(note)
     session.flush()
     return note
 
 
-def deliver_pending(store: Store, clock: Clock, *, release_id: int | None = None,
-                    senders: SenderFactory | None = None) -> list[Notification]:
+def deliver_pending(
+    store: Store, clock: Clock, *, release_id: int | None = None, senders: SenderFactory | None = None
+) -> list[Notification]:
     """Deliver every queued notification (each claimed by exactly one worker); return what was handled."""
     with store.read() as session:
         query = select(Notification.id).where(Notification.status == "queued").order_by(Notification.id)
@@ -61,11 +103,16 @@ def deliver_pending(store: Store, clock: Clock, *, release_id: int | None = None
     return [n for n in (_deliver_one(store, clock, i, senders) for i in ids) if n is not None]
 
 
-def _deliver_one(store: Store, clock: Clock, note_id: int, senders: SenderFactory | None) -> Notification | None:
+def _deliver_one(
+    store: Store, clock: Clock, note_id: int, senders: SenderFactory | None
+) -> Notification | None:
     with store.write() as session:
-        claimed = session.execute(update(Notification).where(Notification.id == note_id,
-                                                             Notification.status == "queued")
-                                  .values(status="sending")).rowcount
+        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+            update(Notification)
+            .where(Notification.id == note_id, Notification.status == "queued")
+            .values(status="sending")
+        )
+        claimed = result.rowcount
         note = session.get(Notification, note_id)
         if not claimed or note is None:
             return None
@@ -79,14 +126,22 @@ def _deliver_one(store: Store, clock: Clock, note_id: int, senders: SenderFactor
         assert stored is not None
         stored.attempts, stored.status = attempts, "sent" if ok else "failed"
         stored.sent_at = clock.now() if ok else None
-        audit(session, at=clock.now(), actor=SYSTEM_ACTOR, action=f"notification.{stored.status}",
-              entity="notification", entity_id=note_id, release_id=stored.release_id,
-              payload={"channel": stored.channel, "event": stored.event, "attempts": len(attempts)})
+        audit(
+            session,
+            at=clock.now(),
+            actor=SYSTEM_ACTOR,
+            action=f"notification.{stored.status}",
+            entity="notification",
+            entity_id=note_id,
+            release_id=stored.release_id,
+            payload={"channel": stored.channel, "event": stored.event, "attempts": len(attempts)},
+        )
         return stored
 
 
-def send_with_retries(sender: Sender, message: Message, retries: int, backoff_seconds: float,
-                      clock: Clock) -> tuple[list[dict[str, Any]], bool]:
+def send_with_retries(
+    sender: Sender, message: Message, retries: int, backoff_seconds: float, clock: Clock
+) -> tuple[list[dict[str, Any]], bool]:
     """Try once plus ``retries`` times, waiting backoff, 2×backoff, 4×… between; every attempt recorded."""
     from datetime import timedelta
 
@@ -98,7 +153,7 @@ def send_with_retries(sender: Sender, message: Message, retries: int, backoff_se
         except DeliveryError as exc:
             attempts.append({"attempt": number + 1, "at": at.isoformat(), "ok": False, "detail": str(exc)})
             if number < retries:
-                clock.sleep_until(clock.now() + timedelta(seconds=backoff_seconds * 2 ** number))
+                clock.sleep_until(clock.now() + timedelta(seconds=backoff_seconds * 2**number))
             continue
         attempts.append({"attempt": number + 1, "at": at.isoformat(), "ok": True, "detail": receipt})
         return attempts, True

@@ -6,12 +6,18 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from conftest import T0
+from incident_support import T0
 
-from vigil.incidents.dora import (IncidentFacts, classify, record_facts, record_report_sent, reporting_clocks,
-                                  thresholds)
-from vigil.incidents.service import get_incident, open_incident, set_status, update_details
 from vigil.errors import VigilError
+from vigil.incidents.dora import (
+    IncidentFacts,
+    classify,
+    record_facts,
+    record_report_sent,
+    reporting_clocks,
+    thresholds,
+)
+from vigil.incidents.service import get_incident, open_incident, set_status, update_details
 from vigil.releases.models import Release
 from vigil.store import Store
 
@@ -38,10 +44,17 @@ def test_one_threshold_is_not_enough_and_thresholds_are_strict() -> None:
     assert classify(two_states).major  # two Member States reach the geographical threshold
 
 
-def test_malicious_access_on_critical_services_is_major_alone_but_nothing_is_without_critical_services() -> None:
+def test_malicious_access_on_critical_services_is_major_alone_but_nothing_is_without_critical_services() -> (
+    None
+):
     assert classify(IncidentFacts(critical_service=True, malicious_access=True)).major
-    lots = IncidentFacts(critical_service=False, malicious_access=True, clients_affected_count=500_000,
-                         economic_impact_eur=10**7, flags=["media_attention", "integrity"])
+    lots = IncidentFacts(
+        critical_service=False,
+        malicious_access=True,
+        clients_affected_count=500_000,
+        economic_impact_eur=10**7,
+        flags=["media_attention", "integrity"],
+    )
     assert not classify(lots).major
 
 
@@ -53,15 +66,24 @@ def test_thresholds_come_from_the_data_file() -> None:
 
 
 def test_classification_uses_the_clock_and_plan_and_starts_the_reporting_clocks(
-        store: Store, make_release: Callable[..., Release]) -> None:
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release(DORA_PLAN)
     with store.write() as s:
-        ticket = open_incident(s, release_id=release.id, title="Payments down", severity="medium", actor="a",
-                               now=T0, impact_started_at=T0 - timedelta(hours=1)).ticket
+        ticket = open_incident(
+            s,
+            release_id=release.id,
+            title="Payments down",
+            severity="medium",
+            actor="a",
+            now=T0,
+            impact_started_at=T0 - timedelta(hours=1),
+        ).ticket
     with store.write() as s:
         # 25 000 of 200 000 clients = 12.5 %; 3 h since impact start > 2 h downtime.
-        incident = record_facts(s, ticket, IncidentFacts(clients_affected_count=25_000), actor="a",
-                                now=T0 + timedelta(hours=2))
+        incident = record_facts(
+            s, ticket, IncidentFacts(clients_affected_count=25_000), actor="a", now=T0 + timedelta(hours=2)
+        )
         assert incident.dora["major"] and incident.major  # now needs an RCA to close
         assert "2 thresholds" in incident.dora["explanation"]
     with store.read() as s:
@@ -74,7 +96,9 @@ def test_classification_uses_the_clock_and_plan_and_starts_the_reporting_clocks(
     with store.write() as s:
         with pytest.raises(VigilError, match="initial report"):
             record_report_sent(s, ticket, "intermediate", T0, actor="a", now=T0)
-        record_report_sent(s, ticket, "initial", T0 + timedelta(hours=5), actor="a", now=T0 + timedelta(hours=5))
+        record_report_sent(
+            s, ticket, "initial", T0 + timedelta(hours=5), actor="a", now=T0 + timedelta(hours=5)
+        )
     with store.read() as s:
         clocks = reporting_clocks(get_incident(s, ticket), T0 + timedelta(days=4))
     assert clocks[0].state == "sent"
@@ -82,7 +106,8 @@ def test_classification_uses_the_clock_and_plan_and_starts_the_reporting_clocks(
 
 
 def test_initial_report_is_due_24h_after_detection_when_classified_late(
-        store: Store, make_release: Callable[..., Release]) -> None:
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release(DORA_PLAN)
     with store.write() as s:
         ticket = open_incident(s, release_id=release.id, title="x", severity="low", actor="a", now=T0).ticket
@@ -91,19 +116,33 @@ def test_initial_report_is_due_24h_after_detection_when_classified_late(
 
 
 def test_recurring_incidents_with_one_root_cause_are_major_together(
-        store: Store, make_release: Callable[..., Release]) -> None:
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release(DORA_PLAN)
     tickets = []
     for day in (0, 40):
         at = T0 + timedelta(days=day)
         with store.write() as s:
-            t = open_incident(s, release_id=release.id, title="Cache", severity="low", actor="a", now=at).ticket
-            update_details(s, t, actor="a", now=at, root_cause_category="configuration",
-                           root_cause_change="cache TTL change")
+            t = open_incident(
+                s, release_id=release.id, title="Cache", severity="low", actor="a", now=at
+            ).ticket
+            update_details(
+                s,
+                t,
+                actor="a",
+                now=at,
+                root_cause_category="configuration",
+                root_cause_change="cache TTL change",
+            )
             set_status(s, t, "resolved", actor="a", now=at + timedelta(minutes=30))
             # Each alone: 8 % of clients, EUR 60 000 — below both thresholds.
-            inc = record_facts(s, t, IncidentFacts(clients_affected_percent=8, economic_impact_eur=60_000),
-                               actor="a", now=at + timedelta(hours=1))
+            inc = record_facts(
+                s,
+                t,
+                IncidentFacts(clients_affected_percent=8, economic_impact_eur=60_000),
+                actor="a",
+                now=at + timedelta(hours=1),
+            )
             tickets.append((t, inc.dora["major"], inc.dora["explanation"]))
     assert tickets[0][1] is False
     assert tickets[1][1] is True and "recurring" in tickets[1][2] and tickets[0][0] in tickets[1][2]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from conftest import T0
+from alerting_support import T0
 from sqlalchemy import select
 
 from vigil.alerts.evaluation import evaluate_rules
@@ -34,8 +34,9 @@ def _alerts(store: Store) -> list[tuple[str, object, object]]:
         return [(a.rule, a.started_at, a.resolved_at) for a in s.scalars(select(Alert).order_by(Alert.id))]
 
 
-def test_the_leak_fires_between_checkpoints_and_opens_an_incident(store: Store,
-                                                                  make_release: Callable[..., Release]) -> None:
+def test_the_leak_fires_between_checkpoints_and_opens_an_incident(
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release(LEAK_RULE)
     watch(store, ManualClock(T0), [release.slug])
     with store.read() as s:
@@ -53,7 +54,8 @@ def test_the_leak_fires_between_checkpoints_and_opens_an_incident(store: Store,
 
 
 def test_evaluating_every_minute_gives_the_same_alerts_as_one_catch_up(
-        tmp_path: object, store: Store, make_release: Callable[..., Release]) -> None:
+    tmp_path: object, store: Store, make_release: Callable[..., Release]
+) -> None:
     one = make_release(LEAK_RULE, slug="one")
     many = make_release(LEAK_RULE, slug="many")
     end = T0 + timedelta(minutes=100)
@@ -63,6 +65,8 @@ def test_evaluating_every_minute_gives_the_same_alerts_as_one_catch_up(
         t += timedelta(minutes=7)
         evaluate_rules(store, many.id, min(t, end))
     with store.read() as s:
-        times = {r: [a.started_at for a in s.scalars(select(Alert).where(Alert.release_id == r))]
-                 for r in (one.id, many.id)}
+        times = {
+            r: [a.started_at for a in s.scalars(select(Alert).where(Alert.release_id == r))]
+            for r in (one.id, many.id)
+        }
     assert times[one.id] and times[one.id] == times[many.id]

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import T0
+from alerting_support import T0
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -24,14 +24,26 @@ from vigil.store.audit import AuditEntry
 def payload(status: str = "firing", **labels: str) -> dict[str, Any]:
     alert_labels = {"alertname": "HighLatency", "severity": "critical", "service": "checkout", **labels}
     return {
-        "version": "4", "groupKey": '{}:{alertname="HighLatency"}', "truncatedAlerts": 0, "status": status,
-        "receiver": "vigil", "groupLabels": {"alertname": "HighLatency"}, "commonLabels": alert_labels,
-        "commonAnnotations": {}, "externalURL": "http://am",
-        "alerts": [{"status": status, "labels": alert_labels,
-                    "annotations": {"summary": "p99 above 300 ms"},
-                    "startsAt": "2026-11-24T08:30:00Z",
-                    "endsAt": "2026-11-24T08:50:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
-                    "generatorURL": "http://prom", "fingerprint": "abc123"}],
+        "version": "4",
+        "groupKey": '{}:{alertname="HighLatency"}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "vigil",
+        "groupLabels": {"alertname": "HighLatency"},
+        "commonLabels": alert_labels,
+        "commonAnnotations": {},
+        "externalURL": "http://am",
+        "alerts": [
+            {
+                "status": status,
+                "labels": alert_labels,
+                "annotations": {"summary": "p99 above 300 ms"},
+                "startsAt": "2026-11-24T08:30:00Z",
+                "endsAt": "2026-11-24T08:50:00Z" if status == "resolved" else "0001-01-01T00:00:00Z",
+                "generatorURL": "http://prom",
+                "fingerprint": "abc123",
+            }
+        ],
     }
 
 
@@ -43,7 +55,8 @@ def client(store: Store) -> TestClient:
 
 
 def test_firing_then_resolved_is_one_alert_mapped_to_the_active_release(
-        client: TestClient, store: Store, make_release: Callable[..., Release]) -> None:
+    client: TestClient, store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release()
     first = client.post("/api/v1/alertmanager", json=payload())
     assert first.status_code == 200, first.text
@@ -60,7 +73,8 @@ def test_firing_then_resolved_is_one_alert_mapped_to_the_active_release(
 
 
 def test_release_label_wins_and_unknown_services_are_kept_unmapped(
-        client: TestClient, store: Store, make_release: Callable[..., Release]) -> None:
+    client: TestClient, store: Store, make_release: Callable[..., Release]
+) -> None:
     make_release(slug="a")
     b = make_release(slug="b")
     client.post("/api/v1/alertmanager", json=payload(release="b"))
@@ -72,20 +86,36 @@ def test_release_label_wins_and_unknown_services_are_kept_unmapped(
     assert mapped == {"am/abc123": (b.id, "checkout"), "am/zzz": (None, "search")}
 
 
-@pytest.mark.parametrize("body, status, reason", [
-    (b"{not json", 400, "not JSON"),
-    (b"[1, 2]", 422, "JSON object"),
-    (json.dumps({**payload(), "version": "3"}).encode(), 422, "version"),
-    (json.dumps({**payload(), "alerts": []}).encode(), 422, "alerts"),
-    (json.dumps({k: v for k, v in payload().items() if k != "status"}).encode(), 422, "status"),
-    (json.dumps({**payload(), "alerts": [{"status": "firing", "labels": {"a": "b"}}]}).encode(), 422,
-     "startsAt"),
-    (json.dumps({**payload(), "alerts": [{**payload()["alerts"][0], "startsAt": "yesterday"}]}).encode(), 422,
-     "startsAt"),
-])
-def test_malformed_bodies_get_a_reason_and_store_nothing(client: TestClient, store: Store,
-                                                         make_release: Callable[..., Release], body: bytes,
-                                                         status: int, reason: str) -> None:
+@pytest.mark.parametrize(
+    "body, status, reason",
+    [
+        (b"{not json", 400, "not JSON"),
+        (b"[1, 2]", 422, "JSON object"),
+        (json.dumps({**payload(), "version": "3"}).encode(), 422, "version"),
+        (json.dumps({**payload(), "alerts": []}).encode(), 422, "alerts"),
+        (json.dumps({k: v for k, v in payload().items() if k != "status"}).encode(), 422, "status"),
+        (
+            json.dumps({**payload(), "alerts": [{"status": "firing", "labels": {"a": "b"}}]}).encode(),
+            422,
+            "startsAt",
+        ),
+        (
+            json.dumps(
+                {**payload(), "alerts": [{**payload()["alerts"][0], "startsAt": "yesterday"}]}
+            ).encode(),
+            422,
+            "startsAt",
+        ),
+    ],
+)
+def test_malformed_bodies_get_a_reason_and_store_nothing(
+    client: TestClient,
+    store: Store,
+    make_release: Callable[..., Release],
+    body: bytes,
+    status: int,
+    reason: str,
+) -> None:
     make_release()
     with store.read() as s:
         before = s.scalar(select(func.count(AuditEntry.id)))

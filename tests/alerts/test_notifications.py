@@ -1,4 +1,4 @@
-"""Channels, retries with backoff on the injected clock, every attempt recorded; the communication timeline."""
+"""Channels, retries with backoff on the injected clock, every attempt recorded; the communication plan."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
-from conftest import T0
+from alerting_support import T0
 from sqlalchemy import select
 
 from vigil.alerts.communication import record_feedback, send_due
@@ -56,27 +56,46 @@ def test_webhook_and_slack_payloads() -> None:
     WebhookSender(Channel(name="h", kind="webhook", url="http://x/y"), httpx.MockTransport(rec)).send(msg)
     SlackSender(Channel(name="s", kind="slack", url="http://x/z"), httpx.MockTransport(rec)).send(msg)
     generic, slack = (json.loads(r.content) for r in rec.requests)
-    assert generic == {"event": "alert.critical", "subject": "Memory high", "text": "details",
-                       "recipients": ["#checkout-eng"], "data": {"alert_id": 1}}
+    assert generic == {
+        "event": "alert.critical",
+        "subject": "Memory high",
+        "text": "details",
+        "recipients": ["#checkout-eng"],
+        "data": {"alert_id": 1},
+    }
     assert slack["text"] == "*Memory high*\ndetails" and slack["channel"] == "#checkout-eng"
     assert slack["blocks"][0]["text"]["type"] == "mrkdwn"
 
 
 def test_retries_back_off_on_the_clock_and_record_every_attempt() -> None:
     clock = ManualClock(T0)
-    sender = WebhookSender(Channel(name="h", kind="webhook", url="http://x/y"), httpx.MockTransport(Recorder(2)))
-    attempts, ok = send_with_retries(sender, Message("e", "s", "b"), retries=3, backoff_seconds=5, clock=clock)
+    sender = WebhookSender(
+        Channel(name="h", kind="webhook", url="http://x/y"), httpx.MockTransport(Recorder(2))
+    )
+    attempts, ok = send_with_retries(
+        sender, Message("e", "s", "b"), retries=3, backoff_seconds=5, clock=clock
+    )
     assert ok and [a["ok"] for a in attempts] == [False, False, True]
     assert "HTTP 503" in attempts[0]["detail"]
     assert clock.now() == T0 + timedelta(seconds=5 + 10)  # 5 s, then 10 s
 
 
 def test_routed_notifications_are_delivered_after_commit_and_failures_are_kept(
-        store: Store, make_release: Callable[..., Release]) -> None:
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release(CHANNELS + "alerting:\n  auto_incident: []\n")
     with store.write() as s:
-        fire_alert(s, release_id=release.id, rule="mem", severity="critical", fingerprint="f", summary="Memory",
-                   labels={}, now=T0, source="test")
+        fire_alert(
+            s,
+            release_id=release.id,
+            rule="mem",
+            severity="critical",
+            fingerprint="f",
+            summary="Memory",
+            labels={},
+            now=T0,
+            source="test",
+        )
         assert [n.status for n in s.scalars(select(Notification))] == ["queued", "queued"]
     hook_ok = Recorder()
 
@@ -94,21 +113,32 @@ def test_routed_notifications_are_delivered_after_commit_and_failures_are_kept(
 
 
 def test_communication_timeline_goes_out_on_schedule_and_takes_feedback(
-        store: Store, make_release: Callable[..., Release]) -> None:
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release(CHANNELS)
     assert send_due(store, release.id, T0 + timedelta(minutes=5)) == T0 + timedelta(minutes=15)
     assert send_due(store, release.id, T0 + timedelta(minutes=16)) == T0 + timedelta(hours=1)
     assert send_due(store, release.id, T0 + timedelta(minutes=17)) == T0 + timedelta(hours=1)  # idempotent
     with store.write() as s:
-        record_feedback(s, release.id, "Engineering", "Clear and timely", author="Sam Okafor",
-                        now=T0 + timedelta(minutes=20), step="T+15m-status")
+        record_feedback(
+            s,
+            release.id,
+            "Engineering",
+            "Clear and timely",
+            author="Sam Okafor",
+            now=T0 + timedelta(minutes=20),
+            step="T+15m-status",
+        )
     with store.read() as s:
         comms = list(s.scalars(select(Communication).order_by(Communication.due_at)))
         notes = {n.id: n for n in s.scalars(select(Notification))}
         feedback = s.scalars(select(Feedback)).one()
     assert [c.step for c in comms] == ["T+0-start", "T+15m-status"]
     start, status = comms
-    assert start.recipients == ["Engineering", "Product", "Ops"] and "recorded only for Product" in start.delivery
+    assert (
+        start.recipients == ["Engineering", "Product", "Ops"]
+        and "recorded only for Product" in start.delivery
+    )
     assert status.recipients == ["Engineering", "Ops"]
     assert {notes[i].channel for i in status.notification_ids} == {"chat", "hook"}
     assert "First status update" in status.subject and feedback.communication_id == status.id

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from conftest import T0
+from alerting_support import T0
 from sqlalchemy import func, select
 
 from vigil.alerts.models import Alert
@@ -19,12 +19,22 @@ from vigil.store.audit import AuditEntry, verify_chain
 
 
 def _fire(session, release_id, fp="fp-1", severity="warning", at=T0):  # type: ignore[no-untyped-def]
-    return fire_alert(session, release_id=release_id, rule="cpu", severity=severity, fingerprint=fp,
-                      summary="CPU high", labels={"a": 1}, now=at, source="test")
+    return fire_alert(
+        session,
+        release_id=release_id,
+        rule="cpu",
+        severity=severity,
+        fingerprint=fp,
+        summary="CPU high",
+        labels={"a": 1},
+        now=at,
+        source="test",
+    )
 
 
-def test_firing_twice_with_one_fingerprint_keeps_one_alert(store: Store,
-                                                          make_release: Callable[..., Release]) -> None:
+def test_firing_twice_with_one_fingerprint_keeps_one_alert(
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release()
     with store.write() as s:
         first = _fire(s, release.id)
@@ -38,7 +48,8 @@ def test_firing_twice_with_one_fingerprint_keeps_one_alert(store: Store,
 
 
 def test_lifecycle_keeps_who_acknowledged_and_when_and_refires_after_resolution(
-        store: Store, make_release: Callable[..., Release]) -> None:
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release()
     with store.write() as s:
         alert_id = _fire(s, release.id).id
@@ -47,8 +58,13 @@ def test_lifecycle_keeps_who_acknowledged_and_when_and_refires_after_resolution(
     with store.write() as s, pytest.raises(Conflict):
         acknowledge_alert(s, alert_id, actor="Sam Okafor", now=T0 + timedelta(minutes=4))
     with store.write() as s:
-        resolved = resolve_alert(s, fingerprint="fp-1", now=T0 + timedelta(minutes=9), actor="Sam Okafor",
-                                 resolution="not_an_issue")
+        resolved = resolve_alert(
+            s,
+            fingerprint="fp-1",
+            now=T0 + timedelta(minutes=9),
+            actor="Sam Okafor",
+            resolution="not_an_issue",
+        )
         assert resolved is not None and resolved.status == "resolved"
         assert resolve_alert(s, fingerprint="fp-1", now=T0 + timedelta(minutes=10)) is None
         new = _fire(s, release.id, at=T0 + timedelta(minutes=20))
@@ -64,8 +80,9 @@ def test_lifecycle_keeps_who_acknowledged_and_when_and_refires_after_resolution(
         assert verify_chain(s) == []
 
 
-def test_a_critical_alert_opens_an_incident_when_the_plan_says_so(store: Store,
-                                                                  make_release: Callable[..., Release]) -> None:
+def test_a_critical_alert_opens_an_incident_when_the_plan_says_so(
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release()  # default policy: critical alerts open incidents
     with store.write() as s:
         warning = _fire(s, release.id, fp="w", severity="warning")

@@ -3,63 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from conftest import T0
+from incident_support import RCA_FILE, T0, m, run_scenario
 from sqlalchemy import select
 
-from vigil.alerts.service import fire_alert, resolve_alert
 from vigil.errors import Conflict, PlanError, VigilError
 from vigil.incidents import effectiveness
-from vigil.incidents.models import Incident
 from vigil.incidents.rca import load_rca, record_rca
-from vigil.incidents.service import acknowledge, add_note, edit_clock, get_incident, open_incident, set_status
+from vigil.incidents.service import acknowledge, edit_clock, get_incident, open_incident, set_status
 from vigil.releases.models import Release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
 
-HERE = Path(__file__).parent
-
-
-def m(minutes: float) -> timedelta:
-    return timedelta(minutes=minutes)
-
-
-def run_scenario(store: Store, release: Release) -> str:
-    """A fault fires a critical alert (auto-opens an incident), which is acked, investigated, resolved;
-    an unrelated alert turns out to be nothing; a second problem is reported by a person, with no alert."""
-    with store.write() as s:
-        alert = fire_alert(s, release_id=release.id, rule="memory-leak", severity="critical", fingerprint="leak",
-                           summary="Memory +10% for 10 min", labels={}, now=T0 + m(66), source="rule")
-        ticket = s.get(Incident, alert.incident_id).ticket  # type: ignore[union-attr]
-        fire_alert(s, release_id=release.id, rule="cpu", severity="warning", fingerprint="cpu",
-                   summary="CPU blip", labels={}, now=T0 + m(70), source="rule")
-    with store.write() as s:
-        acknowledge(s, ticket, actor="Sam Okafor", now=T0 + m(70))       # 4 min after detection
-    with store.write() as s:
-        set_status(s, ticket, "investigating", actor="Sam Okafor", now=T0 + m(75))  # 9 min
-        add_note(s, ticket, "Heap dump taken", actor="Sam Okafor", now=T0 + m(80))
-        resolve_alert(s, fingerprint="cpu", now=T0 + m(80), actor="Sam Okafor", resolution="not_an_issue")
-    with store.write() as s:
-        set_status(s, ticket, "resolved", actor="Ravi Menon", now=T0 + m(126), note="rolled back")  # 60 min
-    with store.write() as s:
-        manual = open_incident(s, release_id=release.id, title="Receipts e-mailed twice", severity="low",
-                               actor="Jo Berg", now=T0 + m(200))
-        acknowledge(s, manual.ticket, actor="Jo Berg", now=T0 + m(210))
-    return ticket
-
 
 def test_the_simulated_fault_yields_the_right_mtta_mttr_and_the_manual_incident_counts_as_missed(
-        store: Store, make_release: Callable[..., Release]) -> None:
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release()
     ticket = run_scenario(store, release)
     with store.read() as s:
         fig = effectiveness.for_release(s, release.id)
         incident = get_incident(s, ticket)
-        alert_statuses = {a.rule: (a.status, a.acknowledged_by) for a in
-                          __import__("vigil.alerts.service", fromlist=["x"]).list_alerts(s, release.id)}
+        alert_statuses = {
+            a.rule: (a.status, a.acknowledged_by)
+            for a in __import__("vigil.alerts.service", fromlist=["x"]).list_alerts(s, release.id)
+        }
     assert incident.status == "resolved" and incident.acknowledged_by == "Sam Okafor"
     assert alert_statuses["memory-leak"] == ("resolved", "Sam Okafor")
     assert (fig.alerts, fig.true_positives, fig.false_positives, fig.missed) == (2, 1, 1, 1)
@@ -83,7 +53,8 @@ def test_breakdown_per_severity_and_rule(store: Store, make_release: Callable[..
 
 
 def test_a_critical_incident_refuses_to_close_without_rca_then_closes_with_one(
-        store: Store, make_release: Callable[..., Release]) -> None:
+    store: Store, make_release: Callable[..., Release]
+) -> None:
     release = make_release()
     ticket = run_scenario(store, release)
     with store.write() as s, pytest.raises(Conflict, match="cannot be closed without a root-cause analysis"):
@@ -91,7 +62,7 @@ def test_a_critical_incident_refuses_to_close_without_rca_then_closes_with_one(
     with store.read() as s:
         assert get_incident(s, ticket).status == "resolved"
     with store.write() as s:
-        record_rca(s, ticket, load_rca(HERE / "rca.yaml"), actor="Ravi Menon", now=T0 + m(400))
+        record_rca(s, ticket, load_rca(RCA_FILE), actor="Ravi Menon", now=T0 + m(400))
         set_status(s, ticket, "closed", actor="Ana Costa", now=T0 + m(410))
     with store.read() as s:
         incident = get_incident(s, ticket)
@@ -104,20 +75,31 @@ def test_a_critical_incident_refuses_to_close_without_rca_then_closes_with_one(
 def test_a_minor_incident_closes_without_rca(store: Store, make_release: Callable[..., Release]) -> None:
     release = make_release()
     with store.write() as s:
-        ticket = open_incident(s, release_id=release.id, title="Typo", severity="low", actor="Jo Berg",
-                               now=T0).ticket
+        ticket = open_incident(
+            s, release_id=release.id, title="Typo", severity="low", actor="Jo Berg", now=T0
+        ).ticket
         set_status(s, ticket, "resolved", actor="Jo Berg", now=T0 + m(5))
         assert set_status(s, ticket, "closed", actor="Jo Berg", now=T0 + m(6)).status == "closed"
 
 
-@pytest.mark.parametrize("path, target", [
-    (["investigating"], "open"), (["investigating"], "closed"), ([], "closed"),
-    (["resolved", "closed"], "investigating"), ([], "bogus")])
-def test_invalid_transitions_are_refused(store: Store, make_release: Callable[..., Release], path: list[str],
-                                         target: str) -> None:
+@pytest.mark.parametrize(
+    "path, target",
+    [
+        (["investigating"], "open"),
+        (["investigating"], "closed"),
+        ([], "closed"),
+        (["resolved", "closed"], "investigating"),
+        ([], "bogus"),
+    ],
+)
+def test_invalid_transitions_are_refused(
+    store: Store, make_release: Callable[..., Release], path: list[str], target: str
+) -> None:
     release = make_release()
     with store.write() as s:
-        ticket = open_incident(s, release_id=release.id, title="x", severity="medium", actor="a", now=T0).ticket
+        ticket = open_incident(
+            s, release_id=release.id, title="x", severity="medium", actor="a", now=T0
+        ).ticket
         for i, step in enumerate(path):
             set_status(s, ticket, step, actor="a", now=T0 + m(i + 1))
     with store.write() as s, pytest.raises(VigilError):
@@ -127,13 +109,25 @@ def test_invalid_transitions_are_refused(store: Store, make_release: Callable[..
 def test_clock_edits_are_ordered_and_audited(store: Store, make_release: Callable[..., Release]) -> None:
     release = make_release()
     with store.write() as s:
-        ticket = open_incident(s, release_id=release.id, title="Slow", severity="high", actor="a",
-                               now=T0 + m(30)).ticket
+        ticket = open_incident(
+            s, release_id=release.id, title="Slow", severity="high", actor="a", now=T0 + m(30)
+        ).ticket
         acknowledge(s, ticket, actor="a", now=T0 + m(35))
     with store.write() as s:
-        edit_clock(s, ticket, "impact_started", T0 + m(10), actor="Ravi Menon", now=T0 + m(40),
-                   reason="latency rose at T+10m per the dashboard")
-    for field, value in [("impact_started", T0 + m(31)), ("acknowledged", T0 + m(20)), ("resolved", T0 + m(34))]:
+        edit_clock(
+            s,
+            ticket,
+            "impact_started",
+            T0 + m(10),
+            actor="Ravi Menon",
+            now=T0 + m(40),
+            reason="latency rose at T+10m per the dashboard",
+        )
+    for field, value in [
+        ("impact_started", T0 + m(31)),
+        ("acknowledged", T0 + m(20)),
+        ("resolved", T0 + m(34)),
+    ]:
         with store.write() as s, pytest.raises(Conflict, match="cannot be before"):
             edit_clock(s, ticket, field, value, actor="a", now=T0 + m(41), reason="oops")
     with store.write() as s, pytest.raises(VigilError, match="say why"):
@@ -151,13 +145,17 @@ def test_clock_edits_are_ordered_and_audited(store: Store, make_release: Callabl
 
 def test_bad_rca_files_name_file_line_and_field(tmp_path: Path) -> None:
     bad = tmp_path / "rca.yaml"
-    bad.write_text((HERE / "rca.yaml").read_text().replace("owner: Ravi Menon}", "owner: ''}", 1))
+    bad.write_text((RCA_FILE).read_text().replace("owner: Ravi Menon}", "owner: ''}", 1))
     with pytest.raises(PlanError) as err:
         load_rca(bad)
     assert "rca.yaml:" in str(err.value) and "preventive_actions.0.owner" in str(err.value)
     short = tmp_path / "short.yaml"
-    text = (HERE / "rca.yaml").read_text()
-    short.write_text(text.split("five_whys:")[0] + "five_whys: [a]\n" + "corrective_actions:"
-                     + text.split("corrective_actions:")[1])
+    text = (RCA_FILE).read_text()
+    short.write_text(
+        text.split("five_whys:")[0]
+        + "five_whys: [a]\n"
+        + "corrective_actions:"
+        + text.split("corrective_actions:")[1]
+    )
     with pytest.raises(PlanError, match="five_whys"):
         load_rca(short)

@@ -82,10 +82,15 @@ def test_no_data_keep_holds_the_state() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(values=st.lists(st.floats(0, 20), min_size=2, max_size=60), cut=st.integers(1, 59),
-       hold=st.integers(0, 5), policy=st.sampled_from(["ok", "alerting", "keep"]))
-def test_evaluating_in_two_calls_gives_the_same_transitions_as_one(values: list[float], cut: int, hold: int,
-                                                                   policy: str) -> None:
+@given(
+    values=st.lists(st.floats(0, 20), min_size=2, max_size=60),
+    cut=st.integers(1, 59),
+    hold=st.integers(0, 5),
+    policy=st.sampled_from(["ok", "alerting", "keep"]),
+)
+def test_evaluating_in_two_calls_gives_the_same_transitions_as_one(
+    values: list[float], cut: int, hold: int, policy: str
+) -> None:
     r = rule(value=10, no_data=policy, **{"for": f"{hold}m"})
     s = series(values)
     end = 60.0 * len(values)
