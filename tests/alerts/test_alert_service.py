@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from alerting_support import T0
 from sqlalchemy import func, select
 
 from vigil.alerts.models import Alert
@@ -16,6 +15,8 @@ from vigil.incidents.models import Incident
 from vigil.releases.models import Release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # T+0 of the plan the conftest registers
 
 
 def _fire(session, release_id, fp="fp-1", severity="warning", at=T0):  # type: ignore[no-untyped-def]
@@ -32,9 +33,7 @@ def _fire(session, release_id, fp="fp-1", severity="warning", at=T0):  # type: i
     )
 
 
-def test_firing_twice_with_one_fingerprint_keeps_one_alert(
-    store: Store, make_release: Callable[..., Release]
-) -> None:
+def test_firing_twice_with_one_fingerprint_keeps_one_alert(store: Store, make_release: Callable[..., Release]) -> None:
     release = make_release()
     with store.write() as s:
         first = _fire(s, release.id)

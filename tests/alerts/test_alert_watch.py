@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from alerting_support import T0
 from sqlalchemy import select
 
 from vigil.alerts.evaluation import evaluate_rules
@@ -15,6 +14,8 @@ from vigil.incidents.models import Incident
 from vigil.releases.models import Release
 from vigil.store import Store
 from vigil.watch import watch
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # T+0 of the plan the conftest registers
 
 LEAK_RULE = """
 alerting:
@@ -66,7 +67,6 @@ def test_evaluating_every_minute_gives_the_same_alerts_as_one_catch_up(
         evaluate_rules(store, many.id, min(t, end))
     with store.read() as s:
         times = {
-            r: [a.started_at for a in s.scalars(select(Alert).where(Alert.release_id == r))]
-            for r in (one.id, many.id)
+            r: [a.started_at for a in s.scalars(select(Alert).where(Alert.release_id == r))] for r in (one.id, many.id)
         }
     assert times[one.id] and times[one.id] == times[many.id]

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from alerting_support import T0
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -19,6 +18,8 @@ from vigil.clock import ManualClock
 from vigil.releases.models import Release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # T+0 of the plan the conftest registers
 
 
 def payload(status: str = "firing", **labels: str) -> dict[str, Any]:
@@ -100,9 +101,7 @@ def test_release_label_wins_and_unknown_services_are_kept_unmapped(
             "startsAt",
         ),
         (
-            json.dumps(
-                {**payload(), "alerts": [{**payload()["alerts"][0], "startsAt": "yesterday"}]}
-            ).encode(),
+            json.dumps({**payload(), "alerts": [{**payload()["alerts"][0], "startsAt": "yesterday"}]}).encode(),
             422,
             "startsAt",
         ),

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
-from alerting_support import T0
 from sqlalchemy import select
 
 from vigil.alerts.communication import record_feedback, send_due
@@ -19,6 +18,8 @@ from vigil.clock import ManualClock
 from vigil.plan.alerting import Channel
 from vigil.releases.models import Release
 from vigil.store import Store
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # T+0 of the plan the conftest registers
 
 CHANNELS = """
 notifications:
@@ -69,12 +70,8 @@ def test_webhook_and_slack_payloads() -> None:
 
 def test_retries_back_off_on_the_clock_and_record_every_attempt() -> None:
     clock = ManualClock(T0)
-    sender = WebhookSender(
-        Channel(name="h", kind="webhook", url="http://x/y"), httpx.MockTransport(Recorder(2))
-    )
-    attempts, ok = send_with_retries(
-        sender, Message("e", "s", "b"), retries=3, backoff_seconds=5, clock=clock
-    )
+    sender = WebhookSender(Channel(name="h", kind="webhook", url="http://x/y"), httpx.MockTransport(Recorder(2)))
+    attempts, ok = send_with_retries(sender, Message("e", "s", "b"), retries=3, backoff_seconds=5, clock=clock)
     assert ok and [a["ok"] for a in attempts] == [False, False, True]
     assert "HTTP 503" in attempts[0]["detail"]
     assert clock.now() == T0 + timedelta(seconds=5 + 10)  # 5 s, then 10 s
@@ -135,10 +132,7 @@ def test_communication_timeline_goes_out_on_schedule_and_takes_feedback(
         feedback = s.scalars(select(Feedback)).one()
     assert [c.step for c in comms] == ["T+0-start", "T+15m-status"]
     start, status = comms
-    assert (
-        start.recipients == ["Engineering", "Product", "Ops"]
-        and "recorded only for Product" in start.delivery
-    )
+    assert start.recipients == ["Engineering", "Product", "Ops"] and "recorded only for Product" in start.delivery
     assert status.recipients == ["Engineering", "Ops"]
     assert {notes[i].channel for i in status.notification_ids} == {"chat", "hook"}
     assert "First status update" in status.subject and feedback.communication_id == status.id

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from incident_support import T0
 
 from vigil.errors import VigilError
 from vigil.incidents.dora import (
@@ -20,6 +19,8 @@ from vigil.incidents.dora import (
 from vigil.incidents.service import get_incident, open_incident, set_status, update_details
 from vigil.releases.models import Release
 from vigil.store import Store
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # T+0 of the plan the conftest registers
 
 DORA_PLAN = """
 incidents:
@@ -44,9 +45,7 @@ def test_one_threshold_is_not_enough_and_thresholds_are_strict() -> None:
     assert classify(two_states).major  # two Member States reach the geographical threshold
 
 
-def test_malicious_access_on_critical_services_is_major_alone_but_nothing_is_without_critical_services() -> (
-    None
-):
+def test_malicious_access_on_critical_services_is_major_alone_but_nothing_is_without_critical_services() -> None:
     assert classify(IncidentFacts(critical_service=True, malicious_access=True)).major
     lots = IncidentFacts(
         critical_service=False,
@@ -96,9 +95,7 @@ def test_classification_uses_the_clock_and_plan_and_starts_the_reporting_clocks(
     with store.write() as s:
         with pytest.raises(VigilError, match="initial report"):
             record_report_sent(s, ticket, "intermediate", T0, actor="a", now=T0)
-        record_report_sent(
-            s, ticket, "initial", T0 + timedelta(hours=5), actor="a", now=T0 + timedelta(hours=5)
-        )
+        record_report_sent(s, ticket, "initial", T0 + timedelta(hours=5), actor="a", now=T0 + timedelta(hours=5))
     with store.read() as s:
         clocks = reporting_clocks(get_incident(s, ticket), T0 + timedelta(days=4))
     assert clocks[0].state == "sent"
@@ -123,9 +120,7 @@ def test_recurring_incidents_with_one_root_cause_are_major_together(
     for day in (0, 40):
         at = T0 + timedelta(days=day)
         with store.write() as s:
-            t = open_incident(
-                s, release_id=release.id, title="Cache", severity="low", actor="a", now=at
-            ).ticket
+            t = open_incident(s, release_id=release.id, title="Cache", severity="low", actor="a", now=at).ticket
             update_details(
                 s,
                 t,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from incident_support import RCA_FILE, T0, m, run_scenario
 from sqlalchemy import select
 
 from vigil.errors import Conflict, PlanError, VigilError
@@ -17,12 +17,18 @@ from vigil.releases.models import Release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
 
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # T+0 of the plan the conftest registers
+
+
+def m(minutes: float) -> timedelta:
+    return timedelta(minutes=minutes)
+
 
 def test_the_simulated_fault_yields_the_right_mtta_mttr_and_the_manual_incident_counts_as_missed(
-    store: Store, make_release: Callable[..., Release]
+    store: Store, make_release: Callable[..., Release], scenario: Callable[[Store, Release], str]
 ) -> None:
     release = make_release()
-    ticket = run_scenario(store, release)
+    ticket = scenario(store, release)
     with store.read() as s:
         fig = effectiveness.for_release(s, release.id)
         incident = get_incident(s, ticket)
@@ -40,9 +46,11 @@ def test_the_simulated_fault_yields_the_right_mtta_mttr_and_the_manual_incident_
     assert fig.times["resolve"].excluded_because == "not resolved"
 
 
-def test_breakdown_per_severity_and_rule(store: Store, make_release: Callable[..., Release]) -> None:
+def test_breakdown_per_severity_and_rule(
+    store: Store, make_release: Callable[..., Release], scenario: Callable[[Store, Release], str]
+) -> None:
     release = make_release()
-    run_scenario(store, release)
+    scenario(store, release)
     with store.read() as s:
         parts = effectiveness.breakdown(s)
     by_sev = {e.scope: e for e in parts["severity"]}
@@ -53,16 +61,16 @@ def test_breakdown_per_severity_and_rule(store: Store, make_release: Callable[..
 
 
 def test_a_critical_incident_refuses_to_close_without_rca_then_closes_with_one(
-    store: Store, make_release: Callable[..., Release]
+    store: Store, make_release: Callable[..., Release], scenario: Callable[[Store, Release], str], rca_file: Path
 ) -> None:
     release = make_release()
-    ticket = run_scenario(store, release)
+    ticket = scenario(store, release)
     with store.write() as s, pytest.raises(Conflict, match="cannot be closed without a root-cause analysis"):
         set_status(s, ticket, "closed", actor="Ana Costa", now=T0 + m(300))
     with store.read() as s:
         assert get_incident(s, ticket).status == "resolved"
     with store.write() as s:
-        record_rca(s, ticket, load_rca(RCA_FILE), actor="Ravi Menon", now=T0 + m(400))
+        record_rca(s, ticket, load_rca(rca_file), actor="Ravi Menon", now=T0 + m(400))
         set_status(s, ticket, "closed", actor="Ana Costa", now=T0 + m(410))
     with store.read() as s:
         incident = get_incident(s, ticket)
@@ -75,9 +83,7 @@ def test_a_critical_incident_refuses_to_close_without_rca_then_closes_with_one(
 def test_a_minor_incident_closes_without_rca(store: Store, make_release: Callable[..., Release]) -> None:
     release = make_release()
     with store.write() as s:
-        ticket = open_incident(
-            s, release_id=release.id, title="Typo", severity="low", actor="Jo Berg", now=T0
-        ).ticket
+        ticket = open_incident(s, release_id=release.id, title="Typo", severity="low", actor="Jo Berg", now=T0).ticket
         set_status(s, ticket, "resolved", actor="Jo Berg", now=T0 + m(5))
         assert set_status(s, ticket, "closed", actor="Jo Berg", now=T0 + m(6)).status == "closed"
 
@@ -97,9 +103,7 @@ def test_invalid_transitions_are_refused(
 ) -> None:
     release = make_release()
     with store.write() as s:
-        ticket = open_incident(
-            s, release_id=release.id, title="x", severity="medium", actor="a", now=T0
-        ).ticket
+        ticket = open_incident(s, release_id=release.id, title="x", severity="medium", actor="a", now=T0).ticket
         for i, step in enumerate(path):
             set_status(s, ticket, step, actor="a", now=T0 + m(i + 1))
     with store.write() as s, pytest.raises(VigilError):
@@ -143,19 +147,16 @@ def test_clock_edits_are_ordered_and_audited(store: Store, make_release: Callabl
     assert fig.times["detect"].minutes == [20.0]
 
 
-def test_bad_rca_files_name_file_line_and_field(tmp_path: Path) -> None:
+def test_bad_rca_files_name_file_line_and_field(tmp_path: Path, rca_file: Path) -> None:
     bad = tmp_path / "rca.yaml"
-    bad.write_text((RCA_FILE).read_text().replace("owner: Ravi Menon}", "owner: ''}", 1))
+    bad.write_text(rca_file.read_text().replace("owner: Ravi Menon}", "owner: ''}", 1))
     with pytest.raises(PlanError) as err:
         load_rca(bad)
     assert "rca.yaml:" in str(err.value) and "preventive_actions.0.owner" in str(err.value)
     short = tmp_path / "short.yaml"
-    text = (RCA_FILE).read_text()
+    text = rca_file.read_text()
     short.write_text(
-        text.split("five_whys:")[0]
-        + "five_whys: [a]\n"
-        + "corrective_actions:"
-        + text.split("corrective_actions:")[1]
+        text.split("five_whys:")[0] + "five_whys: [a]\n" + "corrective_actions:" + text.split("corrective_actions:")[1]
     )
     with pytest.raises(PlanError, match="five_whys"):
         load_rca(short)

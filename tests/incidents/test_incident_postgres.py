@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
-from incident_support import BASE_PLAN, RCA_FILE, T0, run_scenario
 from sqlalchemy import func, select
 
 from vigil.alerts.models import Alert
@@ -18,9 +18,12 @@ from vigil.incidents import effectiveness
 from vigil.incidents.rca import load_rca, record_rca
 from vigil.incidents.service import set_status
 from vigil.plan import parse_plan
+from vigil.releases.models import Release
 from vigil.releases.service import create_release
 from vigil.store import Store
 from vigil.store.audit import verify_chain
+
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # T+0 of the plan the conftest registers
 
 pytestmark = pytest.mark.postgres
 ADMIN = "host=127.0.0.1 user=postgres dbname=postgres"
@@ -40,13 +43,15 @@ def pg_store() -> Iterator[Store]:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def test_incident_lifecycle_on_postgres(pg_store: Store) -> None:
-    release = create_release(pg_store, parse_plan(BASE_PLAN), BASE_PLAN, "plan.yaml", now=T0, slug="pg")
-    ticket = run_scenario(pg_store, release)
+def test_incident_lifecycle_on_postgres(
+    pg_store: Store, scenario: Callable[[Store, Release], str], rca_file: Path, plan_text: str
+) -> None:
+    release = create_release(pg_store, parse_plan(plan_text), plan_text, "plan.yaml", now=T0, slug="pg")
+    ticket = scenario(pg_store, release)
     with pg_store.write() as s, pytest.raises(Conflict):
         set_status(s, ticket, "closed", actor="Ana Costa", now=T0 + timedelta(hours=5))
     with pg_store.write() as s:
-        record_rca(s, ticket, load_rca(RCA_FILE), actor="Ravi", now=T0 + timedelta(hours=5))
+        record_rca(s, ticket, load_rca(rca_file), actor="Ravi", now=T0 + timedelta(hours=5))
         set_status(s, ticket, "closed", actor="Ana Costa", now=T0 + timedelta(hours=6))
     with pg_store.read() as s:
         fig = effectiveness.for_release(s, release.id)
@@ -55,8 +60,8 @@ def test_incident_lifecycle_on_postgres(pg_store: Store) -> None:
         assert verify_chain(s) == []
 
 
-def test_open_fingerprint_is_unique_on_postgres(pg_store: Store) -> None:
-    release = create_release(pg_store, parse_plan(BASE_PLAN), BASE_PLAN, "plan.yaml", now=T0, slug="pg")
+def test_open_fingerprint_is_unique_on_postgres(pg_store: Store, plan_text: str) -> None:
+    release = create_release(pg_store, parse_plan(plan_text), plan_text, "plan.yaml", now=T0, slug="pg")
     for minute in range(3):
         with pg_store.write() as s:
             fire_alert(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
-
-from incident_support import RCA_FILE, T0, run_scenario
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from vigil.alerts.communication import record_feedback, send_due
 from vigil.incidents.rca import load_rca, record_rca
@@ -14,16 +13,18 @@ from vigil.releases.models import Release
 from vigil.reports.monitoring_log import render_monitoring_log
 from vigil.store import Store
 
+T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # T+0 of the plan the conftest registers
+
 
 def _section(text: str, title: str) -> str:
     return text.split(f"## {title}")[1].split("\n## ")[0]
 
 
 def test_the_log_fills_incidents_effectiveness_and_communication_from_the_store(
-    store: Store, make_release: Callable[..., Release]
+    store: Store, make_release: Callable[..., Release], scenario: Callable[[Store, Release], str]
 ) -> None:
     release = make_release()
-    ticket = run_scenario(store, release)
+    ticket = scenario(store, release)
     send_due(store, release.id, T0 + timedelta(minutes=20))
     with store.write() as s:
         record_feedback(
@@ -48,24 +49,20 @@ def test_the_log_fills_incidents_effectiveness_and_communication_from_the_store(
     assert "**Average time to acknowledge alert:** 7.0 minutes (median 7.0 minutes, 2 incidents)" in eff
     assert (
         "**Average time to resolution:** 60.0 minutes (median 60.0 minutes, 1 incident; "
-        "1 left out: not resolved)"
-        in eff
+        "1 left out: not resolved)" in eff
     )
     assert "- **Primary Dashboard:** no dashboard views were recorded for this release" in eff
     comm = _section(log, "Stakeholder Communication")
     assert (
         "- **T+0:** [checkout 2.3.0] T+0: Deployment start notification — recorded 08:20 (due 08:00) "
-        "for no stakeholder"
-        in comm
+        "for no stakeholder" in comm
     )
     assert "- **T+1h:** not sent (due" in comm
     assert "**Product Team:** Conversion looked stable (Mei Tan" in comm
     assert "___" not in log and "[placeholder]" not in log
 
 
-def test_the_log_says_so_when_there_are_no_incidents(
-    store: Store, make_release: Callable[..., Release]
-) -> None:
+def test_the_log_says_so_when_there_are_no_incidents(store: Store, make_release: Callable[..., Release]) -> None:
     release = make_release()
     log = render_monitoring_log(store, release.slug, T0)
     assert "No incidents were recorded for this release." in log
@@ -73,13 +70,15 @@ def test_the_log_says_so_when_there_are_no_incidents(
     assert "___" not in log
 
 
-def test_incident_report_with_rca(store: Store, make_release: Callable[..., Release]) -> None:
+def test_incident_report_with_rca(
+    store: Store, make_release: Callable[..., Release], scenario: Callable[[Store, Release], str], rca_file: Path
+) -> None:
     release = make_release()
-    ticket = run_scenario(store, release)
+    ticket = scenario(store, release)
     before = render_incident_report(store, ticket, T0 + timedelta(hours=3))
     assert "required for this major incident and not yet recorded" in before
     with store.write() as s:
-        record_rca(s, ticket, load_rca(RCA_FILE), actor="Ravi Menon", now=T0 + timedelta(hours=3))
+        record_rca(s, ticket, load_rca(rca_file), actor="Ravi Menon", now=T0 + timedelta(hours=3))
     text = render_incident_report(store, ticket, T0 + timedelta(hours=4))
     assert text.startswith(f"# Incident Report {ticket}: Memory +10% for 10 min")
     assert "| Acknowledged | 2026-11-24 09:10 UTC |" in text

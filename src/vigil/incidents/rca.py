@@ -78,7 +78,7 @@ def load_rca(path: str | Path) -> RcaDocument:
         first = exc.errors()[0]
         loc = tuple(first["loc"])
         raise PlanError(
-            str(path), _line_of(data, loc), ".".join(map(str, loc)) or "rca", _message(first)
+            str(path), _line_of(data, loc), ".".join(map(str, loc)) or "rca", _message(first, exc.errors())
         ) from None
 
 
