@@ -54,7 +54,7 @@ def test_the_log_fills_incidents_effectiveness_and_communication_from_the_store(
     assert "- **Primary Dashboard:** no dashboard views were recorded for this release" in eff
     comm = _section(log, "Stakeholder Communication")
     assert (
-        "- **T+0:** [checkout 2.3.0] T+0: Deployment start notification — recorded 08:20 (due 08:00) "
+        "- **T+0:** checkout 2.3.0 — T+0: Deployment start notification — recorded 08:20 (due 08:00) "
         "for no stakeholder" in comm
     )
     assert "- **T+1h:** not sent (due" in comm

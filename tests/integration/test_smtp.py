@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -140,12 +141,12 @@ def test_alert_mail_is_received_by_a_real_smtp_server(tmp_path: Path, smtp_serve
     send_due(store, release.id, T0 + timedelta(minutes=1))  # the T+0 start notice to Product, by e-mail
     deliver_pending(store, ManualClock(T0))
 
-    received = {m["Subject"]: m for m in mailbox.Maildir(maildir, create=False)}
+    received = {str(make_header(decode_header(m["Subject"]))): m for m in mailbox.Maildir(maildir, create=False)}
     alert_mail = received["[CRITICAL] memory-leak on checkout"]
     assert alert_mail["From"] == "vigil@example.com" and alert_mail["To"] == "oncall@example.com"
     assert alert_mail["X-Vigil-Event"] == "alert.critical"
     assert "Memory 12% above baseline" in alert_mail.get_payload()
-    start = received["[checkout 2.3.0] T+0: Deployment start notification"]
+    start = received["checkout 2.3.0 — T+0: Deployment start notification"]
     assert "product@example.com" in start["To"] and "Deployment started at T+0" in start.get_payload()
     with store.read() as s:
         notes = list(s.scalars(select(Notification)))

@@ -68,7 +68,7 @@ def _send(
     session: Session, release: Release, plan: Plan, step: CommunicationStep, due: datetime, now: datetime
 ) -> Communication:
     audience = [s for s in plan.stakeholders if not step.audiences or s.audience in step.audiences]
-    subject = f"[{release.service} {release.version}] {format_offset(step.at)}: {TITLES[step.kind]}"
+    subject = f"{release.service} {release.version} — {format_offset(step.at)}: {TITLES[step.kind]}"
     body = compose(session, release, plan, step)
     deliveries = [_route(plan, s) for s in audience]
     notes: list[Notification] = []
