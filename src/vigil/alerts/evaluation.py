@@ -39,18 +39,14 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
         plan = plan_of(release)
         if not plan.alerting.rules or now <= release.started_at:
             return 0
-        states = {
-            s.rule: s for s in session.scalars(select(RuleState).where(RuleState.release_id == release_id))
-        }
+        states = {s.rule: s for s in session.scalars(select(RuleState).where(RuleState.release_id == release_id))}
         open_fps = set(
             session.scalars(
                 select(Alert.fingerprint).where(Alert.release_id == release_id, Alert.open_key.is_not(None))
             )
         )
         rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release_id))
-        rolled_back_at = (
-            rollback.completed_at if rollback is not None and rollback.state == "completed" else None
-        )
+        rolled_back_at = rollback.completed_at if rollback is not None and rollback.state == "completed" else None
     sources = SourceSet(plan, rolled_back_at=rolled_back_at)
     work: list[tuple[AlertRule, Transition]] = []
     runs: dict[str, tuple[RuleRun, datetime]] = {}
@@ -72,6 +68,14 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
     if not runs:
         return 0
     with store.write() as session:
+        # Another watcher may have evaluated these rules meanwhile (the write lock serialises us): if any
+        # rule moved on since we read it, drop this pass; the next tick starts from the stored state.
+        current = {
+            s.rule: s.evaluated_until
+            for s in session.scalars(select(RuleState).where(RuleState.release_id == release_id))
+        }
+        if any(current.get(name) != (states[name].evaluated_until if name in states else None) for name in runs):
+            return 0
         for rule, transition in sorted(work, key=lambda item: item[1].at):
             _apply(session, release, plan, rule, transition)
         for name, (run, until) in runs.items():
@@ -134,9 +138,7 @@ def _summary(rule: AlertRule, label: str, transition: Transition, nodata: bool) 
         return rule.summary
     what = {"threshold": label, "relative": f"{label} vs baseline (%)", "rate": f"{label} change per hour"}
     value = f"{transition.value:.2f}" if transition.value is not None else "n/a"
-    return (
-        f"{what[rule.condition]} {rule.op} {rule.value:g} for {_mins(rule.for_)}: now {value} ({rule.name})"
-    )
+    return f"{what[rule.condition]} {rule.op} {rule.value:g} for {_mins(rule.for_)}: now {value} ({rule.name})"
 
 
 def _mins(delta: timedelta) -> str:
@@ -144,9 +146,7 @@ def _mins(delta: timedelta) -> str:
 
 
 def _save_state(session: Session, release_id: int, rule: str, run: RuleRun, until: datetime) -> None:
-    state = session.scalar(
-        select(RuleState).where(RuleState.release_id == release_id, RuleState.rule == rule)
-    )
+    state = session.scalar(select(RuleState).where(RuleState.release_id == release_id, RuleState.rule == rule))
     if state is None:
         state = RuleState(release_id=release_id, rule=rule, evaluated_until=until)
         session.add(state)

@@ -27,9 +27,7 @@ def list_(
     from vigil.releases.service import get_release
 
     store = open_store(db)
-    table = Table(
-        "#", "Rule", "Severity", "Status", "Started (UTC)", "Ack by", "Resolution", "Incident", "Summary"
-    )
+    table = Table("#", "Rule", "Severity", "Status", "Started (UTC)", "Ack by", "Resolution", "Incident", "Summary")
     with store.read() as session:
         release_id = get_release(session, release).id if release else None
         for a in list_alerts(session, release_id, status):
@@ -115,9 +113,7 @@ def feedback(
 
     store, now, who = open_store(db), SystemClock().now(), require_actor(actor)
     with store.write() as session:
-        item = record_feedback(
-            session, get_release(session, release).id, team, text, author=who, now=now, step=step
-        )
+        item = record_feedback(session, get_release(session, release).id, team, text, author=who, now=now, step=step)
         console.print(f"Feedback #{item.id} from {item.team} recorded")
 
 
@@ -135,3 +131,58 @@ def _authorize(store: object, alert_id: int, actor: str, action: str, now: objec
         release_id = alert.release_id
     if release_id is not None:
         authorize(store, release_id, actor, _ANYONE, action, now)  # type: ignore[arg-type]
+
+
+@app.command("effectiveness")
+def effectiveness_(
+    release: Annotated[str | None, typer.Option(help="Only this release (default: across all releases).")] = None,
+    db: DbOption = None,
+) -> None:
+    """Alert effectiveness and response times, overall and per severity, alert rule and release."""
+    from rich.table import Table
+
+    from vigil.incidents.effectiveness import breakdown
+    from vigil.incidents.reports import fmt_pct
+    from vigil.releases.service import get_release
+
+    def mins(value: float | None) -> str:
+        return "—" if value is None else f"{value:.1f}"
+
+    with open_store(db).read() as session:
+        release_id = get_release(session, release).id if release else None
+        parts = breakdown(session, release_id)
+    table = Table(
+        "By",
+        "Scope",
+        "Alerts",
+        "TP",
+        "FP",
+        "Missed",
+        "Effect.",
+        "Recall",
+        "MTTA (mean/median)",
+        "MTTR (mean/median)",
+        "Left out of MTTA/MTTR",
+    )
+    for group, rows in parts.items():
+        for e in rows:
+            a, r = e.times["acknowledge"], e.times["resolve"]
+            table.add_row(
+                group,
+                e.scope,
+                str(e.alerts),
+                str(e.true_positives),
+                str(e.false_positives),
+                str(e.missed),
+                fmt_pct(e.effectiveness_pct),
+                fmt_pct(e.recall_pct),
+                f"{mins(a.mean)} / {mins(a.median)}",
+                f"{mins(r.mean)} / {mins(r.median)}",
+                f"{a.excluded} unacked / {r.excluded} unresolved",
+            )
+    console.print(table)
+    console.print(
+        "Minutes from detection. TP: alerts linked to an incident; FP: resolved as not an issue; missed: "
+        "incidents with no alert before detection.",
+        highlight=False,
+    )
