@@ -44,14 +44,16 @@ def test_the_leak_fires_between_checkpoints_and_opens_an_incident(
         alert = s.scalars(select(Alert)).one()
         incident = s.scalars(select(Incident)).one()
         steps = list(s.scalars(select(Communication.step).order_by(Communication.due_at)))
+        events = [e.text for e in incident.events]
     # Fires strictly between the T+1h and T+2h checkpoints, at a sample minute, after 10 min above +10 %.
     assert T0 + timedelta(hours=1) < alert.started_at < T0 + timedelta(hours=2)
     assert alert.started_at.second == 0
     assert alert.incident_id == incident.id and incident.detected_at == alert.started_at
     # The rollback at T+2h stops the new version's data: the no-data policy "ok" resolves the alert.
     assert alert.resolved_at is not None and alert.resolved_at > T0 + timedelta(hours=2)
-    # The plan ends at T+4h, so the T+24h final notice is never due while it is watched.
-    assert steps == ["T+0-start", "T+15m-status", "T+1h-business", "T+4h-leadership"]
+    # The plan ends at T+4h: the T+24h final notice goes out when the watch finishes, not never.
+    assert steps == ["T+0-start", "T+15m-status", "T+1h-business", "T+4h-leadership", "T+24h-final"]
+    assert "Rollback (automatic) completed" in events[-1]
 
 
 def test_evaluating_every_minute_gives_the_same_alerts_as_one_catch_up(

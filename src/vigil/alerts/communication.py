@@ -44,8 +44,12 @@ def step_key(step: CommunicationStep) -> str:
     return f"{format_offset(step.at)}-{step.kind}"
 
 
-def send_due(store: Store, release_id: int, now: datetime) -> datetime | None:
-    """Record and queue every step that is due; return when the next one falls due (None: all done)."""
+def send_due(store: Store, release_id: int, now: datetime, *, finishing: bool = False) -> datetime | None:
+    """Record and queue every step that is due; return when the next one falls due (None: all done).
+
+    ``finishing``: the watch is over (its last checkpoint is done), so the final-result notice goes out now
+    even if the timeline put it later (a plan whose checkpoints end at T+8h still gets its final notice).
+    """
     with store.write() as session:
         release = session.get(Release, release_id)
         if release is None:
@@ -57,7 +61,7 @@ def send_due(store: Store, release_id: int, now: datetime) -> datetime | None:
             due = release.started_at + step.at
             if step_key(step) in done:
                 continue
-            if due > now:
+            if due > now and not (finishing and step.kind == "final"):
                 upcoming.append(due)
                 continue
             _send(session, release, plan, step, due, now)
@@ -94,9 +98,7 @@ def _send(
     unreachable = [d.stakeholder for d in deliveries if d.channel is None]
     delivery = "; ".join(f"{c}: {', '.join(r)}" for c, r in by_channel.items()) or "no channel"
     if unreachable:
-        delivery += (
-            f" — recorded only for {', '.join(unreachable)}: no notification channel in the plan reaches them"
-        )
+        delivery += f" — recorded only for {', '.join(unreachable)}: no notification channel in the plan reaches them"
     comm = Communication(
         release_id=release.id,
         step=step_key(step),
@@ -166,9 +168,7 @@ def compose(session: Session, release: Release, plan: Plan, step: CommunicationS
             lines.append(
                 "Business metrics: "
                 + "; ".join(
-                    f"{r.label} {r.current:.4g}{r.unit} ({r.status})"
-                    for r in business
-                    if r.current is not None
+                    f"{r.label} {r.current:.4g}{r.unit} ({r.status})" for r in business if r.current is not None
                 )
             )
     open_alerts = [a for a in alerts if a.status != "resolved"]

@@ -95,7 +95,7 @@ def incident_view(
         status_line=status_line,
         description=incident.description or incident.title,
         impact=impact,
-        actions=[f"{when(e.at)} — {e.author}: {e.text}" for e in incident.events],
+        actions=[f"{when(e.at)} — {e.author}: {e.text}" for e in sorted(incident.events, key=lambda e: (e.at, e.id))],
         root_cause=root,
         prevention=incident.prevention or "not yet decided",
         alerts=[
@@ -103,8 +103,7 @@ def incident_view(
             for a in alerts_of(session, incident)
         ],
         clock=[
-            (CLOCK_LABELS[k].capitalize(), face.full(v) if v else "not recorded")
-            for k, v in clock_of(incident).items()
+            (CLOCK_LABELS[k].capitalize(), face.full(v) if v else "not recorded") for k, v in clock_of(incident).items()
         ],
         major=incident.major,
         rca=incident.rca,
@@ -137,10 +136,7 @@ def effectiveness_view(session: Session, release: Release) -> dict[str, Any]:
 def communication_view(session: Session, release: Release) -> dict[str, Any]:
     plan = plan_of(release)
     face = Clockface(release.timezone)
-    sent = {
-        c.step: c
-        for c in session.scalars(select(Communication).where(Communication.release_id == release.id))
-    }
+    sent = {c.step: c for c in session.scalars(select(Communication).where(Communication.release_id == release.id))}
     rows = []
     for step in sorted(plan.communication.timeline or DEFAULT_TIMELINE, key=lambda s: s.at):
         key = f"{format_offset(step.at)}-{step.kind}"
@@ -154,9 +150,7 @@ def communication_view(session: Session, release: Release) -> dict[str, Any]:
                 )
             )
             continue
-        notes = session.scalars(
-            select(Notification).where(Notification.id.in_(comm.notification_ids or [-1]))
-        )
+        notes = session.scalars(select(Notification).where(Notification.id.in_(comm.notification_ids or [-1])))
         outcome = ", ".join(
             f"{n.channel} {n.status}" + (f" after {len(n.attempts)} attempts" if len(n.attempts) > 1 else "")
             for n in notes
@@ -171,9 +165,7 @@ def communication_view(session: Session, release: Release) -> dict[str, Any]:
                 "not delivered: no notification channel in the plan reaches them"
             )
         rows.append((format_offset(step.at), step.kind, text))
-    feedback = session.scalars(
-        select(Feedback).where(Feedback.release_id == release.id).order_by(Feedback.at)
-    ).all()
+    feedback = session.scalars(select(Feedback).where(Feedback.release_id == release.id).order_by(Feedback.at)).all()
     return {"rows": rows, "feedback": feedback, "stakeholders": plan.stakeholders, "face": face}
 
 
