@@ -67,6 +67,21 @@ def test_alert_to_incident_to_rca_from_the_command_line(tmp_path: Path, rca_file
     closed = vigil(tmp_path, "incident", "status", "INC-00001", "closed", "--as", "Ana Costa")
     assert closed.returncode == 0 and "closed" in closed.stdout
 
+    linked = vigil(
+        tmp_path,
+        "incident",
+        "update",
+        "INC-00001",
+        "--checkpoint",
+        "T+2h",
+        "--evidence",
+        "heap.hprof",
+        "--as",
+        "Ravi Menon",
+    )
+    assert linked.returncode == 0, linked.stderr
+    bad = vigil(tmp_path, "incident", "update", "INC-00001", "--checkpoint", "T+3h", "--as", "Ravi Menon")
+    assert bad.returncode == 1 and "checkpoint T+3h" in bad.stderr
     manual = vigil(
         tmp_path,
         "incident",
@@ -87,5 +102,6 @@ def test_alert_to_incident_to_rca_from_the_command_line(tmp_path: Path, rca_file
     assert vigil(tmp_path, "incident", "report", "INC-00001", "--out", str(out)).returncode == 0
     text = out.read_text(encoding="utf-8")
     assert "# Root-Cause Analysis" in text and "## Five Whys" in text and "[x] Resolved" in text
+    assert "**Checkpoint:** T+2h" in text and "Evidence: heap.hprof" in text
     log = vigil(tmp_path, "report", "checkout-2.3.0")
     assert "**Missed Issues:** 1" in log.stdout and "### Issue #2: Receipts sent twice" in log.stdout

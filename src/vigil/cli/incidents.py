@@ -30,9 +30,7 @@ def open_(
     user_impact: Annotated[str, typer.Option()] = "",
     business_impact: Annotated[str, typer.Option()] = "",
     alert: Annotated[list[int] | None, typer.Option(help="Alert id(s) that detected it.")] = None,
-    impact_started: Annotated[
-        datetime | None, typer.Option(help="When impact began (ISO, UTC if no zone).")
-    ] = None,
+    impact_started: Annotated[datetime | None, typer.Option(help="When impact began (ISO, UTC if no zone).")] = None,
     actor: ActorOption = None,
     db: DbOption = None,
 ) -> None:
@@ -131,9 +129,7 @@ def clock(
     ticket: str,
     field: Annotated[
         str,
-        typer.Argument(
-            help="impact_started, detected, acknowledged, investigating, mitigated, resolved, closed"
-        ),
+        typer.Argument(help="impact_started, detected, acknowledged, investigating, mitigated, resolved, closed"),
     ],
     at: Annotated[datetime, typer.Argument(help="ISO time (UTC if no zone).")],
     reason: Annotated[str, typer.Option(help="Why the time is set or corrected.")],
@@ -167,6 +163,7 @@ def update(
     root_cause: Annotated[str | None, typer.Option()] = None,
     prevention: Annotated[str | None, typer.Option()] = None,
     alert: Annotated[list[int] | None, typer.Option(help="Link alert id(s).")] = None,
+    checkpoint: Annotated[str | None, typer.Option(help="Link the checkpoint it was seen at, e.g. T+2h.")] = None,
     evidence: Annotated[list[str] | None, typer.Option(help="Evidence reference(s).")] = None,
     actor: ActorOption = None,
     db: DbOption = None,
@@ -194,6 +191,7 @@ def update(
             root_cause=root_cause,
             prevention=prevention,
             alert_ids=alert,
+            checkpoint=checkpoint,
             evidence=evidence,
         ),
         "updated",
@@ -226,9 +224,7 @@ def rca(
 def dora(
     ticket: str,
     facts: Annotated[Path | None, typer.Option(help="Impact facts (YAML) to classify.")] = None,
-    sent: Annotated[
-        str | None, typer.Option(help="Record a report as sent: initial|intermediate|final.")
-    ] = None,
+    sent: Annotated[str | None, typer.Option(help="Record a report as sent: initial|intermediate|final.")] = None,
     actor: ActorOption = None,
     db: DbOption = None,
 ) -> None:
@@ -283,9 +279,7 @@ def report(
 
 
 @app.command("list")
-def list_(
-    release: Annotated[str | None, typer.Option(help="Only this release.")] = None, db: DbOption = None
-) -> None:
+def list_(release: Annotated[str | None, typer.Option(help="Only this release.")] = None, db: DbOption = None) -> None:
     """Incidents, oldest first."""
     from rich.table import Table
 

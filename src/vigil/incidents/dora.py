@@ -43,9 +43,7 @@ class IncidentFacts(BaseModel):
     downtime_hours: float | None = Field(default=None, ge=0)
     member_states: list[str] = []
     economic_impact_eur: float | None = Field(default=None, ge=0)
-    flags: list[str] = Field(
-        default=[], description="e.g. media_attention, integrity, relevant_clients_impacted"
-    )
+    flags: list[str] = Field(default=[], description="e.g. media_attention, integrity, relevant_clients_impacted")
 
 
 @dataclass(frozen=True)
@@ -135,9 +133,7 @@ def classify(facts: IncidentFacts, table: dict[str, Any] | None = None) -> Class
         labels = ", ".join(r.label for r in met)
         why = f"major: critical services affected and {len(met)} thresholds met ({labels})"
     else:
-        why = (
-            f"not major: critical services affected but only {len(met)} of the {needed} thresholds needed met"
-        )
+        why = f"not major: critical services affected but only {len(met)} of the {needed} thresholds needed met"
     return Classification(major, critical, facts.malicious_access, results, explanation=why)
 
 
@@ -159,9 +155,7 @@ def _criterion(name: str, spec: dict[str, Any], facts: IncidentFacts, inclusive:
     )
 
 
-def record_facts(
-    session: Session, ref: str | int, facts: IncidentFacts, *, actor: str, now: datetime
-) -> Incident:
+def record_facts(session: Session, ref: str | int, facts: IncidentFacts, *, actor: str, now: datetime) -> Incident:
     """Store the facts, classify, and start the reporting clock the first time it is classified major."""
     incident = get_incident(session, ref)
     result = classify(facts_with_clock(incident, facts, _service_facts(session, incident), now))
@@ -202,9 +196,7 @@ def record_report_sent(
     dora["sent"] = sent
     incident.dora = dora
     _event(session, incident, now, actor, "dora", f"DORA {report} report submitted")
-    _audit(
-        session, incident, now, actor, "incident.dora_report_sent", {"report": report, "at": at.isoformat()}
-    )
+    _audit(session, incident, now, actor, "incident.dora_report_sent", {"report": report, "at": at.isoformat()})
     return incident
 
 
@@ -221,9 +213,7 @@ def reporting_clocks(incident: Incident, now: datetime) -> list[ReportClock]:
         incident.detected_at + timedelta(hours=spec["initial"]["after_detection_hours"]),
     )
     inter_due = (
-        sent["initial"] + timedelta(hours=spec["intermediate"]["after_initial_hours"])
-        if "initial" in sent
-        else None
+        sent["initial"] + timedelta(hours=spec["intermediate"]["after_initial_hours"]) if "initial" in sent else None
     )
     final_due = (
         _add_months(sent["intermediate"], spec["final"]["after_intermediate_months"])

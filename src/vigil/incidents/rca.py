@@ -82,9 +82,7 @@ def load_rca(path: str | Path) -> RcaDocument:
         ) from None
 
 
-def record_rca(
-    session: Session, ref: str | int, document: RcaDocument, *, actor: str, now: datetime
-) -> Incident:
+def record_rca(session: Session, ref: str | int, document: RcaDocument, *, actor: str, now: datetime) -> Incident:
     """Store the RCA on the incident and copy its root cause and prevention to the ticket's fields."""
     incident = get_incident(session, ref)
     assert document.root_cause.category in ROOT_CAUSE_CATEGORIES
@@ -113,9 +111,7 @@ def missing_rca_parts(incident: Incident) -> list[str]:
             "corrective and preventive actions with owners)"
         ]
     try:
-        RcaDocument.model_validate(
-            {k: v for k, v in incident.rca.items() if k not in {"recorded_by", "recorded_at"}}
-        )
+        RcaDocument.model_validate({k: v for k, v in incident.rca.items() if k not in {"recorded_by", "recorded_at"}})
     except ValidationError as exc:
         return [".".join(map(str, e["loc"])) for e in exc.errors()]
     return [] if incident.events else ["a timeline"]

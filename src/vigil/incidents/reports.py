@@ -49,6 +49,7 @@ class IncidentView:
     rca: dict[str, Any] | None
     dora: dict[str, Any]
     dora_clocks: list[str]
+    checkpoint: str
 
 
 def incident_view(
@@ -109,6 +110,7 @@ def incident_view(
         rca=incident.rca,
         dora=dict(incident.dora or {}),
         dora_clocks=clocks,
+        checkpoint=_checkpoint_name(session, incident.checkpoint_id),
     )
 
 
@@ -215,3 +217,10 @@ def log_context(session: Session, release: Release, now: datetime) -> dict[str, 
         "effectiveness": effectiveness_view(session, release),
         "communication": communication_view(session, release),
     }
+
+
+def _checkpoint_name(session: Session, checkpoint_id: int | None) -> str:
+    from vigil.watch.models import Checkpoint
+
+    checkpoint = session.get(Checkpoint, checkpoint_id) if checkpoint_id is not None else None
+    return checkpoint.name if checkpoint is not None else ""

@@ -105,8 +105,7 @@ def open_incident(
         now,
         actor,
         "opened",
-        f"Opened ({severity})"
-        + (f" from alert(s) {', '.join(a.rule for a in alerts)}" if alerts else " by hand"),
+        f"Opened ({severity})" + (f" from alert(s) {', '.join(a.rule for a in alerts)}" if alerts else " by hand"),
     )
     audit(
         session,
@@ -176,9 +175,7 @@ def acknowledge(session: Session, ref: str | int, *, actor: str, now: datetime) 
     return incident
 
 
-def set_status(
-    session: Session, ref: str | int, status: str, *, actor: str, now: datetime, note: str = ""
-) -> Incident:
+def set_status(session: Session, ref: str | int, status: str, *, actor: str, now: datetime, note: str = "") -> Incident:
     incident = get_incident(session, ref)
     if status not in STATUSES:
         raise VigilError(f"unknown status '{status}' (use {', '.join(STATUSES)})")
@@ -229,9 +226,7 @@ def edit_clock(
     incident = get_incident(session, ref)
     name = field if field.endswith("_at") else f"{field}_at"
     if name not in CLOCK:
-        raise VigilError(
-            f"unknown clock field '{field}' (use {', '.join(f.removesuffix('_at') for f in CLOCK)})"
-        )
+        raise VigilError(f"unknown clock field '{field}' (use {', '.join(f.removesuffix('_at') for f in CLOCK)})")
     if not reason.strip():
         raise VigilError("say why the time is being changed (--reason)")
     old = getattr(incident, name)
@@ -242,8 +237,7 @@ def edit_clock(
         now,
         actor,
         "clock",
-        f"{CLOCK_LABELS[name]} changed from {old.isoformat() if old else 'unset'} to {value.isoformat()}: "
-        f"{reason}",
+        f"{CLOCK_LABELS[name]} changed from {old.isoformat() if old else 'unset'} to {value.isoformat()}: {reason}",
     )
     _audit(
         session,
@@ -269,7 +263,6 @@ def update_details(session: Session, ref: str | int, *, actor: str, now: datetim
         "root_cause_change",
         "root_cause",
         "prevention",
-        "checkpoint_id",
     }
     changed: dict[str, Any] = {}
     for key, value in fields.items():
@@ -280,14 +273,15 @@ def update_details(session: Session, ref: str | int, *, actor: str, now: datetim
             changed[key] = list(value)
         elif key == "alert_ids":
             changed[key] = [a.id for a in _link_alerts(session, incident, value)]
+        elif key == "checkpoint":
+            incident.checkpoint_id = checkpoint_id(session, incident.release_id, value)
+            changed[key] = value
         elif key in allowed:
             if key == "severity":
                 _check_severity(value)
                 incident.major = _is_major(_plan(session, incident.release_id), value)
             if key == "root_cause_category" and value not in ROOT_CAUSE_CATEGORIES:
-                raise VigilError(
-                    f"unknown root-cause category '{value}' (use {', '.join(ROOT_CAUSE_CATEGORIES)})"
-                )
+                raise VigilError(f"unknown root-cause category '{value}' (use {', '.join(ROOT_CAUSE_CATEGORIES)})")
             setattr(incident, key, value)
             changed[key] = value
         else:
@@ -296,6 +290,21 @@ def update_details(session: Session, ref: str | int, *, actor: str, now: datetim
         _event(session, incident, now, actor, "update", "Updated " + ", ".join(sorted(changed)))
         _audit(session, incident, now, actor, "incident.updated", changed)
     return incident
+
+
+def checkpoint_id(session: Session, release_id: int | None, name: str) -> int:
+    """The id of the release's stored checkpoint called ``name`` (e.g. T+2h)."""
+    from vigil.plan import format_offset, parse_duration
+    from vigil.watch.models import Checkpoint
+
+    try:
+        label = format_offset(parse_duration(name))
+    except ValueError as exc:
+        raise VigilError(str(exc)) from None
+    found = session.scalar(select(Checkpoint.id).where(Checkpoint.release_id == release_id, Checkpoint.name == label))
+    if found is None:
+        raise NotFound(f"checkpoint {label} of this release has not been evaluated (or is not in its plan)")
+    return int(found)
 
 
 def clock_of(incident: Incident) -> dict[str, datetime | None]:
