@@ -99,3 +99,67 @@ def test_evaluating_in_two_calls_gives_the_same_transitions_as_one(
     first, state = evaluate(r, s, RuleRun(), 0, split)
     second, _ = evaluate(r, s, state, split, end)
     assert first + second == whole
+
+
+# --- an obviously-correct sample-by-sample oracle for the run-based evaluator ---------------------------
+
+
+def oracle(r: AlertRule, s: Series, since: float, until: float) -> list[tuple[str, float]]:
+    hold, gap = r.for_.total_seconds(), r.no_data_after.total_seconds()
+    out: list[tuple[str, float]] = []
+    pending: float | None = None
+    firing = nodata = False
+    last = since
+
+    def no_data(at: float) -> None:
+        nonlocal pending, firing, nodata
+        if r.no_data == "keep" or nodata:
+            return
+        if firing:
+            out.append(("resolve", at))
+        pending, firing = None, False
+        if r.no_data == "alerting":
+            out.append(("nodata_fire", at))
+            nodata = True
+
+    for t, v in zip(s.timestamps.tolist(), s.values.tolist(), strict=True):
+        if not since < t <= until:
+            continue
+        if t - last > gap:
+            no_data(last + gap)
+        if nodata:
+            out.append(("nodata_resolve", t))
+            nodata = False
+        hit = v == v and v > r.value  # NaN is never a hit
+        if not hit:
+            if firing:
+                out.append(("resolve", t))
+            pending, firing = None, False
+        else:
+            pending = t if pending is None else pending
+            if not firing and t - pending >= hold:
+                out.append(("fire", t))
+                firing = True
+        last = t
+    if until - last > gap:
+        no_data(last + gap)
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    steps=st.lists(st.sampled_from([60.0, 60.0, 60.0, 120.0, 420.0]), min_size=1, max_size=80),
+    values=st.lists(st.one_of(st.floats(0, 20), st.just(float("nan"))), min_size=80, max_size=80),
+    hold=st.integers(0, 6),
+    policy=st.sampled_from(["ok", "alerting", "keep"]),
+    tail=st.sampled_from([0.0, 60.0, 600.0]),
+)
+def test_run_based_evaluation_matches_the_sample_by_sample_oracle(
+    steps: list[float], values: list[float], hold: int, policy: str, tail: float
+) -> None:
+    r = rule(value=10, no_data=policy, no_data_after="5m", **{"for": f"{hold}m"})
+    ts = np.cumsum(steps)
+    s = Series(ts, np.asarray(values[: len(steps)], dtype=float))
+    until = float(ts[-1]) + tail
+    got, _ = evaluate(r, s, RuleRun(), 0.0, until)
+    assert [(t.kind, t.at) for t in got] == oracle(r, s, 0.0, until)

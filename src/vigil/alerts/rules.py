@@ -7,9 +7,10 @@ long the span evaluated at once (a simulated clock may hand over 24 hours in one
 
 from __future__ import annotations
 
+import itertools
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -78,53 +79,78 @@ def _baseline_at(ts: npt.NDArray[np.float64], baseline: Series | float | None) -
 def evaluate(
     rule: AlertRule, series: Series, run: RuleRun, since: float, until: float
 ) -> tuple[list[Transition], RuleRun]:
-    """Walk the samples in ``(since, until]`` and return the alert transitions with the carried state.
+    """Return the alert transitions for the samples in ``(since, until]`` and the state to carry on.
 
     A NaN sample (no baseline to compare with) is a sample whose condition is false; a gap longer than
     ``no_data_after`` between samples (or before ``until``) is "no data", handled by the rule's policy.
+    Work is per run of true samples, not per sample: gaps and runs are found with numpy.
     """
     keep = (series.timestamps > since) & (series.timestamps <= until)
     ts, values = series.timestamps[keep], series.values[keep]
     with np.errstate(invalid="ignore"):
         hits = _OPS[rule.op](values, rule.value) & np.isfinite(values)
-    hold, gap = rule.for_.total_seconds(), rule.no_data_after.total_seconds()
-    out: list[Transition] = []
-    state = run
+    gap = rule.no_data_after.total_seconds()
     last = run.last_sample_at if run.last_sample_at is not None else since
-    for t, value, hit in zip(ts.tolist(), values.tolist(), hits.tolist(), strict=True):
-        if t - last > gap:
-            state = _no_data(rule, state, last + gap, out)
-        if state.nodata_firing:
-            out.append(Transition("nodata_resolve", t, None))
-            state = replace(state, nodata_firing=False)
-        state = _sample(state, t, value if np.isfinite(value) else None, bool(hit), hold, out)
-        last = t
+    state = _State(rule, run)
+    if ts.size:
+        previous = np.concatenate(([last], ts[:-1]))
+        breaks = [] if rule.no_data == "keep" else np.flatnonzero(ts - previous > gap).tolist()
+        edges = sorted({0, *breaks, ts.size})
+        for a, b in itertools.pairwise(edges):
+            if a in breaks:
+                state.no_data(float(previous[a]) + gap)
+            state.data_back(float(ts[a]))
+            state.walk(ts[a:b], values[a:b], hits[a:b])
+        last = float(ts[-1])
     if until - last > gap:
-        state = _no_data(rule, state, last + gap, out)
-    return out, replace(state, last_sample_at=last)
+        state.no_data(last + gap)
+    return state.out, RuleRun(state.pending, state.firing, state.nodata, last)
 
 
-def _sample(
-    state: RuleRun, t: float, value: float | None, hit: bool, hold: float, out: list[Transition]
-) -> RuleRun:
-    if not hit:
-        if state.firing:
-            out.append(Transition("resolve", t, value))
-        return replace(state, pending_since=None, firing=False)
-    start = state.pending_since if state.pending_since is not None else t
-    if not state.firing and t - start >= hold:
-        out.append(Transition("fire", t, value))
-        return replace(state, pending_since=start, firing=True)
-    return replace(state, pending_since=start)
+class _State:
+    """The mutable walk over one evaluation span (plain attributes: this is the hot path)."""
 
+    def __init__(self, rule: AlertRule, run: RuleRun) -> None:
+        self.rule, self.hold = rule, rule.for_.total_seconds()
+        self.pending, self.firing, self.nodata = run.pending_since, run.firing, run.nodata_firing
+        self.out: list[Transition] = []
 
-def _no_data(rule: AlertRule, state: RuleRun, at: float, out: list[Transition]) -> RuleRun:
-    if rule.no_data == "keep" or state.nodata_firing:
-        return state
-    if state.firing:
-        out.append(Transition("resolve", at, None))
-    state = replace(state, pending_since=None, firing=False)
-    if rule.no_data == "alerting":
-        out.append(Transition("nodata_fire", at, None))
-        state = replace(state, nodata_firing=True)
-    return state
+    def no_data(self, at: float) -> None:
+        if self.rule.no_data == "keep" or self.nodata:
+            return
+        if self.firing:
+            self.out.append(Transition("resolve", at, None))
+        self.pending, self.firing = None, False
+        if self.rule.no_data == "alerting":
+            self.out.append(Transition("nodata_fire", at, None))
+            self.nodata = True
+
+    def data_back(self, at: float) -> None:
+        if self.nodata:
+            self.out.append(Transition("nodata_resolve", at, None))
+            self.nodata = False
+
+    def walk(self, t: npt.NDArray[np.float64], v: npt.NDArray[np.float64], h: npt.NDArray[np.bool_]) -> None:
+        starts = np.flatnonzero(h & ~np.concatenate(([False], h[:-1])))
+        ends = np.flatnonzero(h & ~np.concatenate((h[1:], [False])))
+        pos = 0
+        for first, final in zip(starts.tolist(), ends.tolist(), strict=True):
+            if first > pos:
+                self._clear(t, v, pos)
+            begun = self.pending if (first == 0 and self.pending is not None) else float(t[first])
+            self.pending = begun
+            if not self.firing:
+                k = first + int(np.searchsorted(t[first : final + 1], begun + self.hold, side="left"))
+                if k <= final:
+                    self.out.append(Transition("fire", float(t[k]), float(v[k])))
+                    self.firing = True
+            pos = final + 1
+        if pos < t.size:
+            self._clear(t, v, pos)
+
+    def _clear(self, t: npt.NDArray[np.float64], v: npt.NDArray[np.float64], at: int) -> None:
+        """Sample ``at`` is false: a firing alert resolves there, and any pending run ends."""
+        if self.firing:
+            value = float(v[at])
+            self.out.append(Transition("resolve", float(t[at]), value if np.isfinite(value) else None))
+        self.pending, self.firing = None, False
