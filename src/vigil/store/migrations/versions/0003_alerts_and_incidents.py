@@ -11,7 +11,6 @@ from alembic import op
 
 import vigil.store.types
 
-
 revision: str = '0003'
 down_revision: str | None = '0001'
 branch_labels: Sequence[str] | None = None
