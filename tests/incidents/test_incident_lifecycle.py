@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from vigil.alerts.service import list_alerts
 from vigil.errors import Conflict, PlanError, VigilError
 from vigil.incidents import effectiveness
+from vigil.incidents.models import Incident
 from vigil.incidents.rca import load_rca, record_rca
 from vigil.incidents.service import acknowledge, edit_clock, get_incident, open_incident, set_status
 from vigil.releases.models import Release
@@ -32,10 +34,7 @@ def test_the_simulated_fault_yields_the_right_mtta_mttr_and_the_manual_incident_
     with store.read() as s:
         fig = effectiveness.for_release(s, release.id)
         incident = get_incident(s, ticket)
-        alert_statuses = {
-            a.rule: (a.status, a.acknowledged_by)
-            for a in __import__("vigil.alerts.service", fromlist=["x"]).list_alerts(s, release.id)
-        }
+        alert_statuses = {a.rule: (a.status, a.acknowledged_by) for a in list_alerts(s, release.id)}
     assert incident.status == "resolved" and incident.acknowledged_by == "Sam Okafor"
     assert alert_statuses["memory-leak"] == ("resolved", "Sam Okafor")
     assert (fig.alerts, fig.true_positives, fig.false_positives, fig.missed) == (2, 1, 1, 1)
@@ -160,3 +159,30 @@ def test_bad_rca_files_name_file_line_and_field(tmp_path: Path, rca_file: Path) 
     )
     with pytest.raises(PlanError, match="five_whys"):
         load_rca(short)
+
+
+def test_a_watched_release_whose_fault_fires_an_alert_yields_the_right_mtta_and_mttr(
+    store: Store, make_release: Callable[..., Release]
+) -> None:
+    from vigil.clock import ManualClock
+    from vigil.watch import watch
+
+    release = make_release(
+        "alerting:\n  rules:\n    - {name: memory-leak, metric: memory_usage, condition: relative, value: 10,"
+        " for: 10m, severity: critical, no_data: ok}\n"
+    )
+    watch(store, ManualClock(T0), [release.slug])
+    with store.read() as s:
+        incident = s.scalars(select(Incident)).one()
+    detected = incident.detected_at
+    assert incident.source == "alert" and T0 + m(60) < detected < T0 + m(120)
+    with store.write() as s:
+        acknowledge(s, incident.ticket, actor="Sam Okafor", now=detected + m(3))
+        set_status(s, incident.ticket, "investigating", actor="Sam Okafor", now=detected + m(8))
+    with store.write() as s:
+        set_status(s, incident.ticket, "resolved", actor="Ravi Menon", now=detected + m(47))
+    with store.read() as s:
+        fig = effectiveness.for_release(s, release.id)
+    assert (fig.alerts, fig.true_positives, fig.missed, fig.recall_pct) == (1, 1, 0, 100.0)
+    assert fig.times["acknowledge"].mean == 3.0 and fig.times["investigate"].mean == 8.0
+    assert fig.times["resolve"].mean == 47.0 and fig.times["resolve"].excluded == 0
