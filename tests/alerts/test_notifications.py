@@ -136,3 +136,39 @@ def test_communication_timeline_goes_out_on_schedule_and_takes_feedback(
     assert status.recipients == ["Engineering", "Ops"]
     assert {notes[i].channel for i in status.notification_ids} == {"chat", "hook"}
     assert "First status update" in status.subject and feedback.communication_id == status.id
+
+
+def test_a_claim_left_by_a_dead_worker_is_delivered_again_later(
+    store: Store, make_release: Callable[..., Release]
+) -> None:
+    from sqlalchemy import update
+
+    release = make_release(CHANNELS + "alerting:\n  auto_incident: []\n")
+    with store.write() as s:
+        fire_alert(
+            s,
+            release_id=release.id,
+            rule="mem",
+            severity="warning",
+            fingerprint="f",
+            summary="Memory",
+            labels={},
+            now=T0,
+            source="test",
+        )
+        # A worker claimed it and died before recording the outcome.
+        s.execute(update(Notification).values(status="sending", claimed_at=T0))
+    rec = Recorder()
+    assert (
+        deliver_pending(
+            store, ManualClock(T0 + timedelta(minutes=5)), senders=transport_senders(httpx.MockTransport(rec))
+        )
+        == []
+    )  # still within the claim: left alone
+    assert (
+        deliver_pending(
+            store, ManualClock(T0 + timedelta(minutes=20)), senders=transport_senders(httpx.MockTransport(rec))
+        )[0].status
+        == "sent"
+    )
+    assert len(rec.requests) == 1

@@ -79,9 +79,7 @@ def ingest(session: Session, payload: AmPayload, now: datetime) -> list[Alert]:
         release = map_release(session, labels)
         fp = "am/" + (item.fingerprint or _label_hash(labels))
         summary = (
-            item.annotations.get("summary")
-            or item.annotations.get("description")
-            or labels.get("alertname", "alert")
+            item.annotations.get("summary") or item.annotations.get("description") or labels.get("alertname", "alert")
         )
         alert = fire_alert(
             session,

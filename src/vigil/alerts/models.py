@@ -76,6 +76,7 @@ class Notification(Base):
     status: Mapped[str] = mapped_column(String(20), index=True)  # queued | sending | sent | failed
     attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
     sent_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
 
 

@@ -53,9 +53,7 @@ class WebhookSender:
     def send(self, message: Message) -> str:
         assert self.channel.url is not None
         try:
-            with httpx.Client(
-                transport=self._transport, timeout=self.channel.timeout.total_seconds()
-            ) as client:
+            with httpx.Client(transport=self._transport, timeout=self.channel.timeout.total_seconds()) as client:
                 response = client.post(self.channel.url, json=self.payload(message))
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{self.channel.name}: {type(exc).__name__}: {exc}") from None

@@ -6,7 +6,7 @@ rolled back. Delivery retries with exponential backoff on the injected clock and
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from fnmatch import fnmatch
 from typing import Any
 
@@ -25,6 +25,7 @@ from vigil.store import Store
 from vigil.store.audit import append as audit
 
 SenderFactory = Callable[[Channel], Sender]
+STALE_CLAIM = timedelta(minutes=15)
 
 
 def queue_event(
@@ -94,7 +95,17 @@ def queue(
 def deliver_pending(
     store: Store, clock: Clock, *, release_id: int | None = None, senders: SenderFactory | None = None
 ) -> list[Notification]:
-    """Deliver every queued notification (each claimed by exactly one worker); return what was handled."""
+    """Deliver every queued notification (each claimed by exactly one worker); return what was handled.
+
+    A claim older than ``STALE_CLAIM`` belongs to a worker that died mid-send: it is queued again, so
+    delivery is at-least-once (a duplicate message is better than a lost alert).
+    """
+    with store.write() as session:
+        session.execute(
+            update(Notification)
+            .where(Notification.status == "sending", Notification.claimed_at < clock.now() - STALE_CLAIM)
+            .values(status="queued")
+        )
     with store.read() as session:
         query = select(Notification.id).where(Notification.status == "queued").order_by(Notification.id)
         if release_id is not None:
@@ -103,14 +114,12 @@ def deliver_pending(
     return [n for n in (_deliver_one(store, clock, i, senders) for i in ids) if n is not None]
 
 
-def _deliver_one(
-    store: Store, clock: Clock, note_id: int, senders: SenderFactory | None
-) -> Notification | None:
+def _deliver_one(store: Store, clock: Clock, note_id: int, senders: SenderFactory | None) -> Notification | None:
     with store.write() as session:
         result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
             update(Notification)
             .where(Notification.id == note_id, Notification.status == "queued")
-            .values(status="sending")
+            .values(status="sending", claimed_at=clock.now())
         )
         claimed = result.rowcount
         note = session.get(Notification, note_id)
@@ -143,8 +152,6 @@ def send_with_retries(
     sender: Sender, message: Message, retries: int, backoff_seconds: float, clock: Clock
 ) -> tuple[list[dict[str, Any]], bool]:
     """Try once plus ``retries`` times, waiting backoff, 2×backoff, 4×… between; every attempt recorded."""
-    from datetime import timedelta
-
     attempts: list[dict[str, Any]] = []
     for number in range(retries + 1):
         at = clock.now()

@@ -66,6 +66,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=20), nullable=False),
     sa.Column('attempts', sa.JSON(), nullable=False),
     sa.Column('created_at', vigil.store.types.UTCTimestamp(), nullable=False),
+    sa.Column('claimed_at', vigil.store.types.UTCTimestamp(), nullable=True),
     sa.Column('sent_at', vigil.store.types.UTCTimestamp(), nullable=True),
     sa.ForeignKeyConstraint(['release_id'], ['releases.id'], name=op.f('fk_notifications_release_id_releases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications'))
