@@ -98,6 +98,15 @@ def test_alert_to_incident_to_rca_from_the_command_line(tmp_path: Path, rca_file
     eff = vigil(tmp_path, "alert", "effectiveness", "--release", "checkout-2.3.0")
     assert eff.returncode == 0 and "memory-leak" in eff.stdout
 
+    facts = tmp_path / "facts.yaml"
+    facts.write_text("critical_service: true\nclients_affected_percent: 15\neconomic_impact_eur: 250000\n")
+    dora = vigil(tmp_path, "incident", "dora", "INC-00002", "--facts", str(facts), "--as", "Ravi Menon")
+    assert dora.returncode == 0, dora.stderr
+    assert "major: critical services affected and 2 thresholds met" in dora.stdout
+    assert "initial: due" in dora.stdout or "initial: overdue" in dora.stdout
+    early = vigil(tmp_path, "incident", "dora", "INC-00002", "--sent", "final", "--as", "Ravi Menon")
+    assert early.returncode == 1 and "initial report has not been recorded" in early.stderr
+
     out = tmp_path / "inc.md"
     assert vigil(tmp_path, "incident", "report", "INC-00001", "--out", str(out)).returncode == 0
     text = out.read_text(encoding="utf-8")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from vigil.errors import VigilError
+from vigil.errors import PlanError, VigilError
+from vigil.incidents.documents import load_model
 from vigil.incidents.dora import (
     IncidentFacts,
     classify,
@@ -141,3 +143,11 @@ def test_recurring_incidents_with_one_root_cause_are_major_together(
             tickets.append((t, inc.dora["major"], inc.dora["explanation"]))
     assert tickets[0][1] is False
     assert tickets[1][1] is True and "recurring" in tickets[1][2] and tickets[0][0] in tickets[1][2]
+
+
+def test_a_bad_facts_file_names_file_line_and_field(tmp_path: Path) -> None:
+    bad = tmp_path / "facts.yaml"
+    bad.write_text("critical_service: true\nclients_afected_count: 5\n")
+    with pytest.raises(PlanError) as err:
+        load_model(bad, IncidentFacts)
+    assert str(err.value).startswith(f"{bad}:2: clients_afected_count: unknown field")

@@ -229,20 +229,19 @@ def dora(
     db: DbOption = None,
 ) -> None:
     """Classify against the DORA major-incident rules; record reports sent; show the reporting clocks."""
-    from ruamel.yaml import YAML
-
     from vigil.clock import SystemClock
+    from vigil.incidents.documents import load_model
     from vigil.incidents.dora import IncidentFacts, record_facts, record_report_sent, reporting_clocks
     from vigil.incidents.service import get_incident
 
     store, now = open_store(db), SystemClock().now()
     if facts is not None or sent is not None:
         who = require_actor(actor)
+        document = load_model(facts, IncidentFacts) if facts is not None else None  # bad file: nothing stored
         _authorize(store, _incident_release(store, ticket), who, _OWNERS, "classify an incident", now)
         with store.write() as session:
-            if facts is not None:
-                data = YAML(typ="safe").load(facts.read_text(encoding="utf-8")) or {}
-                record_facts(session, ticket, IncidentFacts.model_validate(data), actor=who, now=now)
+            if document is not None:
+                record_facts(session, ticket, document, actor=who, now=now)
             if sent is not None:
                 record_report_sent(session, ticket, sent, now, actor=who, now=now)
     with store.read() as session:

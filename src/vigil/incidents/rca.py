@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
-from vigil.errors import PlanError, VigilError
+from vigil.incidents.documents import load_model
 from vigil.incidents.models import Incident
 from vigil.incidents.service import ROOT_CAUSE_CATEGORIES, _audit, _event, get_incident
 
@@ -64,22 +64,7 @@ class RcaDocument(_Strict):
 
 
 def load_rca(path: str | Path) -> RcaDocument:
-    from vigil.plan.loader import _line_of, _message, _parse_yaml, _plain
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise VigilError(f"{path}: {exc.strerror or exc}") from None
-    data = _parse_yaml(text, str(path))
-    try:
-        return RcaDocument.model_validate(_plain(data))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(first["loc"])
-        raise PlanError(
-            str(path), _line_of(data, loc), ".".join(map(str, loc)) or "rca", _message(first, exc.errors())
-        ) from None
+    return load_model(path, RcaDocument)
 
 
 def record_rca(session: Session, ref: str | int, document: RcaDocument, *, actor: str, now: datetime) -> Incident:
