@@ -124,3 +124,19 @@ def test_malformed_bodies_get_a_reason_and_store_nothing(
     with store.read() as s:
         assert s.scalar(select(func.count(Alert.id))) == 0
         assert s.scalar(select(func.count(AuditEntry.id))) == before
+
+
+def test_a_token_protected_receiver_refuses_requests_without_it(
+    store: Store, make_release: Callable[..., Release]
+) -> None:
+    make_release()
+    app = FastAPI()
+    app.include_router(alertmanager_router(store, ManualClock(T0), token="s3cret"))
+    client = TestClient(app)
+    assert client.post("/api/v1/alertmanager", json=payload()).status_code == 401
+    wrong = {"Authorization": "Bearer nope"}
+    assert client.post("/api/v1/alertmanager", json=payload(), headers=wrong).status_code == 401
+    with store.read() as s:
+        assert s.scalar(select(func.count(Alert.id))) == 0
+    right = {"Authorization": "Bearer s3cret"}
+    assert client.post("/api/v1/alertmanager", json=payload(), headers=right).status_code == 200

@@ -135,7 +135,10 @@ receivers:
     webhook_configs:
       - url: {url}/api/v1/alertmanager
         send_resolved: true
+        http_config:
+          authorization: {{credentials: {token}}}
 """
+TOKEN = "am-to-vigil-token"
 
 
 @pytest.fixture
@@ -148,7 +151,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture
 def vigil_app(store: Store) -> Iterator[AppServer]:
     app = FastAPI()
-    app.include_router(alertmanager_router(store))
+    app.include_router(alertmanager_router(store, token=TOKEN))
     with AppServer(app) as server:
         yield server
 
@@ -156,7 +159,7 @@ def vigil_app(store: Store) -> Iterator[AppServer]:
 @pytest.fixture
 def alertmanager(tmp_path: Path, vigil_app: AppServer) -> Iterator[str]:
     config = tmp_path / "alertmanager.yml"
-    config.write_text(CONFIG.format(url=vigil_app.url))
+    config.write_text(CONFIG.format(url=vigil_app.url, token=TOKEN))
     port = free_port()
     proc = subprocess.Popen(
         [

@@ -7,6 +7,7 @@ delivered after the response, from the outbox.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable
 
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -22,7 +23,11 @@ from vigil.store import Store
 MAX_BODY = 5 * 1024 * 1024
 
 
-def alertmanager_router(store: Store | Callable[[], Store], clock: Clock | None = None) -> APIRouter:
+def alertmanager_router(
+    store: Store | Callable[[], Store], clock: Clock | None = None, *, token: str | None = None
+) -> APIRouter:
+    """The receiver. With ``token``, requests must carry ``Authorization: Bearer <token>`` (Alertmanager's
+    ``http_config: {authorization: {credentials: …}}``); others get 401 and nothing is read."""
     router = APIRouter(tags=["alerts"])
     clock = clock or SystemClock()
 
@@ -31,6 +36,8 @@ def alertmanager_router(store: Store | Callable[[], Store], clock: Clock | None 
 
     @router.post("/api/v1/alertmanager", status_code=200)
     async def receive(request: Request, background: BackgroundTasks) -> JSONResponse:
+        if token is not None and not hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
+            return JSONResponse({"detail": "missing or wrong bearer token"}, status_code=401)
         body = await request.body()
         if len(body) > MAX_BODY:
             return JSONResponse({"detail": "body too large"}, status_code=413)
