@@ -34,8 +34,20 @@ def watch(releases: Annotated[list[str] | None, typer.Argument(help="Releases to
         verdict = f"{outcome.health} → {outcome.go_no_go}" if outcome.health else "skipped (rolled back)"
         console.print(f"{getattr(release, 'slug', '?')} {outcome.name}: {verdict}"
                       + ("" if outcome.created else " (already stored)"))
+        if outcome.created and outcome.health:
+            _smoke_at_checkpoint(store, release, outcome.name, clock)
 
     run(store, clock, releases or None, until_done=not forever, on_checkpoint=report)
+
+
+def _smoke_at_checkpoint(store: Store, release: object, name: str, clock: Clock) -> None:
+    """The plan's smoke checks at each newly evaluated checkpoint, when it sets smoke.at_checkpoints."""
+    from vigil.cli.govcommon import evidence_dir
+    from vigil.smoke.service import run_smoke_at_checkpoint
+
+    run = run_smoke_at_checkpoint(store, evidence_dir(store), getattr(release, "id", 0), name, clock)
+    if run is not None:
+        console.print(f"  smoke at {name}: {run.total - run.failed - run.skipped} passed, {run.failed} failed")
 
 
 def checkpoint(release: str, name: Annotated[str, typer.Argument(help="e.g. T+1h")], db: DbOption = None) -> None:

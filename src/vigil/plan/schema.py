@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from vigil.plan.alerting import Alerting, Communication, IncidentPolicy, Notifications
 from vigil.plan.catalogue import CATALOGUE, DEFAULT_BASELINE, DEFAULT_CHECKPOINTS, DEFAULT_ROLLOUT
 from vigil.plan.durations import Duration, format_offset
+from vigil.plan.governance import Governance, SmokeConfig
 
 DeploymentMethod = Literal["canary", "blue-green", "rolling", "big-bang"]
 BaselineKind = Literal["concurrent", "pre_deploy"]
@@ -179,6 +180,8 @@ class Plan(Strict):
     rollout: list[RolloutStep] = []
     rollback: RollbackPolicy = RollbackPolicy()
     stakeholders: list[Stakeholder] = []
+    smoke: SmokeConfig = SmokeConfig()
+    governance: Governance = Governance()
     alerting: Alerting = Alerting()
     notifications: Notifications = Notifications()
     communication: Communication = Communication()
