@@ -22,6 +22,7 @@ from vigil.cli import (
     incidents,
     lessons,
     release,
+    replay,
     reporting,
     retro,
     smoke,
@@ -52,6 +53,7 @@ root.add_typer(lessons.app, name="lessons")
 root.add_typer(evidence.app, name="evidence")
 root.command()(trace.trace)
 root.command()(trace.gate)
+root.command()(replay.replay)
 
 _debug = False
 
