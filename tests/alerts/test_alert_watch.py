@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -72,3 +73,36 @@ def test_evaluating_every_minute_gives_the_same_alerts_as_one_catch_up(
             r: [a.started_at for a in s.scalars(select(Alert).where(Alert.release_id == r))] for r in (one.id, many.id)
         }
     assert times[one.id] and times[one.id] == times[many.id]
+
+
+class WallLikeClock:
+    """Jumps like a ManualClock but is not one, so the loop treats it as a wall clock and wakes for rules."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self.wakes: list[datetime] = []
+
+    def now(self) -> datetime:
+        return self._now
+
+    def sleep_until(self, when: datetime) -> None:
+        self.wakes.append(when)
+        self._now = max(self._now, when)
+
+
+def test_on_a_wall_clock_the_loop_wakes_every_evaluation_interval_between_checkpoints(
+    store: Store, make_release: Callable[..., Release]
+) -> None:
+    release = make_release(LEAK_RULE.replace("alerting:\n", "alerting:\n  evaluation_interval: 5m\n"))
+    clock = WallLikeClock(T0)
+    watch(store, clock, [release.slug])
+    between = [w for w in clock.wakes if T0 + timedelta(hours=1) < w < T0 + timedelta(hours=2)]
+    # Checkpoints are at T+1h and T+2h; the rules still woke the loop every 5 minutes in between.
+    assert len(between) >= 11
+    assert all(b - a <= timedelta(minutes=5) for a, b in itertools.pairwise(between))
+    with store.read() as s:
+        fired = s.scalars(select(Alert)).one().started_at
+    other = make_release(LEAK_RULE, slug="caught-up")
+    watch(store, ManualClock(T0), [other.slug])
+    with store.read() as s:
+        assert s.scalars(select(Alert).where(Alert.release_id == other.id)).one().started_at == fired
