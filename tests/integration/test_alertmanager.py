@@ -219,3 +219,56 @@ def test_alertmanager_delivers_firing_and_resolved_alerts_to_vigil(
     )
     done = _stored(store)
     assert len(done) == 1 and done[0].resolved_at == ends
+
+
+def test_webhook_and_slack_channels_post_to_a_real_http_server(tmp_path: Path) -> None:
+    """The outbound side over real HTTP on loopback: a first 503 is retried, both bodies arrive."""
+    from vigil.alerts.models import Notification
+    from vigil.alerts.notify.outbox import deliver_pending
+    from vigil.alerts.service import fire_alert
+    from vigil.clock import ManualClock
+
+    received: list[tuple[str, dict[str, object]]] = []
+    app = FastAPI()
+
+    @app.post("/hook/{name}")
+    async def hook(name: str, request: Request) -> Response:
+        if name == "generic" and not any(n == "generic" for n, _ in received) and not app.state.failed:
+            app.state.failed = True
+            return Response(status_code=503)
+        received.append((name, await request.json()))
+        return Response(status_code=204)
+
+    app.state.failed = False
+    with AppServer(app) as server:
+        plan = PLAN + (
+            "notifications:\n  retries: 2\n  backoff: 1s\n  channels:\n"
+            f"    - {{name: hook, kind: webhook, url: '{server.url}/hook/generic'}}\n"
+            f"    - {{name: chat, kind: slack, url: '{server.url}/hook/slack'}}\n"
+            "  routes:\n    - {events: ['alert.*'], channels: [hook, chat]}\n"
+            "alerting:\n  auto_incident: []\n"
+        )
+        store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+        start = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+        release = create_release(store, parse_plan(plan), plan, "plan.yaml", now=start)
+        with store.write() as s:
+            fire_alert(
+                s,
+                release_id=release.id,
+                rule="memory-leak",
+                severity="critical",
+                fingerprint="f",
+                summary="Memory 12% above baseline",
+                labels={},
+                now=start,
+                source="rule",
+            )
+        deliver_pending(store, ManualClock(start))
+        with store.read() as s:
+            notes = {n.channel: n for n in s.scalars(select(Notification))}
+        store.dispose()
+    bodies = dict(received)
+    assert bodies["generic"]["event"] == "alert.critical" and bodies["generic"]["text"] == "Memory 12% above baseline"
+    assert bodies["slack"]["text"] == "*[CRITICAL] memory-leak on checkout*\nMemory 12% above baseline"
+    assert [a["ok"] for a in notes["hook"].attempts] == [False, True] and notes["hook"].status == "sent"
+    assert "HTTP 503" in notes["hook"].attempts[0]["detail"] and notes["chat"].status == "sent"
