@@ -67,4 +67,6 @@ def test_log_follows_the_template_at_every_stage(sqlite_url: str, demo_plan_text
         assert "Not evaluated: the release was rolled back at T+2h." in log
         assert "**Release Result:** [ ] ✅ Success [ ] ⚠️ Partial Success [x] 🚨 Rollback Required" in log
         assert "**Verification:** Confirmed 5 min after completion" in log
-        assert "No incidents were recorded for this release." in log
+        # The demo's memory-leak alert rule fires between T+1h and T+2h and opens a critical incident.
+        assert "### Issue #1: Memory of the new version is more than 10% above the baseline" in log
+        assert "**Severity:** [x] Critical [ ] High [ ] Medium [ ] Low" in log

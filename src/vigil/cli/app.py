@@ -14,10 +14,12 @@ import typer
 
 from vigil.cli import (
     actions,
+    alerts,
     closure,
     demo,
     evidence,
     handover,
+    incidents,
     lessons,
     release,
     replay,
@@ -32,6 +34,9 @@ from vigil.cli.common import err_console
 root = typer.Typer(name="vigil", help="Watches a release after deployment, decides, records, reports.",
                    no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 root.add_typer(release.app, name="release")
+root.add_typer(alerts.app, name="alert")
+root.add_typer(alerts.comms, name="comms")
+root.add_typer(incidents.app, name="incident")
 root.command()(watching.watch)
 root.command()(watching.checkpoint)
 root.command()(watching.status)

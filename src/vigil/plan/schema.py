@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from vigil.plan.alerting import Alerting, Communication, IncidentPolicy, Notifications
 from vigil.plan.catalogue import CATALOGUE, DEFAULT_BASELINE, DEFAULT_CHECKPOINTS, DEFAULT_ROLLOUT
 from vigil.plan.durations import Duration, format_offset
 from vigil.plan.governance import Governance, SmokeConfig
@@ -213,6 +214,10 @@ class Plan(Strict):
     stakeholders: list[Stakeholder] = []
     smoke: SmokeConfig = SmokeConfig()
     governance: Governance = Governance()
+    alerting: Alerting = Alerting()
+    notifications: Notifications = Notifications()
+    communication: Communication = Communication()
+    incidents: IncidentPolicy = IncidentPolicy()
 
     @model_validator(mode="before")
     @classmethod
@@ -247,6 +252,9 @@ class Plan(Strict):
                 raise ValueError(f"metric '{metric.name}' names unknown source '{metric.source}'")
             if known[metric.source or self.source.name].kind == "prometheus" and not metric.query:
                 raise ValueError(f"metric '{metric.name}' reads from Prometheus and needs a query")
+        for rule in self.alerting.rules:
+            if rule.metric not in names:
+                raise ValueError(f"alert rule '{rule.name}' names unknown metric '{rule.metric}'")
         return self
 
     # --- helpers used across the code base -------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.governance.logview import log_context
+from vigil.incidents import reports as incident_reports
 from vigil.plan import Plan, format_offset
 from vigil.releases.models import Release
 from vigil.releases.roles import ROLE_TITLES
@@ -78,6 +79,7 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
         "history": assessment.history(session, release, evaluated),
         "learnings": assessment.learnings(plan, evaluated, rollback, clock),
         "governance": log_context(session, release),
+        **incident_reports.log_context(session, release, now),
     }
 
 

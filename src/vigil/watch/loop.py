@@ -92,9 +92,11 @@ def _step_claimed(store: Store, clock: Clock, release_id: int,
     unverified = pending_verification(store, release_id)
     if unverified is not None:  # the worker that ran it died before verifying
         verify_rollback(store, unverified, clock)
+    next_due: datetime | None = None
     for item in pending_checkpoints(store, release_id):
         if item.due_at > clock.now():
-            return item.due_at
+            next_due = item.due_at
+            break
         outcome = evaluate_checkpoint(store, release_id, item.name, clock.now())
         if on_checkpoint is not None:
             with store.read() as session:
@@ -102,8 +104,14 @@ def _step_claimed(store: Store, clock: Clock, release_id: int,
         event_id = pending_rollback(store, release_id)
         if event_id is not None:
             execute_rollback(store, event_id, clock)
-    _finish(store, release_id, clock.now())
-    return None
+    # Alert rules run continuously, not only at checkpoints; communications go out on schedule.
+    from vigil.alerts.hook import alerting_tick  # here: vigil.alerts itself reads watch models
+
+    wake = alerting_tick(store, release_id, clock)
+    if next_due is None:
+        _finish(store, release_id, clock.now())
+        return None
+    return min(next_due, wake) if wake is not None else next_due
 
 
 def _finish(store: Store, release_id: int, now: datetime) -> None:

@@ -1,0 +1,1 @@
+"""Alerts: rules evaluated over metric series, Alertmanager in, notifications and communications out."""

@@ -1,0 +1,124 @@
+"""Prometheus Alertmanager's webhook payload (version 4) and how its alerts map onto vigil.
+
+An alert is mapped to a release by its ``release`` label (slug or number), else to the active release of
+its ``service`` label (``version`` narrows it down); an alert that maps to no release is still stored,
+under its service, so nothing Alertmanager says is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.alerts.models import Alert
+from vigil.alerts.service import fire_alert, resolve_alert
+from vigil.errors import VigilError
+from vigil.releases.models import Release
+
+ACTIVE = ("watching", "rolling_back")
+
+
+class PayloadError(VigilError):
+    """A webhook body that is not a valid Alertmanager payload; nothing of it is stored."""
+
+
+class AmAlert(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str] = Field(min_length=1)
+    annotations: dict[str, str] = {}
+    starts_at: datetime = Field(alias="startsAt")
+    ends_at: datetime | None = Field(default=None, alias="endsAt")
+    generator_url: str = Field(default="", alias="generatorURL")
+    fingerprint: str = ""
+
+
+class AmPayload(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    version: Literal["4"]
+    group_key: str = Field(alias="groupKey")
+    status: Literal["firing", "resolved"]
+    receiver: str
+    group_labels: dict[str, str] = Field(default={}, alias="groupLabels")
+    common_labels: dict[str, str] = Field(default={}, alias="commonLabels")
+    common_annotations: dict[str, str] = Field(default={}, alias="commonAnnotations")
+    external_url: str = Field(default="", alias="externalURL")
+    truncated_alerts: int = Field(default=0, alias="truncatedAlerts")
+    alerts: list[AmAlert] = Field(min_length=1)
+
+
+def parse_payload(body: bytes) -> AmPayload:
+    """Validate a webhook body; raise ``PayloadError`` with a one-line reason."""
+    try:
+        data = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PayloadError(f"body is not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise PayloadError("body must be a JSON object (an Alertmanager webhook payload)")
+    try:
+        return AmPayload.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "body"
+        raise PayloadError(f"{where}: {first['msg']}") from None
+
+
+def ingest(session: Session, payload: AmPayload, now: datetime) -> list[Alert]:
+    """Store every alert of the group: firing ones fire (idempotent), resolved ones resolve."""
+    stored = []
+    for item in payload.alerts:
+        labels = {**payload.common_labels, **item.labels}
+        release = map_release(session, labels)
+        fp = "am/" + (item.fingerprint or _label_hash(labels))
+        summary = (
+            item.annotations.get("summary") or item.annotations.get("description") or labels.get("alertname", "alert")
+        )
+        alert = fire_alert(
+            session,
+            release_id=release.id if release else None,
+            rule=labels.get("alertname", "alertmanager"),
+            severity=labels.get("severity", ""),
+            fingerprint=fp,
+            summary=summary,
+            labels=labels,
+            now=item.starts_at,
+            source="alertmanager",
+            service=labels.get("service", ""),
+        )
+        if item.status == "resolved":
+            resolved = resolve_alert(session, fingerprint=fp, now=now, at=item.ends_at or now)
+            alert = resolved or alert
+        stored.append(alert)
+    return stored
+
+
+def map_release(session: Session, labels: dict[str, str]) -> Release | None:
+    ref = labels.get("release")
+    if ref:
+        column = Release.id if ref.isdigit() else Release.slug
+        found = session.scalar(select(Release).where(column == (int(ref) if ref.isdigit() else ref)))
+        if found is not None:
+            return found
+    service = labels.get("service") or labels.get("job")
+    if not service:
+        return None
+    query = (
+        select(Release)
+        .where(Release.service == service, Release.status.in_(ACTIVE))
+        .order_by(Release.started_at.desc(), Release.id.desc())
+    )
+    if labels.get("version"):
+        query = query.where(Release.version == labels["version"])
+    return session.scalars(query).first()
+
+
+def _label_hash(labels: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(labels, sort_keys=True).encode()).hexdigest()[:16]

@@ -1,0 +1,1 @@
+"""Notification channels (webhook, Slack, SMTP), the outbox and the dispatcher with retries."""

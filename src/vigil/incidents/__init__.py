@@ -1,0 +1,1 @@
+"""Incidents (ICT tickets): lifecycle, ordered clock, timeline, RCA, DORA classification, effectiveness."""
