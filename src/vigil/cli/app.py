@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli import demo, release, reporting, watching
+from vigil.cli import demo, release, reporting, watching, web
 from vigil.cli.common import err_console
 
 root = typer.Typer(name="vigil", help="Watches a release after deployment, decides, records, reports.",
@@ -25,6 +25,9 @@ root.command()(watching.rollback)
 root.command()(reporting.report)
 root.command()(reporting.verify)
 root.command()(demo.demo)
+root.command()(web.serve)
+root.add_typer(web.user_app, name="user")
+root.add_typer(web.dashboard_app, name="dashboard")
 
 _debug = False
 

@@ -23,6 +23,7 @@ from vigil.reports.formatting import (HEALTH_ICON, HEALTH_WORD, STATUS_ICON, Clo
                                       fmt_change)
 from vigil.store import Store
 from vigil.watch.models import Checkpoint, MetricReading, RollbackEvent
+from vigil.web.usage import dashboard_usage_lines
 
 METHODS = {"canary": "Canary", "blue-green": "Blue-Green", "rolling": "Rolling", "big-bang": "Big Bang"}
 
@@ -69,6 +70,7 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
         "business": assessment.business_impact(plan, evaluated),
         "history": assessment.history(session, release, evaluated),
         "learnings": assessment.learnings(plan, evaluated, rollback, clock),
+        "dashboard_usage": dashboard_usage_lines(session, release.id, clock),
     }
 
 

@@ -1,0 +1,115 @@
+"""The FastAPI application: REST API under /api/v1 (with its OpenAPI document), the pages, and whatever
+routers other domains plug in (see ``vigil.web.routers``). One store, the same one the CLI uses."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import ChoiceLoader, PackageLoader
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.templating import Jinja2Templates
+
+from vigil.access.service import server_secret
+from vigil.clock import Clock, SystemClock
+from vigil.errors import Conflict, NotFound, PermissionDenied, VigilError
+from vigil.store import Store
+from vigil.web import routers as plugins
+from vigil.web.auth import AuthRequired, csrf_token
+from vigil.web.context import WebContext
+from vigil.web.filters import install_filters
+from vigil.web.usage import UsageRecorder
+
+STATIC = Path(__file__).parent / "static"
+FLUSH_EVERY_SECONDS = 2.0
+SESSION_HOURS = 12
+# Scripts only from this server; the chart data travels as inert JSON, never as inline script.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def create_app(store: Store, *, public_read: bool = False, clock: Clock | None = None,
+               extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+    clock = clock or SystemClock()
+    usage = UsageRecorder(store)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_flush_periodically(usage))
+        try:
+            yield
+        finally:
+            task.cancel()
+            usage.flush()
+
+    app = FastAPI(title="vigil", version="0.1.0", lifespan=lifespan, docs_url="/api/docs",
+                  openapi_url="/api/v1/openapi.json", redoc_url=None,
+                  description="Post-release monitoring: releases, checkpoints, decisions, rollbacks.")
+    app.state.vigil = WebContext(store=store, clock=clock, public_read=public_read,
+                                 templates=_templates(), usage=usage)
+    app.add_middleware(SessionMiddleware, secret_key=server_secret(store, clock.now()),
+                       session_cookie="vigil_session", max_age=SESSION_HOURS * 3600, same_site="strict")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in [*plugins.routers(), *extra_routers]:
+        app.include_router(router)
+    _install_error_pages(app)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        if not request.url.path.startswith("/api/docs"):  # Swagger UI needs its own inline script
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app
+
+
+async def _flush_periodically(usage: UsageRecorder) -> None:
+    while True:
+        await asyncio.sleep(FLUSH_EVERY_SECONDS)
+        await asyncio.to_thread(usage.flush)
+
+
+def _templates() -> Jinja2Templates:
+    templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+    env = templates.env
+    env.loader = ChoiceLoader([PackageLoader(pkg, "templates") for pkg in plugins.TEMPLATE_PACKAGES])
+    env.globals["nav"] = plugins.NAV
+    env.globals["csrf_token"] = csrf_token
+    install_filters(env)
+    return templates
+
+
+def _status(exc: VigilError) -> int:
+    if isinstance(exc, AuthRequired):
+        return 401
+    if isinstance(exc, PermissionDenied):
+        return 403
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Conflict):
+        return 409
+    return 400
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(VigilError)
+    async def _vigil_error(request: Request, exc: VigilError) -> Response:
+        status = _status(exc)
+        if request.url.path.startswith("/api/"):
+            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            return JSONResponse({"detail": str(exc)}, status_code=status, headers=headers)
+        if status == 401:
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+        templates: Jinja2Templates = request.app.state.vigil.templates
+        return templates.TemplateResponse(request, "error.html", {"status": status, "message": str(exc)},
+                                          status_code=status)
