@@ -30,14 +30,15 @@
     ctx.restore();
   }
 
-  function vline(u, t, color, label, dash, width) {
+  function vline(u, t, color, label, dash, width, row) {
     var x = u.valToPos(t, "x", true);
     if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) { return; }
     var ctx = u.ctx;
     ctx.save(); ctx.strokeStyle = color; ctx.lineWidth = width * devicePixelRatio; ctx.setLineDash(dash);
     ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
     ctx.fillStyle = color; ctx.font = (10 * devicePixelRatio) + "px sans-serif";
-    ctx.fillText(label, x + 3 * devicePixelRatio, u.bbox.top + 11 * devicePixelRatio);
+    // Early checkpoints sit close together: stagger their labels over four rows.
+    ctx.fillText(label, x + 3 * devicePixelRatio, u.bbox.top + (11 + 11 * (row || 0)) * devicePixelRatio);
     ctx.restore();
   }
 
@@ -58,8 +59,8 @@
         hline(u, t.max, "#c62828", [6, 4]);
         hline(u, t.min, "#c62828", [6, 4]);
         hline(u, t.warning, "#ed8c00", [2, 4]);
-        chart.markers.forEach(function (m) { vline(u, m.t, HEALTH[m.health] || "#757575", m.label, [3, 3], 1); });
-        if (chart.rollback) { vline(u, chart.rollback.t, "#b00020", "rollback", [], 2.5); }
+        chart.markers.forEach(function (m, i) { vline(u, m.t, HEALTH[m.health] || "#757575", m.label, [3, 3], 1, i % 4); });
+        if (chart.rollback) { vline(u, chart.rollback.t, "#b00020", "rollback", [], 2.5, 4); }
       }] }
     };
     new uPlot(opts, [chart.x, chart.baseline, chart.new], box);
