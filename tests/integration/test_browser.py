@@ -29,8 +29,16 @@ from vigil.web.app import create_app
 pytestmark = pytest.mark.integration
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 DEMO = "checkout-2.3.0-demo"
 
@@ -114,7 +122,8 @@ def test_a_viewer_cannot_approve_anything(browser: Browser, server: Server) -> N
     expect(page.locator("button.approve")).to_have_count(0)
     expect(page.locator("#execute-rollback")).to_have_count(0)
     # Post the approval anyway, with this session's valid CSRF token, as a crafted form would.
-    page.evaluate("""([slug]) => {
+    page.evaluate(
+        """([slug]) => {
         const form = document.createElement('form');
         form.method = 'post';
         form.action = `/releases/${slug}/checkpoints/T%2B2h/acknowledge`;
@@ -122,13 +131,18 @@ def test_a_viewer_cannot_approve_anything(browser: Browser, server: Server) -> N
         form.appendChild(csrf);
         document.body.appendChild(form);
         form.submit();
-    }""", [DEMO])
+    }""",
+        [DEMO],
+    )
     expect(page.locator("h1")).to_have_text("Not allowed")
     expect(page.locator(".message")).to_contain_text("only the Release Owner or Monitoring Owner")
     page.screenshot(path=str(ARTIFACTS / "viewer-refused.png"))
     with server.store.read() as session:
-        refused = session.scalars(select(AuditEntry).where(AuditEntry.action == "permission.denied",
-                                                           AuditEntry.actor == "Vic Viewer")).all()
+        refused = session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "permission.denied", AuditEntry.actor == "Vic Viewer"
+            )
+        ).all()
     assert len(refused) == 1 and refused[0].payload["action"] == "acknowledge checkpoint T+2h"
     page.close()
 

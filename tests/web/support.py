@@ -72,7 +72,8 @@ def csrf_of(html: str) -> str:
 def sign_in(client: TestClient, token: str) -> str:
     """Sign in through the login form; returns the session's CSRF token."""
     page = client.get("/login")
-    response = client.post("/login", data={"token": token, "csrf_token": csrf_of(page.text), "next": "/"},
-                           follow_redirects=False)
+    response = client.post(
+        "/login", data={"token": token, "csrf_token": csrf_of(page.text), "next": "/"}, follow_redirects=False
+    )
     assert response.status_code == 303
     return csrf_of(client.get("/").text)

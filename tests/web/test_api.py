@@ -23,7 +23,11 @@ def test_release_list_and_detail_show_the_leak_and_rollback(client: TestClient, 
     listing = client.get("/api/v1/releases", headers=bearer(world.viewer)).json()
     row = next(r for r in listing["releases"] if r["slug"] == DEMO)
     assert (row["status"], row["health"], row["go_no_go"], row["last_checkpoint"]) == (
-        "rolled_back", "critical", "rollback", "T+2h")
+        "rolled_back",
+        "critical",
+        "rollback",
+        "T+2h",
+    )
     assert row["open_incidents"] is None and listing["incidents_note"] == "no incident tracking data"
     detail = client.get(f"/api/v1/releases/{DEMO}", headers=bearer(world.viewer)).json()
     assert [c["name"] for c in detail["checkpoints"]][:3] == ["T+0", "T+15m", "T+30m"]
@@ -35,7 +39,9 @@ def test_release_list_and_detail_show_the_leak_and_rollback(client: TestClient, 
 
 
 def test_chart_series_stop_for_the_new_version_after_the_rollback(client: TestClient, world: World) -> None:
-    charts = client.get(f"/api/v1/releases/{DEMO}/charts?metric=memory_usage", headers=bearer(world.viewer)).json()
+    charts = client.get(
+        f"/api/v1/releases/{DEMO}/charts?metric=memory_usage", headers=bearer(world.viewer)
+    ).json()
     (memory,) = charts
     assert memory["thresholds"]["max"] == 80 and len(memory["x"]) <= 500
     rollback_t = memory["rollback"]["t"]
@@ -57,13 +63,17 @@ def test_a_viewer_may_not_approve_and_the_refusal_is_audited(client: TestClient,
     assert [(e.actor, e.payload["held"]) for e in denied] == [("Vic Viewer", ["viewer"])]
 
 
-def test_an_owner_acknowledges_once_and_it_is_audited_with_the_actor(client: TestClient, world: World) -> None:
+def test_an_owner_acknowledges_once_and_it_is_audited_with_the_actor(
+    client: TestClient, world: World
+) -> None:
     url = f"/api/v1/releases/{DEMO}/checkpoints/T+2h/acknowledge"
     done = client.post(url, headers=bearer(world.monitor), json={"note": "rollback confirmed"})
     assert done.status_code == 201 and done.json()["roles"] == ["monitoring_owner"]
     assert client.post(url, headers=bearer(world.monitor)).status_code == 409
     with world.store.read() as session:
-        entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "checkpoint.acknowledged")).one()
+        entry = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "checkpoint.acknowledged")
+        ).one()
         assert entry.actor == "Ravi Menon" and entry.payload["decision"] == "rollback"
         assert verify_chain(session) == []
     detail = client.get(f"/api/v1/releases/{DEMO}/checkpoints/T+2h", headers=bearer(world.viewer)).json()

@@ -29,7 +29,9 @@ def test_login_rejects_a_bad_token_and_a_missing_csrf_token(client: TestClient, 
     form = client.get("/login")
     bad = client.post("/login", data={"token": "vgl_wrong", "csrf_token": csrf_of(form.text)})
     assert bad.status_code == 401 and "unknown or revoked" in bad.text
-    forged = client.post("/login", data={"token": world.owner, "csrf_token": "forged"}, follow_redirects=False)
+    forged = client.post(
+        "/login", data={"token": world.owner, "csrf_token": "forged"}, follow_redirects=False
+    )
     assert forged.status_code == 403
     assert client.get("/", follow_redirects=False).status_code == 303  # still signed out
 
@@ -44,7 +46,9 @@ def test_forms_without_the_session_csrf_token_are_refused(client: TestClient, wo
     assert "Acknowledged by Ana Costa" in client.get(f"/releases/{DEMO}").text
 
 
-def test_the_release_page_shows_the_leak_the_rollback_and_the_reasons(client: TestClient, world: World) -> None:
+def test_the_release_page_shows_the_leak_the_rollback_and_the_reasons(
+    client: TestClient, world: World
+) -> None:
     sign_in(client, world.owner)
     page = client.get(f"/releases/{DEMO}").text
     assert "Rollback at T+2h: completed" in page
@@ -64,8 +68,11 @@ def test_a_viewer_sees_no_approve_button_and_gets_403_when_posting(client: TestC
 
 
 def test_user_text_is_escaped(world: World, client: TestClient) -> None:
-    evil = demo_text().replace("Checkout v2.3 — one-click payment", "<script>alert(1)</script>").replace(
-        "seed: 42", "seed: 43")
+    evil = (
+        demo_text()
+        .replace("Checkout v2.3 — one-click payment", "<script>alert(1)</script>")
+        .replace("seed: 42", "seed: 43")
+    )
     register_and_watch(world.store, evil, "evil")
     sign_in(client, world.owner)
     for page in (client.get("/").text, client.get("/releases/evil").text):
@@ -102,26 +109,38 @@ def test_dashboard_views_fill_the_logs_dashboard_usage(client: TestClient, world
 
 
 def test_grafana_export_has_prometheus_panels_and_annotations(world: World, tmp_path: Path) -> None:
-    text = demo_text().replace("source:\n  kind: simulator", "sources:\n  - {name: prom, kind: prometheus, "
-                               "url: 'http://127.0.0.1:9090'}\nsource:\n  kind: simulator")
-    text = text.replace("checkpoints: [", "metrics:\n  - {name: error_rate, source: prom, query: "
-                        "'sum(rate(http_errors_total[5m]))'}\n  - {name: memory_usage}\ncheckpoints: [")
+    text = demo_text().replace(
+        "source:\n  kind: simulator",
+        "sources:\n  - {name: prom, kind: prometheus, "
+        "url: 'http://127.0.0.1:9090'}\nsource:\n  kind: simulator",
+    )
+    text = text.replace(
+        "checkpoints: [",
+        "metrics:\n  - {name: error_rate, source: prom, query: "
+        "'sum(rate(http_errors_total[5m]))'}\n  - {name: memory_usage}\ncheckpoints: [",
+    )
     plan = parse_plan(text, "prom.yaml")
     create_release(world.store, plan, text, "prom.yaml", now=NOW, slug="prom")
     runner = CliRunner()
     out = tmp_path / "prom.json"
-    result = runner.invoke(root, ["dashboard", "export", "prom", "--grafana", "--out", str(out),
-                                  "--db", world.store.url])
+    result = runner.invoke(
+        root, ["dashboard", "export", "prom", "--grafana", "--out", str(out), "--db", world.store.url]
+    )
     assert result.exit_code == 0, result.output
     dashboard = json.loads(out.read_text())
     (panel,) = dashboard["panels"]  # memory_usage reads the simulator: not a Grafana panel
     assert panel["targets"][0]["expr"] == "sum(rate(http_errors_total[5m]))"
-    assert [s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [None, pytest.approx(0.09), 0.1]
+    assert [s["value"] for s in panel["fieldConfig"]["defaults"]["thresholds"]["steps"]] == [
+        None,
+        pytest.approx(0.09),
+        0.1,
+    ]
     assert {a["target"]["tags"][-1] for a in dashboard["annotations"]["list"]} == {"checkpoint", "rollback"}
 
     demo_out = tmp_path / "demo.json"
-    result = runner.invoke(root, ["dashboard", "export", DEMO, "--grafana", "--out", str(demo_out),
-                                  "--db", world.store.url])
+    result = runner.invoke(
+        root, ["dashboard", "export", DEMO, "--grafana", "--out", str(demo_out), "--db", world.store.url]
+    )
     assert result.exit_code == 0, result.output
     demo = json.loads(demo_out.read_text())
     notes = json.loads((tmp_path / "demo.annotations.json").read_text())
@@ -133,8 +152,22 @@ def test_grafana_export_has_prometheus_panels_and_annotations(world: World, tmp_
 
 def test_user_cli_adds_a_viewer_and_prints_a_token_once(world: World) -> None:
     runner = CliRunner()
-    added = runner.invoke(root, ["user", "add", "Pat Doe", "--email", "pat@example.com", "--role", "viewer",
-                                 "--release", DEMO, "--db", world.store.url])
+    added = runner.invoke(
+        root,
+        [
+            "user",
+            "add",
+            "Pat Doe",
+            "--email",
+            "pat@example.com",
+            "--role",
+            "viewer",
+            "--release",
+            DEMO,
+            "--db",
+            world.store.url,
+        ],
+    )
     assert added.exit_code == 0, added.output
     made = runner.invoke(root, ["user", "token", "Pat Doe", "--db", world.store.url])
     plain = made.output.strip().splitlines()[-1]
@@ -144,5 +177,7 @@ def test_user_cli_adds_a_viewer_and_prints_a_token_once(world: World) -> None:
     with world.store.read() as session:
         actions = set(session.scalars(select(AuditEntry.action)))
     assert {"user.added", "role.granted", "token.created"} <= actions
-    bad = runner.invoke(root, ["user", "add", "X", "--role", "boss", "--release", DEMO, "--db", world.store.url])
+    bad = runner.invoke(
+        root, ["user", "add", "X", "--role", "boss", "--release", DEMO, "--db", world.store.url]
+    )
     assert bad.exit_code != 0

@@ -40,8 +40,16 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_user(store: Store, name: str, now: datetime, *, email: str | None = None, role: str | None = None,
-             release: str | None = None, actor: str = SYSTEM_ACTOR) -> Person:
+def add_user(
+    store: Store,
+    name: str,
+    now: datetime,
+    *,
+    email: str | None = None,
+    role: str | None = None,
+    release: str | None = None,
+    actor: str = SYSTEM_ACTOR,
+) -> Person:
     """Create (or update the e-mail of) a person; with ``role`` and ``release``, grant that role there."""
     if (role is None) != (release is None):
         raise VigilError("give --role and --release together (a role is held in one release)")
@@ -56,12 +64,26 @@ def add_user(store: Store, name: str, now: datetime, *, email: str | None = None
             person = Person(name=name, email=email)
             session.add(person)
             session.flush()
-            audit(session, at=now, actor=actor, action="user.added", entity="person", entity_id=person.id,
-                  payload={"name": name, "email": email})
+            audit(
+                session,
+                at=now,
+                actor=actor,
+                action="user.added",
+                entity="person",
+                entity_id=person.id,
+                payload={"name": name, "email": email},
+            )
         elif email and email != person.email:
             person.email = email
-            audit(session, at=now, actor=actor, action="user.updated", entity="person", entity_id=person.id,
-                  payload={"email": email})
+            audit(
+                session,
+                at=now,
+                actor=actor,
+                action="user.updated",
+                entity="person",
+                entity_id=person.id,
+                payload={"email": email},
+            )
         if role is not None and release is not None:
             _grant(session, person, role, release, now, actor)
     return person
@@ -69,29 +91,48 @@ def add_user(store: Store, name: str, now: datetime, *, email: str | None = None
 
 def _grant(session: Session, person: Person, role: str, release_ref: str, now: datetime, actor: str) -> None:
     release = get_release(session, release_ref)
-    held = session.scalar(select(ReleaseRole.id).where(ReleaseRole.release_id == release.id,
-                                                       ReleaseRole.person_id == person.id,
-                                                       ReleaseRole.role == role))
+    held = session.scalar(
+        select(ReleaseRole.id).where(
+            ReleaseRole.release_id == release.id, ReleaseRole.person_id == person.id, ReleaseRole.role == role
+        )
+    )
     if held is not None:
         return
     session.add(ReleaseRole(release_id=release.id, person_id=person.id, role=role))
     session.flush()
-    audit(session, at=now, actor=actor, action="role.granted", entity="person", entity_id=person.id,
-          release_id=release.id, payload={"person": person.name, "role": role})
+    audit(
+        session,
+        at=now,
+        actor=actor,
+        action="role.granted",
+        entity="person",
+        entity_id=person.id,
+        release_id=release.id,
+        payload={"person": person.name, "role": role},
+    )
 
 
-def create_token(store: Store, person_name: str, now: datetime, *, label: str = "api",
-                 actor: str = SYSTEM_ACTOR) -> tuple[ApiToken, str]:
+def create_token(
+    store: Store, person_name: str, now: datetime, *, label: str = "api", actor: str = SYSTEM_ACTOR
+) -> tuple[ApiToken, str]:
     """A new token for a person; returns the record and the plain token, which exists only here."""
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with store.write() as session:
         person = _person(session, person_name)
-        token = ApiToken(person_id=person.id, name=label, token_hash=hash_token(plain), prefix=plain[:10],
-                         created_at=now)
+        token = ApiToken(
+            person_id=person.id, name=label, token_hash=hash_token(plain), prefix=plain[:10], created_at=now
+        )
         session.add(token)
         session.flush()
-        audit(session, at=now, actor=actor, action="token.created", entity="api_token", entity_id=token.id,
-              payload={"person": person.name, "name": label, "prefix": token.prefix})
+        audit(
+            session,
+            at=now,
+            actor=actor,
+            action="token.created",
+            entity="api_token",
+            entity_id=token.id,
+            payload={"person": person.name, "name": label, "prefix": token.prefix},
+        )
     return token, plain
 
 
@@ -103,8 +144,15 @@ def revoke_token(store: Store, token_id: int, now: datetime, *, actor: str = SYS
         if token.revoked_at is not None:
             raise Conflict(f"token #{token_id} was already revoked")
         token.revoked_at = now
-        audit(session, at=now, actor=actor, action="token.revoked", entity="api_token", entity_id=token.id,
-              payload={"person": token.person.name, "prefix": token.prefix})
+        audit(
+            session,
+            at=now,
+            actor=actor,
+            action="token.revoked",
+            entity="api_token",
+            entity_id=token.id,
+            payload={"person": token.person.name, "prefix": token.prefix},
+        )
     return token
 
 
@@ -113,16 +161,20 @@ def identify(session: Session, plain: str) -> Identity | None:
     if not plain.startswith(TOKEN_PREFIX) or len(plain) > 200:
         return None
     row = session.execute(
-        select(ApiToken.id, Person.id, Person.name).join(Person, Person.id == ApiToken.person_id)
-        .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None))).first()
+        select(ApiToken.id, Person.id, Person.name)
+        .join(Person, Person.id == ApiToken.person_id)
+        .where(ApiToken.token_hash == hash_token(plain), ApiToken.revoked_at.is_(None))
+    ).first()
     return Identity(person_id=row[1], name=row[2], token_id=row[0]) if row else None
 
 
 def identity_by_token_id(session: Session, token_id: int) -> Identity | None:
     """Re-check a signed-in browser session: its token must still exist and not be revoked."""
     row = session.execute(
-        select(ApiToken.id, Person.id, Person.name).join(Person, Person.id == ApiToken.person_id)
-        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))).first()
+        select(ApiToken.id, Person.id, Person.name)
+        .join(Person, Person.id == ApiToken.person_id)
+        .where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+    ).first()
     return Identity(person_id=row[1], name=row[2], token_id=row[0]) if row else None
 
 
@@ -140,8 +192,11 @@ def list_people(session: Session) -> list[tuple[Person, list[tuple[str, str]]]]:
     from vigil.releases.models import Release
 
     people = list(session.scalars(select(Person).order_by(Person.name)))
-    rows = session.execute(select(ReleaseRole.person_id, Release.slug, ReleaseRole.role)
-                           .join(Release, Release.id == ReleaseRole.release_id)).all()
+    rows = session.execute(
+        select(ReleaseRole.person_id, Release.slug, ReleaseRole.role).join(
+            Release, Release.id == ReleaseRole.release_id
+        )
+    ).all()
     by_person: dict[int, list[tuple[str, str]]] = {}
     for person_id, slug, role in rows:
         by_person.setdefault(person_id, []).append((slug, role))
@@ -160,8 +215,15 @@ def server_secret(store: Store, now: datetime, name: str = SESSION_SECRET) -> st
             return found.value
         value = secrets.token_urlsafe(48)
         session.add(ServerSecret(name=name, value=value, created_at=now))
-        audit(session, at=now, actor=SYSTEM_ACTOR, action="server.secret_created", entity="server_secret",
-              entity_id=name, payload={})
+        audit(
+            session,
+            at=now,
+            actor=SYSTEM_ACTOR,
+            action="server.secret_created",
+            entity="server_secret",
+            entity_id=name,
+            payload={},
+        )
     return value
 
 

@@ -17,12 +17,14 @@ user_app = typer.Typer(help="People who use vigil: roles per release and API tok
 dashboard_app = typer.Typer(help="Dashboards outside vigil.", no_args_is_help=True)
 
 
-def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-          public_read: Annotated[bool, typer.Option("--public-read",
-                                                    help="Let anyone read without a token (writes still "
-                                                         "need one).")] = False,
-          db: DbOption = None) -> None:
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    public_read: Annotated[
+        bool, typer.Option("--public-read", help="Let anyone read without a token (writes still need one).")
+    ] = False,
+    db: DbOption = None,
+) -> None:
     """The web dashboards and the REST API (/api/v1, documented at /api/docs) on the CLI's store."""
     import uvicorn
 
@@ -30,17 +32,24 @@ def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "12
 
     store = open_store(db)
     app = create_app(store, public_read=public_read)
-    console.print(f"vigil on http://{host}:{port}/ (API docs at /api/docs); store: {store.safe_url}"
-                  + ("; reads are public" if public_read else "; sign in with a token from `vigil user token`"))
+    console.print(
+        f"vigil on http://{host}:{port}/ (API docs at /api/docs); store: {store.safe_url}"
+        + ("; reads are public" if public_read else "; sign in with a token from `vigil user token`")
+    )
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @user_app.command("add")
-def add(name: str, email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
-        role: Annotated[str | None, typer.Option(help="release_owner, monitoring_owner, service_owner, "
-                                                      "sponsor, participant or viewer")] = None,
-        release: Annotated[str | None, typer.Option(help="The release the role is held in.")] = None,
-        db: DbOption = None) -> None:
+def add(
+    name: str,
+    email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(help="release_owner, monitoring_owner, service_owner, sponsor, participant or viewer"),
+    ] = None,
+    release: Annotated[str | None, typer.Option(help="The release the role is held in.")] = None,
+    db: DbOption = None,
+) -> None:
     """Add a person (or update their e-mail); with --role and --release, grant that role."""
     from vigil.access.service import add_user
     from vigil.clock import SystemClock
@@ -50,15 +59,19 @@ def add(name: str, email: Annotated[str | None, typer.Option(help="E-mail addres
 
 
 @user_app.command("token")
-def token(name: str, label: Annotated[str, typer.Option("--name", help="What the token is for.")] = "api",
-          db: DbOption = None) -> None:
+def token(
+    name: str,
+    label: Annotated[str, typer.Option("--name", help="What the token is for.")] = "api",
+    db: DbOption = None,
+) -> None:
     """Create an API token for a person. It is shown once here and stored only as a hash."""
     from vigil.access.service import create_token
     from vigil.clock import SystemClock
 
     record, plain = create_token(open_store(db), name, SystemClock().now(), label=label)
-    console.print(f"Token #{record.id} for {name} ({label}); copy it now, it will not be shown again:",
-                  highlight=False)
+    console.print(
+        f"Token #{record.id} for {name} ({label}); copy it now, it will not be shown again:", highlight=False
+    )
     typer.echo(plain)
 
 
@@ -85,19 +98,24 @@ def list_(db: DbOption = None) -> None:
         tokens = list_tokens(session)
     table = Table("Person", "E-mail", "Roles", "Tokens")
     for person, roles in people:
-        mine = [f"#{t.id} {t.prefix}… {t.name}" + (" (revoked)" if t.revoked_at else "")
-                for t in tokens if t.person_id == person.id]
-        table.add_row(person.name, person.email or "", "\n".join(f"{r} of {s}" for s, r in roles),
-                      "\n".join(mine))
+        mine = [
+            f"#{t.id} {t.prefix}… {t.name}" + (" (revoked)" if t.revoked_at else "")
+            for t in tokens
+            if t.person_id == person.id
+        ]
+        table.add_row(
+            person.name, person.email or "", "\n".join(f"{r} of {s}" for s, r in roles), "\n".join(mine)
+        )
     console.print(table)
 
 
 @dashboard_app.command("export")
-def export(release: str,
-           grafana: Annotated[bool, typer.Option("--grafana", help="Grafana dashboard JSON.")] = False,
-           out: Annotated[Path | None, typer.Option(help="Dashboard file (default RELEASE.grafana.json).")]
-           = None,
-           db: DbOption = None) -> None:
+def export(
+    release: str,
+    grafana: Annotated[bool, typer.Option("--grafana", help="Grafana dashboard JSON.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Dashboard file (default RELEASE.grafana.json).")] = None,
+    db: DbOption = None,
+) -> None:
     """Write a Grafana dashboard for the plan's Prometheus metrics, and the release's checkpoints and
     rollback as Grafana annotations (in OUT with .annotations.json, for POST /api/annotations)."""
     from vigil.clock import SystemClock
@@ -114,6 +132,9 @@ def export(release: str,
     path.write_text(json.dumps(dashboard, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     notes.write_text(json.dumps(annotations, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     panels = sum(1 for p in dashboard["panels"] if p["type"] == "timeseries")
-    console.print(f"Wrote {path} ({panels} Prometheus panel{'s' if panels != 1 else ''}) and {notes} "
-                  f"({len(annotations)} annotations: import the dashboard, then POST each annotation to "
-                  "Grafana's /api/annotations)", highlight=False)
+    console.print(
+        f"Wrote {path} ({panels} Prometheus panel{'s' if panels != 1 else ''}) and {notes} "
+        f"({len(annotations)} annotations: import the dashboard, then POST each annotation to "
+        "Grafana's /api/annotations)",
+        highlight=False,
+    )

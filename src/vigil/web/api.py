@@ -36,18 +36,34 @@ class AckBody(BaseModel):
 
 
 @router.get("/releases", summary="Releases, newest first, with health, next checkpoint and go/no-go")
-def list_releases(request: Request, _who: Reader, status: str | None = None,
-                  limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
-                  offset: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+def list_releases(
+    request: Request,
+    _who: Reader,
+    status: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
     with ctx(request).store.read() as session:
         page = overview(session, limit=limit, offset=offset, status=status)
-    return {"total": page.total, "limit": page.limit, "offset": page.offset,
-            "incidents_note": page.incidents_note,
-            "releases": [{**vars(r), "started_at": r.started_at.isoformat(),
-                          "next_due": r.next_due.isoformat() if r.next_due else None} for r in page.rows]}
+    return {
+        "total": page.total,
+        "limit": page.limit,
+        "offset": page.offset,
+        "incidents_note": page.incidents_note,
+        "releases": [
+            {
+                **vars(r),
+                "started_at": r.started_at.isoformat(),
+                "next_due": r.next_due.isoformat() if r.next_due else None,
+            }
+            for r in page.rows
+        ],
+    }
 
 
-@router.get("/releases/{ref}", summary="One release: checkpoints with decisions and reasons, rollback, people")
+@router.get(
+    "/releases/{ref}", summary="One release: checkpoints with decisions and reasons, rollback, people"
+)
 def release_detail(request: Request, ref: str, _who: Reader) -> dict[str, Any]:
     context = ctx(request)
     with context.store.read() as session:
@@ -86,8 +102,11 @@ def rollback(request: Request, ref: str, _who: Reader) -> dict[str, Any] | None:
         return rollback_json(release_dashboard(session, ref, context.clock.now()).rollback)
 
 
-@router.post("/releases/{ref}/rollback", status_code=202,
-             summary="Carry out a rollback waiting for a person (Release Owner only)")
+@router.post(
+    "/releases/{ref}/rollback",
+    status_code=202,
+    summary="Carry out a rollback waiting for a person (Release Owner only)",
+)
 def execute(request: Request, ref: str, who: Writer, background: BackgroundTasks) -> dict[str, Any]:
     check_csrf(request, None)
     context = ctx(request)
@@ -97,18 +116,26 @@ def execute(request: Request, ref: str, who: Writer, background: BackgroundTasks
     return {"rollback": event_id, "state": "started", "actor": who.name}
 
 
-@router.post("/releases/{ref}/checkpoints/{name}/acknowledge", status_code=201,
-             summary="Sign off a checkpoint decision (Release Owner or Monitoring Owner)")
-def acknowledge(request: Request, ref: str, name: str, who: Writer, body: AckBody | None = None) -> dict[str, Any]:
+@router.post(
+    "/releases/{ref}/checkpoints/{name}/acknowledge",
+    status_code=201,
+    summary="Sign off a checkpoint decision (Release Owner or Monitoring Owner)",
+)
+def acknowledge(
+    request: Request, ref: str, name: str, who: Writer, body: AckBody | None = None
+) -> dict[str, Any]:
     check_csrf(request, None)
     context = ctx(request)
-    ack = acknowledge_checkpoint(context.store, ref, name, who.name, context.clock.now(),
-                                 note=body.note if body else "")
+    ack = acknowledge_checkpoint(
+        context.store, ref, name, who.name, context.clock.now(), note=body.note if body else ""
+    )
     return {"checkpoint": name, "person": who.name, "roles": ack.roles.split(","), "at": ack.at.isoformat()}
 
 
-@router.post("/releases/{ref}/checkpoints/{name}/evaluate",
-             summary="Evaluate a checkpoint now (Release Owner or Monitoring Owner); a stored one is returned")
+@router.post(
+    "/releases/{ref}/checkpoints/{name}/evaluate",
+    summary="Evaluate a checkpoint now (Release Owner or Monitoring Owner); a stored one is returned",
+)
 def evaluate(request: Request, ref: str, name: str, who: Writer) -> JSONResponse:
     from vigil.releases.roles import authorize
 
@@ -117,8 +144,14 @@ def evaluate(request: Request, ref: str, name: str, who: Writer) -> JSONResponse
     now = context.clock.now()
     with context.store.read() as session:
         release_id = get_release(session, ref).id
-    authorize(context.store, release_id, who.name, ["release_owner", "monitoring_owner"],
-              f"evaluate checkpoint {name}", now)
+    authorize(
+        context.store,
+        release_id,
+        who.name,
+        ["release_owner", "monitoring_owner"],
+        f"evaluate checkpoint {name}",
+        now,
+    )
     outcome = evaluate_checkpoint(context.store, release_id, name, now, actor=who.name)
     return JSONResponse(vars(outcome), status_code=201 if outcome.created else 200)
 
@@ -130,17 +163,26 @@ def dashboard_usage(request: Request, ref: str, _who: Reader) -> dict[str, Any]:
     with context.store.read() as session:
         release = get_release(session, ref)
         summary = usage_summary(session, release.id)
-    return {title: {"views": line.views, "people": dict(line.people), "anonymous": line.anonymous,
-                    "first": line.first.isoformat() if line.first else None,
-                    "last": line.last.isoformat() if line.last else None} for title, line in summary.items()}
+    return {
+        title: {
+            "views": line.views,
+            "people": dict(line.people),
+            "anonymous": line.anonymous,
+            "first": line.first.isoformat() if line.first else None,
+            "last": line.last.isoformat() if line.last else None,
+        }
+        for title, line in summary.items()
+    }
 
 
 @router.get("/me", summary="Who the token belongs to and the roles they hold")
 def me(request: Request, who: Writer) -> dict[str, Any]:
     with ctx(request).store.read() as session:
-        rows = session.execute(select(Release.slug, ReleaseRole.role)
-                               .join(ReleaseRole, ReleaseRole.release_id == Release.id)
-                               .where(ReleaseRole.person_id == who.person_id)).all()
+        rows = session.execute(
+            select(Release.slug, ReleaseRole.role)
+            .join(ReleaseRole, ReleaseRole.release_id == Release.id)
+            .where(ReleaseRole.person_id == who.person_id)
+        ).all()
         person = session.get(Person, who.person_id)
     roles: dict[str, list[str]] = {}
     for slug, role in rows:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -28,19 +29,30 @@ from vigil.web.usage import UsageRecorder
 
 STATIC = Path(__file__).parent / "static"
 FLUSH_EVERY_SECONDS = 2.0
+WORKER_THREADS = 12
 SESSION_HOURS = 12
 # Scripts only from this server; the chart data travels as inert JSON, never as inline script.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
 
 
-def create_app(store: Store, *, public_read: bool = False, clock: Clock | None = None,
-               extra_routers: Sequence[APIRouter] = ()) -> FastAPI:
+def create_app(
+    store: Store,
+    *,
+    public_read: bool = False,
+    clock: Clock | None = None,
+    extra_routers: Sequence[APIRouter] = (),
+) -> FastAPI:
     clock = clock or SystemClock()
     usage = UsageRecorder(store)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Handlers run in worker threads; keep them within the store's connection pool (5 + 10 overflow)
+        # so a burst queues in the event loop instead of timing out waiting for a connection.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         task = asyncio.create_task(_flush_periodically(usage))
         try:
             yield
@@ -48,20 +60,32 @@ def create_app(store: Store, *, public_read: bool = False, clock: Clock | None =
             task.cancel()
             usage.flush()
 
-    app = FastAPI(title="vigil", version="0.1.0", lifespan=lifespan, docs_url="/api/docs",
-                  openapi_url="/api/v1/openapi.json", redoc_url=None,
-                  description="Post-release monitoring: releases, checkpoints, decisions, rollbacks.")
-    app.state.vigil = WebContext(store=store, clock=clock, public_read=public_read,
-                                 templates=_templates(), usage=usage)
-    app.add_middleware(SessionMiddleware, secret_key=server_secret(store, clock.now()),
-                       session_cookie="vigil_session", max_age=SESSION_HOURS * 3600, same_site="strict")
+    app = FastAPI(
+        title="vigil",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        openapi_url="/api/v1/openapi.json",
+        redoc_url=None,
+        description="Post-release monitoring: releases, checkpoints, decisions, rollbacks.",
+    )
+    app.state.vigil = WebContext(
+        store=store, clock=clock, public_read=public_read, templates=_templates(), usage=usage
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=server_secret(store, clock.now()),
+        session_cookie="vigil_session",
+        max_age=SESSION_HOURS * 3600,
+        same_site="strict",
+    )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in [*plugins.routers(), *extra_routers]:
         app.include_router(router)
     _install_error_pages(app)
 
     @app.middleware("http")
-    async def _headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         response: Response = await call_next(request)
         if not request.url.path.startswith("/api/docs"):  # Swagger UI needs its own inline script
             response.headers.setdefault("Content-Security-Policy", CSP)
@@ -111,5 +135,6 @@ def _install_error_pages(app: FastAPI) -> None:
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         templates: Jinja2Templates = request.app.state.vigil.templates
-        return templates.TemplateResponse(request, "error.html", {"status": status, "message": str(exc)},
-                                          status_code=status)
+        return templates.TemplateResponse(
+            request, "error.html", {"status": status, "message": str(exc)}, status_code=status
+        )

@@ -63,23 +63,33 @@ def group_of(metric: Metric) -> str:
     return "infrastructure" if metric.name in INFRASTRUCTURE else "service"
 
 
-def chart_window(release: Release, plan: Plan, now: datetime,
-                 latest_due: datetime | None = None) -> tuple[datetime, datetime]:
+def chart_window(
+    release: Release, plan: Plan, now: datetime, latest_due: datetime | None = None
+) -> tuple[datetime, datetime]:
     """[T0 − 30 min, end]: a finished release to its last checkpoint; a running one up to now, or up to
     its latest stored checkpoint when that is later (a simulated release replayed ahead of the wall clock)."""
     last = release.started_at + (plan.checkpoints[-1] if plan.checkpoints else timedelta(0))
-    if release.status not in ACTIVE:
-        end = last
-    else:
-        end = min(last, max(now, latest_due or now))
+    end = last if release.status not in ACTIVE else min(last, max(now, latest_due or now))
     return release.started_at - LEAD_IN, max(release.started_at, end)
 
 
-def release_charts(release: Release, plan: Plan, checkpoints: list[Checkpoint], rollback: RollbackEvent | None,
-                   now: datetime) -> ChartSet:
+def release_charts(
+    database: str,
+    release: Release,
+    plan: Plan,
+    checkpoints: list[Checkpoint],
+    rollback: RollbackEvent | None,
+    now: datetime,
+) -> ChartSet:
     start, end = chart_window(release, plan, now, checkpoints[-1].due_at if checkpoints else None)
-    key = (release.id, release.plan_id, len(checkpoints), rollback.state if rollback else None,
-           int(end.timestamp() // 60))
+    key = (
+        database,
+        release.id,
+        release.plan_id,
+        len(checkpoints),
+        rollback.state if rollback else None,
+        int(end.timestamp() // 60),
+    )
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is not None:
@@ -93,27 +103,46 @@ def release_charts(release: Release, plan: Plan, checkpoints: list[Checkpoint], 
     return charts
 
 
-def _build(release: Release, plan: Plan, checkpoints: list[Checkpoint], rollback: RollbackEvent | None,
-           start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _build(
+    release: Release,
+    plan: Plan,
+    checkpoints: list[Checkpoint],
+    rollback: RollbackEvent | None,
+    start: datetime,
+    end: datetime,
+) -> list[dict[str, Any]]:
     rolled_back_at = rollback.completed_at if rollback and rollback.state == "completed" else None
     try:
         sources: SourceSet | None = SourceSet(plan, rolled_back_at=rolled_back_at)
         problem = ""
     except VigilError as exc:
         sources, problem = None, str(exc)
-    markers = [{"t": c.due_at.timestamp(), "label": c.name,
-                "health": c.decision.health if c.decision else "skipped"} for c in checkpoints]
+    markers = [
+        {"t": c.due_at.timestamp(), "label": c.name, "health": c.decision.health if c.decision else "skipped"}
+        for c in checkpoints
+    ]
     rollback_marker = None
     if rollback is not None:
         at = rollback.completed_at or rollback.started_at or rollback.decided_at
-        rollback_marker = {"t": at.timestamp(), "label": f"rollback ({rollback.state})",
-                           "reason": rollback.reason}
+        rollback_marker = {
+            "t": at.timestamp(),
+            "label": f"rollback ({rollback.state})",
+            "reason": rollback.reason,
+        }
     charts = []
     for metric in plan.metrics:
         chart: dict[str, Any] = {
-            "metric": metric.name, "label": metric.label, "unit": metric.unit, "group": group_of(metric),
-            "thresholds": _thresholds(metric), "markers": markers, "rollback": rollback_marker,
-            "x": [], "baseline": [], "new": [], "problem": problem,
+            "metric": metric.name,
+            "label": metric.label,
+            "unit": metric.unit,
+            "group": group_of(metric),
+            "thresholds": _thresholds(metric),
+            "markers": markers,
+            "rollback": rollback_marker,
+            "x": [],
+            "baseline": [],
+            "new": [],
+            "problem": problem,
         }
         if sources is not None:
             try:
@@ -144,8 +173,11 @@ def _aligned(base: Series, new: Series, start: float, end: float) -> dict[str, l
     buckets = min(MAX_POINTS, max(1, int(max(len(base), len(new)))))
     width = span / buckets
     x = start + width * (np.arange(buckets) + 0.5)
-    return {"x": [round(float(v), 1) for v in x], "baseline": _bucket(base, start, width, buckets),
-            "new": _bucket(new, start, width, buckets)}
+    return {
+        "x": [round(float(v), 1) for v in x],
+        "baseline": _bucket(base, start, width, buckets),
+        "new": _bucket(new, start, width, buckets),
+    }
 
 
 def _bucket(series: Series, start: float, width: float, buckets: int) -> list[float | None]:

@@ -9,8 +9,14 @@ from jinja2 import Environment
 from vigil.analysis.judgement import fmt
 from vigil.reports.formatting import zone_of
 
-HEALTH_CLASS = {"healthy": "ok", "warning": "warn", "critical": "crit", "unknown": "unknown",
-                "pending": "pending", "skipped": "pending"}
+HEALTH_CLASS = {
+    "healthy": "ok",
+    "warning": "warn",
+    "critical": "crit",
+    "unknown": "unknown",
+    "pending": "pending",
+    "skipped": "pending",
+}
 
 
 def local_time(moment: datetime | None, zone: str, pattern: str = "%Y-%m-%d %H:%M") -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from vigil.plan import format_offset
 from vigil.releases.models import Release
@@ -56,55 +56,86 @@ class OverviewPage:
         return self.offset + self.limit < self.total
 
 
-def overview(session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, status: str | None = None) -> OverviewPage:
+def overview(
+    session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, status: str | None = None
+) -> OverviewPage:
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     offset = max(0, offset)
-    query = select(Release)
+    # The plan text is only needed for a plan not parsed yet (cached_plan loads it then), not per row.
+    query = select(Release).options(lazyload(Release.plan))
     count = select(func.count(Release.id))
     if status == "active":
         query, count = query.where(Release.status.in_(ACTIVE)), count.where(Release.status.in_(ACTIVE))
     elif status:
         query, count = query.where(Release.status == status), count.where(Release.status == status)
-    releases = list(session.scalars(query.order_by(Release.started_at.desc(), Release.id.desc())
-                                    .limit(limit).offset(offset)))
+    releases = list(
+        session.scalars(
+            query.order_by(Release.started_at.desc(), Release.id.desc()).limit(limit).offset(offset)
+        )
+    )
     total = session.scalar(count) or 0
     ids = [r.id for r in releases]
     stored = _checkpoints(session, ids)
     incidents = open_incident_counts(session, ids)
-    rows = [_row(r, stored.get(r.id, []), incidents) for r in releases]
+    rows = [_row(session, r, stored.get(r.id, []), incidents) for r in releases]
     return OverviewPage(rows, total, limit, offset, status, None if incidents is not None else NO_DATA)
 
 
-def _checkpoints(session: Session, ids: list[int]) -> dict[int, list[tuple[str, int, str, str | None, str | None]]]:
+def _checkpoints(
+    session: Session, ids: list[int]
+) -> dict[int, list[tuple[str, int, str, str | None, str | None]]]:
     """(name, offset, state, health, go/no-go) of every stored checkpoint of these releases, in order."""
     if not ids:
         return {}
-    query = (select(Checkpoint.release_id, Checkpoint.name, Checkpoint.offset_seconds, Checkpoint.state,
-                    Decision.health, Decision.go_no_go)
-             .outerjoin(Decision, Decision.checkpoint_id == Checkpoint.id)
-             .where(Checkpoint.release_id.in_(ids)).order_by(Checkpoint.release_id, Checkpoint.offset_seconds))
+    query = (
+        select(
+            Checkpoint.release_id,
+            Checkpoint.name,
+            Checkpoint.offset_seconds,
+            Checkpoint.state,
+            Decision.health,
+            Decision.go_no_go,
+        )
+        .outerjoin(Decision, Decision.checkpoint_id == Checkpoint.id)
+        .where(Checkpoint.release_id.in_(ids))
+        .order_by(Checkpoint.release_id, Checkpoint.offset_seconds)
+    )
     out: dict[int, list[tuple[str, int, str, str | None, str | None]]] = {}
     for release_id, name, offset, state, health, go in session.execute(query):
         out.setdefault(release_id, []).append((name, offset, state, health, go))
     return out
 
 
-def _row(release: Release, stored: list[tuple[str, int, str, str | None, str | None]],
-         incidents: dict[int, int] | None) -> OverviewRow:
+def _row(
+    session: Session,
+    release: Release,
+    stored: list[tuple[str, int, str, str | None, str | None]],
+    incidents: dict[int, int] | None,
+) -> OverviewRow:
     evaluated = [c for c in stored if c[3] is not None]
     latest = evaluated[-1] if evaluated else None
     next_name: str | None = None
     next_due: datetime | None = None
     if release.status in ACTIVE:
         done = {c[0] for c in stored}
-        for offset in cached_plan(release).checkpoints:
+        for offset in cached_plan(session, release).checkpoints:
             if format_offset(offset) not in done:
                 next_name, next_due = format_offset(offset), release.started_at + offset
                 break
     return OverviewRow(
-        id=release.id, slug=release.slug, name=release.name, service=release.service, version=release.version,
-        method=release.deployment_method, status=release.status, started_at=release.started_at,
-        timezone=release.timezone, health=(latest[3] or "unknown") if latest else "pending",
-        go_no_go=(latest[4] or "") if latest else "", last_checkpoint=latest[0] if latest else None,
-        next_checkpoint=next_name, next_due=next_due,
-        open_incidents=incidents.get(release.id, 0) if incidents is not None else None)
+        id=release.id,
+        slug=release.slug,
+        name=release.name,
+        service=release.service,
+        version=release.version,
+        method=release.deployment_method,
+        status=release.status,
+        started_at=release.started_at,
+        timezone=release.timezone,
+        health=(latest[3] or "unknown") if latest else "pending",
+        go_no_go=(latest[4] or "") if latest else "",
+        last_checkpoint=latest[0] if latest else None,
+        next_checkpoint=next_name,
+        next_due=next_due,
+        open_incidents=incidents.get(release.id, 0) if incidents is not None else None,
+    )

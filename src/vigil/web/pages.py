@@ -16,7 +16,16 @@ from vigil.access.service import Identity, identify
 from vigil.releases.roles import roles_of
 from vigil.signoffs.service import acknowledge_checkpoint
 from vigil.watch.rollback import execute_rollback, manual_rollback_for
-from vigil.web.auth import SESSION_CSRF, SESSION_TOKEN, check_csrf, csrf_token, identity, reader, safe_next, writer
+from vigil.web.auth import (
+    SESSION_CSRF,
+    SESSION_TOKEN,
+    check_csrf,
+    csrf_token,
+    identity,
+    reader,
+    safe_next,
+    writer,
+)
 from vigil.web.context import ctx
 from vigil.web.overview import PAGE_SIZE, overview
 from vigil.web.release_view import ReleaseDashboard, can_acknowledge, release_dashboard
@@ -39,14 +48,19 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, token: Annotated[str, Form()], csrf_token_: Annotated[str, Form(alias="csrf_token")],
-          next: Annotated[str, Form()] = "/") -> Response:
+def login(
+    request: Request,
+    token: Annotated[str, Form()],
+    csrf_token_: Annotated[str, Form(alias="csrf_token")],
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     check_csrf(request, csrf_token_)
     with ctx(request).store.read() as session:
         found = identify(session, token.strip())
     if found is None:
-        return _render(request, "login.html", code=401, next=safe_next(next),
-                       error="That token is unknown or revoked.")
+        return _render(
+            request, "login.html", code=401, next=safe_next(next), error="That token is unknown or revoked."
+        )
     request.session.clear()
     request.session[SESSION_TOKEN] = found.token_id
     request.session[SESSION_CSRF] = ""  # a fresh CSRF token for the signed-in session
@@ -62,7 +76,9 @@ def logout(request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token"
 
 
 @router.get("/")
-def releases_overview(request: Request, who: Reader, status: str | None = None, page: int = 1) -> HTMLResponse:
+def releases_overview(
+    request: Request, who: Reader, status: str | None = None, page: int = 1
+) -> HTMLResponse:
     context = ctx(request)
     page = max(1, page)
     with context.store.read() as session:
@@ -83,17 +99,28 @@ def group_page(request: Request, ref: str, group: str, who: Reader) -> HTMLRespo
     return _dashboard(request, ref, who, group, None)
 
 
-def _dashboard(request: Request, ref: str, who: Identity | None, group: str | None, done: str | None
-               ) -> HTMLResponse:
+def _dashboard(
+    request: Request, ref: str, who: Identity | None, group: str | None, done: str | None
+) -> HTMLResponse:
     context = ctx(request)
     with context.store.read() as session:
         dash = release_dashboard(session, ref, context.clock.now())
         roles = roles_of(context.store, dash.release.id, who.name) if who else set()
-        context.usage.record(group or "release", context.clock.now(), dash.release.id,
-                             who.person_id if who else None)
-        return _render(request, "release.html", dash=dash, group=group, group_title=GROUPS.get(group or ""),
-                       roles=roles, can_ack=can_acknowledge(roles), can_rollback="release_owner" in roles,
-                       done=done, live=_live_url(dash, group))
+        context.usage.record(
+            group or "release", context.clock.now(), dash.release.id, who.person_id if who else None
+        )
+        return _render(
+            request,
+            "release.html",
+            dash=dash,
+            group=group,
+            group_title=GROUPS.get(group or ""),
+            roles=roles,
+            can_ack=can_acknowledge(roles),
+            can_rollback="release_owner" in roles,
+            done=done,
+            live=_live_url(dash, group),
+        )
 
 
 @router.get("/releases/{ref}/live")
@@ -105,9 +132,16 @@ def live(request: Request, ref: str, who: Reader, v: str = "", group: str | None
         if dash.version == v:
             return Response(status_code=204)
         roles = roles_of(context.store, dash.release.id, who.name) if who else set()
-        response = _render(request, "live.html", dash=dash, group=group if group in GROUPS else None,
-                           roles=roles, can_ack=can_acknowledge(roles), can_rollback="release_owner" in roles,
-                           live=_live_url(dash, group))
+        response = _render(
+            request,
+            "live.html",
+            dash=dash,
+            group=group if group in GROUPS else None,
+            roles=roles,
+            can_ack=can_acknowledge(roles),
+            can_rollback="release_owner" in roles,
+            live=_live_url(dash, group),
+        )
     return response
 
 
@@ -117,8 +151,14 @@ def _live_url(dash: ReleaseDashboard, group: str | None) -> str:
 
 
 @router.post("/releases/{ref}/checkpoints/{name}/acknowledge")
-def acknowledge(request: Request, ref: str, name: str, who: Writer,
-                csrf_token_: Annotated[str, Form(alias="csrf_token")], note: Annotated[str, Form()] = "") -> Response:
+def acknowledge(
+    request: Request,
+    ref: str,
+    name: str,
+    who: Writer,
+    csrf_token_: Annotated[str, Form(alias="csrf_token")],
+    note: Annotated[str, Form()] = "",
+) -> Response:
     check_csrf(request, csrf_token_)
     context = ctx(request)
     acknowledge_checkpoint(context.store, ref, name, who.name, context.clock.now(), note=note)
@@ -126,8 +166,13 @@ def acknowledge(request: Request, ref: str, name: str, who: Writer,
 
 
 @router.post("/releases/{ref}/rollback")
-def rollback(request: Request, ref: str, who: Writer, background: BackgroundTasks,
-             csrf_token_: Annotated[str, Form(alias="csrf_token")]) -> Response:
+def rollback(
+    request: Request,
+    ref: str,
+    who: Writer,
+    background: BackgroundTasks,
+    csrf_token_: Annotated[str, Form(alias="csrf_token")],
+) -> Response:
     check_csrf(request, csrf_token_)
     context = ctx(request)
     event_id = manual_rollback_for(context.store, ref, who.name, context.clock.now())

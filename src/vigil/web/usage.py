@@ -19,8 +19,11 @@ from vigil.store import Store
 from vigil.web.models import DashboardView
 
 # The log template's three dashboards, and the dashboard names the server records for them.
-REPORTED = {"Primary Dashboard": "release", "Business Metrics": "business",
-            "Infrastructure Dashboard": "infrastructure"}
+REPORTED = {
+    "Primary Dashboard": "release",
+    "Business Metrics": "business",
+    "Infrastructure Dashboard": "infrastructure",
+}
 
 
 class UsageRecorder:
@@ -31,8 +34,9 @@ class UsageRecorder:
 
     def record(self, dashboard: str, at: datetime, release_id: int | None, person_id: int | None) -> None:
         with self._lock:
-            self._pending.append({"dashboard": dashboard, "at": at, "release_id": release_id,
-                                  "person_id": person_id})
+            self._pending.append(
+                {"dashboard": dashboard, "at": at, "release_id": release_id, "person_id": person_id}
+            )
             full = len(self._pending) >= self._max
         if full:
             self.flush()
@@ -61,11 +65,17 @@ def usage_summary(session: Session, release_id: int) -> dict[str, UsageLine]:
     for title, name in REPORTED.items():
         where = (DashboardView.release_id == release_id, DashboardView.dashboard == name)
         views, first, last = session.execute(
-            select(func.count(DashboardView.id), func.min(DashboardView.at), func.max(DashboardView.at))
-            .where(*where)).one()
+            select(
+                func.count(DashboardView.id), func.min(DashboardView.at), func.max(DashboardView.at)
+            ).where(*where)
+        ).one()
         rows = session.execute(
-            select(Person.name, func.count(DashboardView.id)).join(Person, Person.id == DashboardView.person_id)
-            .where(*where).group_by(Person.name).order_by(func.count(DashboardView.id).desc(), Person.name)).all()
+            select(Person.name, func.count(DashboardView.id))
+            .join(Person, Person.id == DashboardView.person_id)
+            .where(*where)
+            .group_by(Person.name)
+            .order_by(func.count(DashboardView.id).desc(), Person.name)
+        ).all()
         people = [(person, int(n)) for person, n in rows]
         out[title] = UsageLine(int(views), people, int(views) - sum(n for _, n in people), first, last)
     return out
@@ -82,7 +92,12 @@ def describe(line: UsageLine, clock: Clockface) -> str:
         return "no dashboard views were recorded for this release"
     who = ", ".join(f"{name} ({n})" for name, n in line.people)
     if line.anonymous:
-        who = f"{who}, unauthenticated (public read) ({line.anonymous})" if who else \
-            f"unauthenticated (public read) ({line.anonymous})"
-    return (f"opened {line.views} time{'s' if line.views != 1 else ''} by {who}; "
-            f"first {clock.full(line.first)}, last {clock.full(line.last)}")
+        who = (
+            f"{who}, unauthenticated (public read) ({line.anonymous})"
+            if who
+            else f"unauthenticated (public read) ({line.anonymous})"
+        )
+    return (
+        f"opened {line.views} time{'s' if line.views != 1 else ''} by {who}; "
+        f"first {clock.full(line.first)}, last {clock.full(line.last)}"
+    )

@@ -1,0 +1,321 @@
+"""Web benchmark: the overview, a release dashboard and the main API reads under 200 requests/s.
+
+    apt-get install -y wrk            # optional: adds a closed-loop capacity figure per endpoint
+    PYTHONPATH=src python bench/web_load.py [--rate 200] [--seconds 15] [--releases 10000]
+
+Seeds a fresh SQLite store with the demo release (watched to the end) plus 10,000 releases with eight
+checkpoints and decisions each (bulk inserts), and 100,000 incidents when the store has an ``incidents``
+table (it does once the incidents work is merged; the row filler reads the table's columns). Then it
+starts `vigil serve` as a separate process and drives each endpoint with an open-loop load generator,
+also a separate process: requests are sent on a fixed schedule whether or not earlier ones have
+answered, and latency is measured from the scheduled send time, so a stalled server cannot hide its
+queue (Debian's wrk is closed-loop and cannot hold a fixed rate). Prints p50/p99/max per endpoint and
+p99 as a ratio of the 100 ms target, next to a reference endpoint measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing as mp
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+TARGET_P99_MS = 100.0
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def seed(db: str, releases: int, incidents: int) -> tuple[str, str]:
+    """Fill the store; returns (demo slug, a viewer's token)."""
+    from sqlalchemy import insert, inspect, select
+
+    from vigil.access.service import add_user, create_token
+    from vigil.clock import ManualClock
+    from vigil.plan import parse_plan
+    from vigil.releases.models import Release
+    from vigil.releases.service import create_release
+    from vigil.store import Store
+    from vigil.watch import watch
+    from vigil.watch.models import Checkpoint, Decision
+
+    store = Store(db)
+    text = (resources.files("vigil") / "examples" / "checkout-leak.yaml").read_text(encoding="utf-8")
+    plan = parse_plan(text, "checkout-leak.yaml")
+    clock = ManualClock(plan.release.date)
+    demo = create_release(store, plan, text, "checkout-leak.yaml", now=clock.now(), slug="checkout-demo")
+    watch(store, clock, [demo.slug])
+    rng = random.Random(7)
+    base = plan.release.date - timedelta(days=400)
+    offsets = [int(o.total_seconds()) for o in plan.checkpoints]
+    names = plan.checkpoint_names()
+    t0 = time.perf_counter()
+    with store.write() as session:
+        rows = [
+            {
+                "slug": f"svc{i % 300}-{i}",
+                "name": f"Release {i}",
+                "service": f"svc{i % 300}",
+                "version": f"1.{i}.0",
+                "baseline_version": f"1.{i - 1}.0",
+                "deployment_method": "canary",
+                "started_at": base + timedelta(minutes=55 * i),
+                "timezone": "Europe/Berlin",
+                "status": rng.choice(["completed"] * 8 + ["rolled_back", "watching"]),
+                "plan_id": demo.plan_id,
+                "created_at": base,
+            }
+            for i in range(releases)
+        ]
+        session.execute(insert(Release), rows)
+        started = dict(
+            session.execute(select(Release.id, Release.started_at).where(Release.id != demo.id)).all()
+        )
+        ids = list(started)
+        checkpoints = []
+        for release_id in ids:
+            t = started[release_id]
+            for name, offset in zip(names, offsets, strict=True):
+                due = t + timedelta(seconds=offset)
+                checkpoints.append(
+                    {
+                        "release_id": release_id,
+                        "name": name,
+                        "offset_seconds": offset,
+                        "due_at": due,
+                        "evaluated_at": due,
+                        "state": "evaluated",
+                        "traffic_percent": 50.0,
+                        "window_start": due - timedelta(minutes=5),
+                        "window_end": due,
+                        "note": "",
+                    }
+                )
+        session.execute(insert(Checkpoint), checkpoints)
+        cp_ids = list(session.scalars(select(Checkpoint.id).where(Checkpoint.release_id != demo.id)))
+        session.execute(
+            insert(Decision),
+            [
+                {
+                    "checkpoint_id": c,
+                    "health": rng.choice(["healthy"] * 6 + ["warning", "critical"]),
+                    "go_no_go": "continue",
+                    "confidence": "high",
+                    "risk": "low",
+                    "recommendation": "continue",
+                    "reasons": [],
+                }
+                for c in cp_ids
+            ],
+        )
+        has_incidents = inspect(session.connection()).has_table("incidents")
+        if has_incidents:
+            _fill_incidents(session, incidents, ids, base)
+    print(
+        f"seeded {releases:,} releases, {len(checkpoints):,} checkpoints with decisions"
+        + (
+            f", {incidents:,} incidents"
+            if has_incidents
+            else " (no incidents table in this store: incidents not seeded)"
+        )
+        + f" in {time.perf_counter() - t0:.1f}s"
+    )
+    now = datetime.now(UTC)
+    add_user(store, "Bench Viewer", now, role="viewer", release=demo.slug)
+    token = create_token(store, "Bench Viewer", now, label="bench")[1]
+    store.dispose()
+    return demo.slug, token
+
+
+def _fill_incidents(session: Any, count: int, release_ids: list[int], base: datetime) -> None:
+    """Rows for a table this module does not know: fill each required column by its type."""
+    from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, MetaData, Table
+
+    from vigil.store.types import to_micros
+
+    table = Table("incidents", MetaData(), autoload_with=session.connection())
+    rng = random.Random(11)
+
+    def value(column: Any, n: int) -> Any:
+        if column.foreign_keys and any(fk.column.table.name == "releases" for fk in column.foreign_keys):
+            return rng.choice(release_ids)
+        if isinstance(column.type, Boolean):
+            return False
+        if isinstance(column.type, BigInteger):
+            return to_micros(base + timedelta(minutes=n))
+        if isinstance(column.type, Integer):
+            return n
+        if isinstance(column.type, Float):
+            return 0.0
+        if isinstance(column.type, JSON):
+            return {}
+        return f"bench-{n}" if column.unique else "resolved"
+
+    wanted = [c for c in table.columns if not (c.primary_key and c.autoincrement in (True, "auto"))]
+    for chunk in range(0, count, 10_000):
+        session.execute(
+            table.insert(),
+            [{c.name: value(c, n) for c in wanted} for n in range(chunk, min(chunk + 10_000, count))],
+        )
+
+
+def start_server(db: str, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from vigil.cli.app import main; main()",
+            "serve",
+            "--db",
+            db,
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process
+        time.sleep(0.1)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+def open_loop(url: str, headers: dict[str, str], rate: float, seconds: float, out: Any) -> None:
+    """Runs in its own process: send at a fixed rate, record latency from each scheduled send time."""
+    import httpx
+
+    async def run() -> None:
+        latencies: list[float] = []
+        errors = 0
+        limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+        async with httpx.AsyncClient(headers=headers, limits=limits, timeout=10) as client:
+
+            async def one(scheduled: float) -> None:
+                nonlocal errors
+                try:
+                    response = await client.get(url)
+                    await response.aread()
+                    if response.status_code != 200:
+                        errors += 1
+                except httpx.HTTPError:
+                    errors += 1
+                latencies.append(time.perf_counter() - scheduled)
+
+            start = time.perf_counter() + 0.2
+            tasks = []
+            for i in range(int(rate * seconds)):
+                scheduled = start + i / rate
+                delay = scheduled - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                tasks.append(asyncio.create_task(one(scheduled)))
+            await asyncio.gather(*tasks)
+            elapsed = time.perf_counter() - start
+        out.put({"latencies": latencies, "errors": errors, "elapsed": elapsed})
+
+    asyncio.run(run())
+
+
+def measure(url: str, headers: dict[str, str], rate: float, seconds: float) -> dict[str, float]:
+    spawn = mp.get_context("spawn")
+    queue: Any = spawn.Queue()
+    worker = spawn.Process(target=open_loop, args=(url, headers, rate, seconds, queue))
+    worker.start()
+    result = queue.get()
+    worker.join()
+    ms = sorted(v * 1000 for v in result["latencies"])
+
+    def pct(p: float) -> float:
+        return ms[min(len(ms) - 1, int(p / 100 * len(ms)))]
+
+    return {
+        "n": len(ms),
+        "rate": len(ms) / result["elapsed"],
+        "p50": pct(50),
+        "p99": pct(99),
+        "max": ms[-1],
+        "errors": result["errors"],
+    }
+
+
+def wrk_capacity(url: str, token: str) -> str:
+    if shutil.which("wrk") is None:
+        return "wrk not installed"
+    done = subprocess.run(
+        ["wrk", "-t1", "-c8", "-d5s", "-H", f"Authorization: Bearer {token}", url],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    line = next((x for x in done.stdout.splitlines() if "Requests/sec" in x), "")
+    return f"{line.split()[-1]} req/s closed-loop (wrk -c8)" if line else done.stderr.strip()[:80]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rate", type=float, default=200.0)
+    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--releases", type=int, default=10_000)
+    parser.add_argument("--incidents", type=int, default=100_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="vigil-bench-"))
+    db = f"sqlite:///{work / 'bench.db'}"
+    slug, token = seed(db, args.releases, args.incidents)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = start_server(db, port)
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {token}"}
+    endpoints = {
+        "reference: GET /login (no data)": "/login",
+        "overview  GET /": "/",
+        "dashboard GET /releases/{demo}": f"/releases/{slug}",
+        "api       GET /api/v1/releases": "/api/v1/releases",
+        "api       GET /api/v1/releases/{demo}": f"/api/v1/releases/{slug}",
+        "api       GET /api/v1/releases/{demo}/charts": f"/api/v1/releases/{slug}/charts",
+    }
+    try:
+        for path in endpoints.values():  # warm caches (plans, chart series) the way a first visit does
+            measure(base + path, headers, 20, 0.5)
+        print(
+            f"\nopen loop at {args.rate:g} req/s for {args.seconds:g}s per endpoint, target p99 <= "
+            f"{TARGET_P99_MS:g} ms ({args.releases:,} releases in the store)"
+        )
+        print(
+            f"{'endpoint':44} {'sent':>6} {'rate':>7} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+            f"{'err':>4} {'p99/target':>10}  capacity"
+        )
+        results = {}
+        for label, path in endpoints.items():
+            r = measure(base + path, headers, args.rate, args.seconds)
+            results[label] = r
+            print(
+                f"{label:44} {r['n']:6d} {r['rate']:7.1f} {r['p50']:8.1f} {r['p99']:8.1f} {r['max']:8.1f} "
+                f"{r['errors']:4d} {r['p99'] / TARGET_P99_MS:10.2f}  {wrk_capacity(base + path, token)}"
+            )
+        ok = all(r["p99"] <= TARGET_P99_MS and r["errors"] == 0 for r in results.values())
+        print(json.dumps({"all_within_target": ok}))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
