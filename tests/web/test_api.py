@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.web.support import DEMO, World, bearer
+from tests.web.support import DEMO, World, bearer, demo_text, register_and_watch
 from vigil.access.models import ApiToken
-from vigil.access.service import hash_token, revoke_token
+from vigil.access.service import add_user, hash_token, revoke_token
 from vigil.store.audit import AuditEntry, verify_chain
 from vigil.web.app import create_app
 
@@ -106,3 +106,31 @@ def test_openapi_document_lists_the_api(client: TestClient) -> None:
     assert "/api/v1/releases" in paths and "/api/v1/releases/{ref}/rollback" in paths
     assert "post" in paths["/api/v1/releases/{ref}/checkpoints/{name}/acknowledge"]
     assert not any(p.startswith("/releases") for p in paths)  # pages are not part of the API
+
+
+def test_a_manual_rollback_is_carried_out_by_the_release_owner_only(world: World) -> None:
+    manual = demo_text().replace("  automatic: true", "  automatic: false").replace("seed: 42", "seed: 44")
+    register_and_watch(world.store, manual, "manual")
+    with TestClient(create_app(world.store, clock=world.clock)) as client:
+        add_user(world.store, "Vic Viewer", world.clock.now(), role="viewer", release="manual")
+        waiting = client.get("/api/v1/releases/manual/rollback", headers=bearer(world.viewer)).json()
+        assert (waiting["state"], waiting["method"]) == ("decided", "manual")
+        assert (
+            client.post("/api/v1/releases/manual/rollback", headers=bearer(world.viewer)).status_code == 403
+        )
+        started = client.post("/api/v1/releases/manual/rollback", headers=bearer(world.owner))
+        assert started.status_code == 202
+        done = client.get("/api/v1/releases/manual/rollback", headers=bearer(world.viewer)).json()
+        assert done["state"] == "completed" and done["verified"] is True
+        assert client.post("/api/v1/releases/manual/rollback", headers=bearer(world.owner)).status_code == 409
+    with world.store.read() as session:
+        actors = {
+            e.action: e.actor
+            for e in session.scalars(select(AuditEntry).where(AuditEntry.release_id.isnot(None)))
+            if e.action in {"rollback.started", "rollback.completed", "permission.denied"}
+        }
+    assert actors == {
+        "rollback.started": "Ana Costa",
+        "rollback.completed": "Ana Costa",
+        "permission.denied": "Vic Viewer",
+    }

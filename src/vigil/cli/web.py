@@ -23,6 +23,7 @@ def serve(
     public_read: Annotated[
         bool, typer.Option("--public-read", help="Let anyone read without a token (writes still need one).")
     ] = False,
+    workers: Annotated[int, typer.Option(help="Worker processes (each serves every request).")] = 1,
     db: DbOption = None,
 ) -> None:
     """The web dashboards and the REST API (/api/v1, documented at /api/docs) on the CLI's store."""
@@ -36,7 +37,16 @@ def serve(
         f"vigil on http://{host}:{port}/ (API docs at /api/docs); store: {store.safe_url}"
         + ("; reads are public" if public_read else "; sign in with a token from `vigil user token`")
     )
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if workers <= 1:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+        return
+    import os
+
+    # Several processes need an import string; each worker builds the same app from the environment.
+    os.environ["VIGIL_DB"], os.environ["VIGIL_PUBLIC_READ"] = store.url, "1" if public_read else "0"
+    uvicorn.run(
+        "vigil.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning"
+    )
 
 
 @user_app.command("add")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -87,12 +87,28 @@ def checkpoint(request: Request, ref: str, name: str, _who: Reader) -> dict[str,
     raise NotFound(f"checkpoint {name} is not in this release's plan")
 
 
-@router.get("/releases/{ref}/charts", summary="Chart series per metric: baseline, new version, markers")
-def charts(request: Request, ref: str, _who: Reader, metric: str | None = None) -> list[dict[str, Any]]:
+@router.get(
+    "/releases/{ref}/charts",
+    summary="Chart series per metric: baseline, new version, thresholds, checkpoint and rollback markers",
+)
+def charts(
+    request: Request,
+    ref: str,
+    _who: Reader,
+    metric: str | None = None,
+    group: str | None = None,
+    v: Annotated[str | None, Query(description="the dashboard version; a matching one may be cached")] = None,
+) -> Response:
     context = ctx(request)
     with context.store.read() as session:
-        found = release_dashboard(session, ref, context.clock.now()).charts.charts
-    return [c for c in found if metric is None or c["metric"] == metric]
+        dash = release_dashboard(session, ref, context.clock.now())
+    if metric is not None:
+        return JSONResponse([c for c in dash.charts.charts if c["metric"] == metric])
+    # Versioned URLs never change content: let the browser keep them (privately: they need a token).
+    cache = "private, max-age=86400" if v == dash.version else "no-cache"
+    return Response(
+        dash.charts.html_json(group), media_type="application/json", headers={"Cache-Control": cache}
+    )
 
 
 @router.get("/releases/{ref}/rollback", summary="The release's rollback, if one was decided")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import os
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -14,8 +15,10 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, PackageLoader
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil.access.service import server_secret
 from vigil.clock import Clock, SystemClock
@@ -84,16 +87,42 @@ def create_app(
         app.include_router(router)
     _install_error_pages(app)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response: Response = await call_next(request)
-        if not request.url.path.startswith("/api/docs"):  # Swagger UI needs its own inline script
-            response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (plain ASGI: no per-request task or body copy)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        docs = scope["path"].startswith("/api/docs")  # Swagger UI needs its own inline script
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if not docs:
+                    headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Referrer-Policy", "same-origin")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+def app_from_env() -> FastAPI:
+    """For several worker processes (`vigil serve --workers N`): each builds its app from the environment."""
+    from vigil.settings import database_url
+
+    return create_app(
+        Store(database_url(os.environ.get("VIGIL_DB"))),
+        public_read=os.environ.get("VIGIL_PUBLIC_READ") == "1",
+    )
 
 
 async def _flush_periodically(usage: UsageRecorder) -> None:

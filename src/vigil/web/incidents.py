@@ -44,7 +44,8 @@ def release_incidents(session: Session, release_id: int) -> ReleaseIncidents:
     return ReleaseIncidents(tracked=False, note=NO_DATA)
 
 
-def incidents_version(session: Session, release_id: int) -> str | None:
-    """Something that changes whenever the release's incidents or alerts change (e.g. their count and
-    latest update time); the release dashboard is rebuilt when it does. None: nothing tracked."""
+def incidents_version(session: Session, release_id: int | None) -> str | None:
+    """Something that changes whenever the release's (None: any release's) incidents or alerts change,
+    e.g. their count and latest update time; the cached overview and dashboard are rebuilt when it does.
+    Changes that are audited already move the audit head, which the overview keys on. None: not tracked."""
     return None

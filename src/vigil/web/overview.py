@@ -6,18 +6,22 @@ queries, so the page costs the same with ten releases or ten thousand.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from vigil.plan import format_offset
 from vigil.releases.models import Release
+from vigil.store.audit import AuditHead
 from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, Decision
-from vigil.web.incidents import NO_DATA, open_incident_counts
-from vigil.web.plans import cached_plan
+from vigil.web.incidents import NO_DATA, incidents_version, open_incident_counts
+from vigil.web.plans import cached_plan, database_of
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -56,11 +60,37 @@ class OverviewPage:
         return self.offset + self.limit < self.total
 
 
+_LOCK = threading.Lock()
+_CACHE: OrderedDict[tuple[Any, ...], OverviewPage] = OrderedDict()
+_CACHE_MAX = 64
+
+
 def overview(
     session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, status: str | None = None
 ) -> OverviewPage:
+    """One page of the overview, recomputed only when the store changed.
+
+    Every state change appends to the audit chain, so the chain's head sequence number is a version of
+    everything the overview shows; while it stays the same the page computed last time is still true.
+    The incident seam's version is part of the key too.
+    """
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     offset = max(0, offset)
+    head = session.scalar(select(AuditHead.seq).where(AuditHead.id == 1))
+    key = (database_of(session), limit, offset, status, head, incidents_version(session, None))
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+    page = _compute(session, limit, offset, status)
+    with _LOCK:
+        _CACHE[key] = page
+        while len(_CACHE) > _CACHE_MAX:
+            _CACHE.popitem(last=False)
+    return page
+
+
+def _compute(session: Session, limit: int, offset: int, status: str | None) -> OverviewPage:
     # The plan text is only needed for a plan not parsed yet (cached_plan loads it then), not per row.
     query = select(Release).options(lazyload(Release.plan))
     count = select(func.count(Release.id))

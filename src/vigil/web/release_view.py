@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -59,9 +58,6 @@ class ReleaseDashboard:
 
     def charts_in(self, group: str | None) -> list[dict[str, Any]]:
         return self.charts.of(group)
-
-    def charts_json(self, group: str | None) -> Markup:
-        return Markup(self.charts.html_json(group))
 
 
 _LOCK = threading.Lock()

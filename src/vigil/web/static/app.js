@@ -1,4 +1,4 @@
-// Draws the release dashboard's charts with uPlot from the JSON the server put in #chart-data,
+// Draws the release dashboard's charts with uPlot from the chart JSON the API serves for this version,
 // and again whenever htmx swaps in a fresher live fragment. No inline scripts, no network fetches.
 (function () {
   "use strict";
@@ -67,16 +67,24 @@
     figure.setAttribute("data-drawn", "yes");
   }
 
+  // The chart data comes from the API at a URL that names the dashboard's version, so the browser
+  // fetches it once per change and the page itself stays small.
   function drawAll(root) {
-    var data = root.querySelector("#chart-data");
-    var grid = root.querySelector(".chart-grid");
-    if (!data || !grid || typeof uPlot === "undefined") { return; }
-    var charts = JSON.parse(data.textContent);
+    var grid = root.querySelector(".chart-grid[data-charts]");
+    if (!grid || typeof uPlot === "undefined") { return; }
     var tz = grid.getAttribute("data-tz") || "UTC";
     if (/^UTC[+-]/.test(tz)) { tz = "UTC"; }
-    grid.querySelectorAll("figure.chart").forEach(function (fig) {
-      draw(fig, charts[Number(fig.getAttribute("data-index"))], tz);
-    });
+    fetch(grid.getAttribute("data-charts"), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error("charts: HTTP " + response.status); }
+        return response.json();
+      })
+      .then(function (charts) {
+        grid.querySelectorAll("figure.chart").forEach(function (fig) {
+          draw(fig, charts[Number(fig.getAttribute("data-index"))], tz);
+        });
+      })
+      .catch(function (error) { grid.setAttribute("data-error", String(error)); });
   }
 
   document.addEventListener("DOMContentLoaded", function () { drawAll(document); });
