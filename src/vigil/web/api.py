@@ -42,32 +42,35 @@ def list_releases(
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> JSONResponse:
+    # Plain JSON values already: answered directly, without FastAPI's per-field re-encoding.
     with ctx(request).store.read() as session:
         page = overview(session, limit=limit, offset=offset, status=status)
-    return {
-        "total": page.total,
-        "limit": page.limit,
-        "offset": page.offset,
-        "incidents_note": page.incidents_note,
-        "releases": [
-            {
-                **vars(r),
-                "started_at": r.started_at.isoformat(),
-                "next_due": r.next_due.isoformat() if r.next_due else None,
-            }
-            for r in page.rows
-        ],
-    }
+    return JSONResponse(
+        {
+            "total": page.total,
+            "limit": page.limit,
+            "offset": page.offset,
+            "incidents_note": page.incidents_note,
+            "releases": [
+                {
+                    **vars(r),
+                    "started_at": r.started_at.isoformat(),
+                    "next_due": r.next_due.isoformat() if r.next_due else None,
+                }
+                for r in page.rows
+            ],
+        }
+    )
 
 
 @router.get(
     "/releases/{ref}", summary="One release: checkpoints with decisions and reasons, rollback, people"
 )
-def release_detail(request: Request, ref: str, _who: Reader) -> dict[str, Any]:
+def release_detail(request: Request, ref: str, _who: Reader) -> JSONResponse:
     context = ctx(request)
     with context.store.read() as session:
-        return as_json(release_dashboard(session, ref, context.clock.now()))
+        return JSONResponse(as_json(release_dashboard(session, ref, context.clock.now())))
 
 
 @router.get("/releases/{ref}/checkpoints", summary="The checkpoint timeline T+0…T+24h")

@@ -134,6 +134,7 @@ async def _flush_periodically(usage: UsageRecorder) -> None:
 def _templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
     env = templates.env
+    env.auto_reload = False  # templates ship with the package: no stat() of every template per render
     env.loader = ChoiceLoader([PackageLoader(pkg, "templates") for pkg in plugins.TEMPLATE_PACKAGES])
     env.globals["nav"] = plugins.NAV
     env.globals["csrf_token"] = csrf_token

@@ -95,7 +95,13 @@ def writer(request: Request) -> Identity:
 
 
 def csrf_token(request: Request) -> str:
-    """This session's CSRF token (created on first use), for forms to carry."""
+    """This session's CSRF token (created on first use), for forms to carry.
+
+    A request authenticated by a bearer token has no session to protect and no use for forms: it gets
+    no CSRF token and no session cookie.
+    """
+    if getattr(request.state, "via_session", True) is False:
+        return ""
     token = request.session.get(SESSION_CSRF)
     if not token:
         token = secrets.token_urlsafe(32)
