@@ -1,5 +1,5 @@
-"""Fixtures for the web tests live in support.py (importable by name); pytest finds them through here."""
+"""The web fixtures live in tests/web_fixtures.py (importable by name); pytest finds them through here."""
 
-from tests.web.support import client, world
+from web_fixtures import client, world
 
 __all__ = ["client", "world"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from tests.web.support import DEMO, World, bearer, demo_text, register_and_watch
 from vigil.access.models import ApiToken
 from vigil.access.service import add_user, hash_token, revoke_token
 from vigil.store.audit import AuditEntry, verify_chain
 from vigil.web.app import create_app
+from web_fixtures import DEMO, World, bearer, demo_text, register_and_watch
 
 
 def test_reads_need_a_token(client: TestClient) -> None:

@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from tests.web.support import DEMO, NOW, World, csrf_of, demo_text, register_and_watch, sign_in
 from vigil.cli.app import root
 from vigil.plan import parse_plan
 from vigil.releases.service import create_release
 from vigil.reports.monitoring_log import render_monitoring_log
 from vigil.store.audit import AuditEntry
 from vigil.web.charts import ChartSet
+from web_fixtures import DEMO, NOW, World, csrf_of, demo_text, register_and_watch, sign_in
 
 
 def test_pages_send_strangers_to_the_login_page(client: TestClient) -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.analysis.judgement import STATUS_ORDER, fmt
+from vigil.analysis.judgement import STATUS_ICON, STATUS_ORDER, fmt
 from vigil.plan import Plan
 from vigil.releases.models import Release
 from vigil.watch.models import Checkpoint, RollbackEvent
@@ -18,8 +18,6 @@ from vigil.watch.models import Checkpoint, RollbackEvent
 if TYPE_CHECKING:
     from vigil.reports.formatting import Clockface
     from vigil.reports.monitoring_log import CheckpointView
-
-ICON = {"ok": "✅", "warning": "⚠️", "critical": "🚨", "no_data": "❔"}
 
 
 @dataclass(frozen=True)
@@ -43,7 +41,7 @@ def summary_rows(plan: Plan, evaluated: list[CheckpointView]) -> list[SummaryRow
         peak = (max(values) if metric.bad == "up" else min(values)) if values else None
         rows.append(SummaryRow(metric.label, fmt(fmean(baselines), metric.unit) if baselines else "no data",
                                fmt(fmean(values), metric.unit) if values else "no data",
-                               fmt(peak, metric.unit), ICON[worst]))
+                               fmt(peak, metric.unit), STATUS_ICON[worst]))
     return rows
 
 

@@ -14,13 +14,21 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.governance.logview import log_context
 from vigil.plan import Plan, format_offset
 from vigil.releases.models import Release
 from vigil.releases.roles import ROLE_TITLES
 from vigil.releases.service import get_release, people_by_role, plan_of
 from vigil.reports import assessment
-from vigil.reports.formatting import (HEALTH_ICON, HEALTH_WORD, STATUS_ICON, Clockface, checkboxes, fmt,
-                                      fmt_change)
+from vigil.reports.formatting import (
+    HEALTH_ICON,
+    HEALTH_WORD,
+    STATUS_ICON,
+    Clockface,
+    checkboxes,
+    fmt,
+    fmt_change,
+)
 from vigil.store import Store
 from vigil.watch.models import Checkpoint, MetricReading, RollbackEvent
 from vigil.web.usage import dashboard_usage_lines
@@ -70,6 +78,7 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
         "business": assessment.business_impact(plan, evaluated),
         "history": assessment.history(session, release, evaluated),
         "learnings": assessment.learnings(plan, evaluated, rollback, clock),
+        "governance": log_context(session, release),
         "dashboard_usage": dashboard_usage_lines(session, release.id, clock),
     }
 

@@ -1,7 +1,7 @@
 """web: api tokens, server secrets, dashboard views, checkpoint acknowledgements
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -11,9 +11,8 @@ from alembic import op
 
 import vigil.store.types
 
-
 revision: str = '0005'
-down_revision: str | None = '0001'
+down_revision: str | None = '0004'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
