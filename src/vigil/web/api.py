@@ -64,9 +64,7 @@ def list_releases(
     )
 
 
-@router.get(
-    "/releases/{ref}", summary="One release: checkpoints with decisions and reasons, rollback, people"
-)
+@router.get("/releases/{ref}", summary="One release: checkpoints with decisions and reasons, rollback, people")
 def release_detail(request: Request, ref: str, _who: Reader) -> JSONResponse:
     context = ctx(request)
     with context.store.read() as session:
@@ -109,9 +107,7 @@ def charts(
         return JSONResponse([c for c in dash.charts.charts if c["metric"] == metric])
     # Versioned URLs never change content: let the browser keep them (privately: they need a token).
     cache = "private, max-age=86400" if v == dash.version else "no-cache"
-    return Response(
-        dash.charts.html_json(group), media_type="application/json", headers={"Cache-Control": cache}
-    )
+    return Response(dash.charts.html_json(group), media_type="application/json", headers={"Cache-Control": cache})
 
 
 @router.get("/releases/{ref}/rollback", summary="The release's rollback, if one was decided")
@@ -140,9 +136,7 @@ def execute(request: Request, ref: str, who: Writer, background: BackgroundTasks
     status_code=201,
     summary="Sign off a checkpoint decision (Release Owner or Monitoring Owner)",
 )
-def acknowledge(
-    request: Request, ref: str, name: str, who: Writer, body: AckBody | None = None
-) -> dict[str, Any]:
+def acknowledge(request: Request, ref: str, name: str, who: Writer, body: AckBody | None = None) -> dict[str, Any]:
     check_csrf(request, None)
     context = ctx(request)
     ack = acknowledge_checkpoint(

@@ -72,9 +72,7 @@ def create_app(
         redoc_url=None,
         description="Post-release monitoring: releases, checkpoints, decisions, rollbacks.",
     )
-    app.state.vigil = WebContext(
-        store=store, clock=clock, public_read=public_read, templates=_templates(), usage=usage
-    )
+    app.state.vigil = WebContext(store=store, clock=clock, public_read=public_read, templates=_templates(), usage=usage)
     app.add_middleware(
         SessionMiddleware,
         secret_key=server_secret(store, clock.now()),

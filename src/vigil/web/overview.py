@@ -65,9 +65,7 @@ _CACHE: OrderedDict[tuple[Any, ...], OverviewPage] = OrderedDict()
 _CACHE_MAX = 64
 
 
-def overview(
-    session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, status: str | None = None
-) -> OverviewPage:
+def overview(session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, status: str | None = None) -> OverviewPage:
     """One page of the overview, recomputed only when the store changed.
 
     Every state change appends to the audit chain, so the chain's head sequence number is a version of
@@ -99,9 +97,7 @@ def _compute(session: Session, limit: int, offset: int, status: str | None) -> O
     elif status:
         query, count = query.where(Release.status == status), count.where(Release.status == status)
     releases = list(
-        session.scalars(
-            query.order_by(Release.started_at.desc(), Release.id.desc()).limit(limit).offset(offset)
-        )
+        session.scalars(query.order_by(Release.started_at.desc(), Release.id.desc()).limit(limit).offset(offset))
     )
     total = session.scalar(count) or 0
     ids = [r.id for r in releases]
@@ -111,9 +107,7 @@ def _compute(session: Session, limit: int, offset: int, status: str | None) -> O
     return OverviewPage(rows, total, limit, offset, status, None if incidents is not None else NO_DATA)
 
 
-def _checkpoints(
-    session: Session, ids: list[int]
-) -> dict[int, list[tuple[str, int, str, str | None, str | None]]]:
+def _checkpoints(session: Session, ids: list[int]) -> dict[int, list[tuple[str, int, str, str | None, str | None]]]:
     """(name, offset, state, health, go/no-go) of every stored checkpoint of these releases, in order."""
     if not ids:
         return {}

@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import Markup
 
 from vigil.access.service import Identity, identify
 from vigil.releases.roles import roles_of
@@ -58,9 +59,7 @@ def login(
     with ctx(request).store.read() as session:
         found = identify(session, token.strip())
     if found is None:
-        return _render(
-            request, "login.html", code=401, next=safe_next(next), error="That token is unknown or revoked."
-        )
+        return _render(request, "login.html", code=401, next=safe_next(next), error="That token is unknown or revoked.")
     request.session.clear()
     request.session[SESSION_TOKEN] = found.token_id
     request.session[SESSION_CSRF] = ""  # a fresh CSRF token for the signed-in session
@@ -76,9 +75,7 @@ def logout(request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token"
 
 
 @router.get("/")
-def releases_overview(
-    request: Request, who: Reader, status: str | None = None, page: int = 1
-) -> HTMLResponse:
+def releases_overview(request: Request, who: Reader, status: str | None = None, page: int = 1) -> HTMLResponse:
     context = ctx(request)
     page = max(1, page)
     with context.store.read() as session:
@@ -99,50 +96,61 @@ def group_page(request: Request, ref: str, group: str, who: Reader) -> HTMLRespo
     return _dashboard(request, ref, who, group, None)
 
 
-def _dashboard(
-    request: Request, ref: str, who: Identity | None, group: str | None, done: str | None
-) -> HTMLResponse:
+def _dashboard(request: Request, ref: str, who: Identity | None, group: str | None, done: str | None) -> HTMLResponse:
     context = ctx(request)
     with context.store.read() as session:
         dash = release_dashboard(session, ref, context.clock.now())
-        roles = roles_of(context.store, dash.release.id, who.name) if who else set()
-        context.usage.record(
-            group or "release", context.clock.now(), dash.release.id, who.person_id if who else None
-        )
-        return _render(
-            request,
-            "release.html",
-            dash=dash,
-            group=group,
-            group_title=GROUPS.get(group or ""),
-            roles=roles,
-            can_ack=can_acknowledge(roles),
-            can_rollback="release_owner" in roles,
-            done=done,
-            live=_live_url(dash, group),
-        )
+    roles = roles_of(context.store, dash.release.id, who.name) if who else set()
+    context.usage.record(group or "release", context.clock.now(), dash.release.id, who.person_id if who else None)
+    return _render(
+        request,
+        "release.html",
+        dash=dash,
+        group=group,
+        group_title=GROUPS.get(group or ""),
+        roles=roles,
+        done=done,
+        live_html=_live_html(request, dash, group, who, roles),
+    )
 
 
 @router.get("/releases/{ref}/live")
 def live(request: Request, ref: str, who: Reader, v: str = "", group: str | None = None) -> Response:
-    """The self-refreshing part of a dashboard: 204 while nothing changed, 286 (stop polling) when done."""
+    """The self-refreshing part of a dashboard: 204 while nothing changed. A finished release's fragment
+    carries no polling trigger, so the page stops asking once the watch is over."""
     context = ctx(request)
     with context.store.read() as session:
         dash = release_dashboard(session, ref, context.clock.now())
-        if dash.version == v:
-            return Response(status_code=204)
-        roles = roles_of(context.store, dash.release.id, who.name) if who else set()
-        response = _render(
-            request,
-            "live.html",
-            dash=dash,
-            group=group if group in GROUPS else None,
-            roles=roles,
-            can_ack=can_acknowledge(roles),
-            can_rollback="release_owner" in roles,
-            live=_live_url(dash, group),
+    if dash.version == v:
+        return Response(status_code=204)
+    roles = roles_of(context.store, dash.release.id, who.name) if who else set()
+    return HTMLResponse(str(_live_html(request, dash, group if group in GROUPS else None, who, roles)))
+
+
+def _live_html(
+    request: Request, dash: ReleaseDashboard, group: str | None, who: Identity | None, roles: set[str]
+) -> Markup:
+    """The dashboard body, rendered once per dashboard version and per viewer's forms (their roles and
+    CSRF token) and then reused: it is most of the page's cost and changes only with the data."""
+    csrf = csrf_token(request) if who else ""
+    key = (group, who.name if who else None, frozenset(roles), csrf)
+    html = dash.rendered.get(key)
+    if html is None:
+        template = ctx(request).templates.get_template("live.html")
+        html = Markup(
+            template.render(
+                request=request,
+                dash=dash,
+                group=group,
+                who=who,
+                roles=roles,
+                can_ack=can_acknowledge(roles),
+                can_rollback="release_owner" in roles,
+                live=_live_url(dash, group),
+            )
         )
-    return response
+        dash.remember(key, html)
+    return html
 
 
 def _live_url(dash: ReleaseDashboard, group: str | None) -> str:

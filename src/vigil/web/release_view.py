@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -46,6 +47,12 @@ class ReleaseDashboard:
     charts: ChartSet
     active: bool
     version: str  # changes whenever anything shown here changes; the live fragment polls against it
+    rendered: dict[tuple[Any, ...], Markup] = field(default_factory=dict)  # see pages._live_html
+
+    def remember(self, key: tuple[Any, ...], html: Markup) -> None:
+        if len(self.rendered) >= RENDERED_MAX:  # one entry per signed-in viewer: drop the oldest
+            self.rendered.pop(next(iter(self.rendered)), None)
+        self.rendered[key] = html
 
     @property
     def latest(self) -> CheckpointView | None:
@@ -63,6 +70,7 @@ class ReleaseDashboard:
 _LOCK = threading.Lock()
 _CACHE: OrderedDict[tuple[Any, ...], ReleaseDashboard] = OrderedDict()
 _CACHE_MAX = 256
+RENDERED_MAX = 64
 
 
 def release_dashboard(session: Session, ref: str | int, now: datetime) -> ReleaseDashboard:
@@ -88,9 +96,7 @@ def release_dashboard(session: Session, ref: str | int, now: datetime) -> Releas
 
 
 def _change_key(session: Session, release: Release, now: datetime) -> tuple[Any, ...]:
-    checkpoints = (
-        select(func.count(Checkpoint.id)).where(Checkpoint.release_id == release.id).scalar_subquery()
-    )
+    checkpoints = select(func.count(Checkpoint.id)).where(Checkpoint.release_id == release.id).scalar_subquery()
     rollback = select(RollbackEvent.state).where(RollbackEvent.release_id == release.id).scalar_subquery()
     acks = (
         select(func.count(CheckpointAcknowledgement.id))
@@ -98,9 +104,7 @@ def _change_key(session: Session, release: Release, now: datetime) -> tuple[Any,
         .scalar_subquery()
     )
     roles = select(func.count(ReleaseRole.id)).where(ReleaseRole.release_id == release.id).scalar_subquery()
-    n_checkpoints, rollback_state, n_acks, n_roles = session.execute(
-        select(checkpoints, rollback, acks, roles)
-    ).one()
+    n_checkpoints, rollback_state, n_acks, n_roles = session.execute(select(checkpoints, rollback, acks, roles)).one()
     minute = int(now.timestamp() // 60) if release.status in ACTIVE else 0
     return (
         database_of(session),
@@ -145,11 +149,7 @@ def _build(session: Session, release: Release, now: datetime, version: str) -> R
     for role in release.roles:
         people.setdefault(ROLE_TITLES.get(role.role, role.role), []).append(role.person.name)
     active = release.status in ACTIVE
-    traffic = (
-        0.0
-        if rollback is not None and rollback.state == "completed"
-        else _traffic(release, plan, stored, now)
-    )
+    traffic = 0.0 if rollback is not None and rollback.state == "completed" else _traffic(release, plan, stored, now)
     return ReleaseDashboard(
         release=release,
         plan=plan,
@@ -202,8 +202,7 @@ def as_json(dash: ReleaseDashboard) -> dict[str, Any]:
             "alerts": [vars(a) for a in dash.incidents.alerts],
         },
         "metrics": [
-            {"name": m.name, "label": m.label, "unit": m.unit, "group": group_of(m)}
-            for m in dash.plan.metrics
+            {"name": m.name, "label": m.label, "unit": m.unit, "group": group_of(m)} for m in dash.plan.metrics
         ],
     }
 

@@ -34,9 +34,7 @@ class UsageRecorder:
 
     def record(self, dashboard: str, at: datetime, release_id: int | None, person_id: int | None) -> None:
         with self._lock:
-            self._pending.append(
-                {"dashboard": dashboard, "at": at, "release_id": release_id, "person_id": person_id}
-            )
+            self._pending.append({"dashboard": dashboard, "at": at, "release_id": release_id, "person_id": person_id})
             full = len(self._pending) >= self._max
         if full:
             self.flush()
@@ -65,9 +63,7 @@ def usage_summary(session: Session, release_id: int) -> dict[str, UsageLine]:
     for title, name in REPORTED.items():
         where = (DashboardView.release_id == release_id, DashboardView.dashboard == name)
         views, first, last = session.execute(
-            select(
-                func.count(DashboardView.id), func.min(DashboardView.at), func.max(DashboardView.at)
-            ).where(*where)
+            select(func.count(DashboardView.id), func.min(DashboardView.at), func.max(DashboardView.at)).where(*where)
         ).one()
         rows = session.execute(
             select(Person.name, func.count(DashboardView.id))
