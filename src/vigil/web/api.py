@@ -6,6 +6,7 @@ against the actor's role in the release by the service function (the CLI's check
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
@@ -42,26 +43,29 @@ def list_releases(
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
     offset: Annotated[int, Query(ge=0)] = 0,
-) -> JSONResponse:
-    # Plain JSON values already: answered directly, without FastAPI's per-field re-encoding.
+) -> Response:
+    # Built once per cached overview page and reused, without FastAPI's per-field re-encoding.
     with ctx(request).store.read() as session:
         page = overview(session, limit=limit, offset=offset, status=status)
-    return JSONResponse(
-        {
-            "total": page.total,
-            "limit": page.limit,
-            "offset": page.offset,
-            "incidents_note": page.incidents_note,
-            "releases": [
-                {
-                    **vars(r),
-                    "started_at": r.started_at.isoformat(),
-                    "next_due": r.next_due.isoformat() if r.next_due else None,
-                }
-                for r in page.rows
-            ],
-        }
-    )
+    body = page.rendered.get("json")
+    if body is None:
+        body = page.rendered["json"] = json.dumps(
+            {
+                "total": page.total,
+                "limit": page.limit,
+                "offset": page.offset,
+                "incidents_note": page.incidents_note,
+                "releases": [
+                    {
+                        **vars(r),
+                        "started_at": r.started_at.isoformat(),
+                        "next_due": r.next_due.isoformat() if r.next_due else None,
+                    }
+                    for r in page.rows
+                ],
+            }
+        )
+    return Response(body, media_type="application/json")
 
 
 @router.get("/releases/{ref}", summary="One release: checkpoints with decisions and reasons, rollback, people")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +54,8 @@ class OverviewPage:
     offset: int
     status: str | None
     incidents_note: str | None
+    # Rendered once per cached page and reused (the rows are the same for every reader).
+    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def has_next(self) -> bool:

@@ -81,7 +81,10 @@ def releases_overview(request: Request, who: Reader, status: str | None = None, 
     with context.store.read() as session:
         found = overview(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=status or None)
     context.usage.record("overview", context.clock.now(), None, who.person_id if who else None)
-    return _render(request, "overview.html", page=found, page_no=page, filter=status or "")
+    rows = found.rendered.get("rows")
+    if rows is None:
+        rows = found.rendered["rows"] = context.templates.get_template("overview_rows.html").render(page=found)
+    return _render(request, "overview.html", page=found, page_no=page, filter=status or "", rows=Markup(rows))
 
 
 @router.get("/releases/{ref}")
