@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -69,10 +70,15 @@ def list_releases(
 
 
 @router.get("/releases/{ref}", summary="One release: checkpoints with decisions and reasons, rollback, people")
-def release_detail(request: Request, ref: str, _who: Reader) -> JSONResponse:
+def release_detail(request: Request, ref: str, _who: Reader) -> Response:
     context = ctx(request)
     with context.store.read() as session:
-        return JSONResponse(as_json(release_dashboard(session, ref, context.clock.now())))
+        dash = release_dashboard(session, ref, context.clock.now())
+        body = dash.rendered.get(("api",))
+        if body is None:  # serialised once per dashboard version
+            body = Markup(json.dumps(as_json(dash)))
+            dash.remember(("api",), body)
+    return Response(str(body), media_type="application/json")
 
 
 @router.get("/releases/{ref}/checkpoints", summary="The checkpoint timeline T+0…T+24h")
