@@ -1,0 +1,120 @@
+"""Streaming anomaly detection for alert rules: one value in, one score in [0, 1] out, O(window) per point.
+
+The detector combines two views of the stream, each scaled robustly so that one threshold fits every
+metric (CPU %, bytes, latency):
+
+* **spike**: how far the newest value lies from the rolling median, in rolling MADs — catches spikes and
+  dips without being dragged by the outliers themselves;
+* **shift**: how far the mean of the last few values lies from the median of the values before them, in
+  the same units — catches level shifts and slow drifts earlier than a single point can.
+
+The larger of the two raw scores is turned into a likelihood like Numenta's: how unusual the short-term
+average of the raw score is against its own long-term distribution, so a noisy metric has to be noisier
+than it usually is before it alerts. After an alert the detector re-centres on the new level (a
+changepoint): an alert rule wants to hear about a step once, not on every point until the window forgets it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class DetectorSettings:
+    window: int = 256  # values the rolling median/MAD are taken over
+    short: int = 2  # values averaged for the level-shift view
+    history: int = 1000  # raw scores the likelihood is learnt from
+    smoothing: int = 1  # raw scores averaged before the likelihood
+    warmup: int = 64  # no scores before this many values
+    recentre: bool = True  # after a novel score, forget the old level (a changepoint)
+    floor: float = 1e-6  # scale floor relative to the median's magnitude, so flat lines do not divide by 0
+
+
+class _Ring:
+    """A fixed-size numpy ring buffer: O(1) append, the contents as an array view-free copy."""
+
+    def __init__(self, size: int) -> None:
+        self.data = np.empty(size)
+        self.size, self.count, self.pos = size, 0, 0
+
+    def append(self, value: float) -> None:
+        self.data[self.pos] = value
+        self.pos = (self.pos + 1) % self.size
+        self.count = min(self.count + 1, self.size)
+
+    def values(self) -> np.ndarray:
+        if self.count < self.size:
+            return self.data[: self.count]
+        return np.concatenate((self.data[self.pos :], self.data[: self.pos]))
+
+    def clear_keep(self, keep: int) -> None:
+        last = self.values()[-keep:].copy()
+        self.count, self.pos = 0, 0
+        for v in last:
+            self.append(float(v))
+
+
+class AnomalyDetector:
+    """``update(value) -> score``; a score near 1 is anomalous. Use ``score >= threshold`` in a rule.
+
+    The score is the share of the last ``history`` raw scores below the current one; a raw score above all
+    of them scores in (1 − 1/(2n), 1), higher the further above the largest it lies. So a daily pattern
+    that produces big raw scores every day stops alerting once it has been seen, and the threshold reads
+    as "more unusual than all but a fraction (1 − threshold) of recent history".
+    """
+
+    def __init__(self, settings: DetectorSettings | None = None) -> None:
+        self.settings = settings or DetectorSettings()
+        s = self.settings
+        self._values = _Ring(s.window)
+        self._raw = _Ring(s.history)
+        self._recent = _Ring(s.smoothing)
+
+    def update(self, value: float) -> float:
+        s = self.settings
+        if not np.isfinite(value):
+            return 0.0  # a gap is not evidence either way; no-data alerting is the rule's job
+        if self._values.count < max(s.warmup, s.short + 2):
+            self._values.append(value)
+            return 0.0
+        raw = self._raw_score(value)
+        self._values.append(value)
+        self._recent.append(raw)
+        smoothed = float(self._recent.values().mean())
+        score, novel = self._likelihood(smoothed)
+        self._raw.append(raw)
+        if novel and s.recentre:
+            # A changepoint: re-centre on the new level so a step alerts once, not until the window forgets.
+            self._values.clear_keep(s.short)
+        return score
+
+    def _raw_score(self, value: float) -> float:
+        s = self.settings
+        window = self._values.values()
+        median = float(np.median(window))
+        mad = float(np.median(np.abs(window - median)))
+        spread = max(1.4826 * mad, s.floor * max(abs(median), 1.0))
+        spike = abs(value - median) / spread
+        before = float(window[len(window) - s.short + 1 :].sum()) if s.short > 1 else 0.0
+        recent = (before + value) / s.short
+        shift = abs(recent - median) / spread * np.sqrt(s.short)
+        return max(spike, shift)
+
+    def _likelihood(self, smoothed: float) -> tuple[float, bool]:
+        n = self._raw.count
+        if n < 32:
+            return 0.0, False
+        history = self._raw.values()
+        top = float(history.max())
+        if smoothed <= top:
+            return float(np.count_nonzero(history < smoothed)) / n, False
+        excess = 1.0 - top / smoothed if smoothed > 0 else 0.0  # in (0, 1): how far above the largest
+        return 1.0 - (1.0 - excess) / (2.0 * n), True
+
+
+def score_series(values: np.ndarray, settings: DetectorSettings | None = None) -> np.ndarray:
+    """Scores for a whole series, as the streaming detector would have produced them point by point."""
+    detector = AnomalyDetector(settings)
+    return np.array([detector.update(float(v)) for v in values])

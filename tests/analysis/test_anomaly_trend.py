@@ -1,0 +1,68 @@
+"""Streaming anomaly detector on synthetic steps and spikes; trend tests on leaks and noise."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+
+from vigil.analysis.anomaly import AnomalyDetector, score_series
+from vigil.analysis.trend import growth_trend, stability, trend_test
+from vigil.metrics.base import Series
+from vigil.plan.schema import LeakCheck
+
+RNG = np.random.default_rng(4)
+THRESHOLD = 0.9995
+
+
+def test_detector_flags_a_spike_once_and_stays_quiet_on_noise() -> None:
+    values = RNG.normal(50, 2, 1500)
+    values[1200] = 90
+    scores = score_series(values)
+    assert scores[1200] >= THRESHOLD
+    quiet = np.r_[scores[300:1200], scores[1210:]]
+    assert np.mean(quiet >= THRESHOLD) < 0.005
+
+
+def test_detector_flags_a_step_promptly_and_then_re_centres() -> None:
+    values = np.r_[RNG.normal(20, 1, 1200), RNG.normal(35, 1, 600)]
+    scores = score_series(values)
+    first = int(np.argmax(scores[1200:] >= THRESHOLD))
+    assert scores[1200 + first] >= THRESHOLD and first <= 3
+    assert np.sum(scores[1250:] >= THRESHOLD) <= 3  # the new level is the new normal
+
+
+def test_detector_ignores_gaps_and_starts_quiet() -> None:
+    detector = AnomalyDetector()
+    assert [detector.update(v) for v in (1.0, 2.0, float("nan"))] == [0.0, 0.0, 0.0]
+
+
+def _series(values: np.ndarray, step_s: float = 60.0) -> Series:
+    return Series(np.arange(values.size) * step_s, values.astype(float))
+
+
+def test_leak_is_found_despite_outliers_and_reaches_its_limit() -> None:
+    hours = np.arange(240) / 60
+    memory = 500 + 20 * hours + RNG.normal(0, 5, 240)
+    memory[[30, 90, 150]] = 5.0  # scrape glitches that would tilt a regression line
+    check = LeakCheck(min_observation=timedelta(minutes=45), min_slope_per_hour=5.0)
+    trend = growth_trend(_series(memory), check, limit=700.0, bad="up")
+    assert trend is not None and trend.significant
+    assert 17 < trend.slope_per_hour < 23
+    assert trend.hours_to_limit is not None and 4 < trend.hours_to_limit < 8
+
+
+def test_noise_is_stable_and_a_falling_metric_is_judged_in_its_bad_direction() -> None:
+    noise = _series(RNG.normal(100, 3, 300))
+    finding = stability("latency", noise, "up", kind="creep")
+    assert not finding.significant and finding.kind == "stable"
+    falling = _series(1000 - np.arange(300) * 0.5 + RNG.normal(0, 2, 300))
+    test = trend_test(falling, "down")
+    assert test is not None and test.slope_per_hour > 0 and test.p_value < 1e-6
+    drift = stability("throughput", falling, "down", kind="drift")
+    assert drift.significant and "falls steadily" in drift.sentence
+
+
+def test_too_little_data_gives_no_trend() -> None:
+    assert trend_test(_series(np.arange(5.0)), "up") is None
+    assert stability("x", _series(np.arange(5.0)), "up").kind == "unknown"
