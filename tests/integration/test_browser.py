@@ -136,6 +136,7 @@ def test_a_viewer_cannot_approve_anything(browser: Browser, server: Server) -> N
     )
     expect(page.locator("h1")).to_have_text("Not allowed")
     expect(page.locator(".message")).to_contain_text("only the Release Owner or Monitoring Owner")
+    expect(page.locator("header .who")).to_contain_text("Signed in as Vic Viewer")
     page.screenshot(path=str(ARTIFACTS / "viewer-refused.png"))
     with server.store.read() as session:
         refused = session.scalars(

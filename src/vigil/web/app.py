@@ -164,5 +164,8 @@ def _install_error_pages(app: FastAPI) -> None:
             return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
         templates: Jinja2Templates = request.app.state.vigil.templates
         return templates.TemplateResponse(
-            request, "error.html", {"status": status, "message": str(exc)}, status_code=status
+            request,
+            "error.html",
+            {"status": status, "message": str(exc), "who": getattr(request.state, "identity", None)},
+            status_code=status,
         )
