@@ -33,8 +33,9 @@ def _write(path: Path, rows: int) -> None:
         out = csv.writer(handle)
         out.writerow(["timestamp", "value", "cohort"])
         for i in range(rows):
-            out.writerow([T0.timestamp() + 10 * (i // 2), round(200 + rng.standard_normal(), 3),
-                          "new" if i % 2 else "baseline"])
+            out.writerow(
+                [T0.timestamp() + 10 * (i // 2), round(200 + rng.standard_normal(), 3), "new" if i % 2 else "baseline"]
+            )
 
 
 def _best(fn: object, repeat: int) -> float:
@@ -84,10 +85,14 @@ def main() -> None:
 
         ref_win, our_win = _best(reference_window, 5), _best(vigil_window, 5)
     print(f"rows: {args.rows:,}")
-    print(f"load:   vigil {our_load * 1000:8.1f} ms, csv+float reference {ref_load * 1000:8.1f} ms, "
-          f"ratio {our_load / ref_load:5.2f}x")
-    print(f"window: vigil {our_win / len(windows) * 1e6:8.1f} µs, numpy-mask reference "
-          f"{ref_win / len(windows) * 1e6:8.1f} µs, ratio {our_win / ref_win:5.2f}x")
+    print(
+        f"load:   vigil {our_load * 1000:8.1f} ms, csv+float reference {ref_load * 1000:8.1f} ms, "
+        f"ratio {our_load / ref_load:5.2f}x"
+    )
+    print(
+        f"window: vigil {our_win / len(windows) * 1e6:8.1f} µs, numpy-mask reference "
+        f"{ref_win / len(windows) * 1e6:8.1f} µs, ratio {our_win / ref_win:5.2f}x"
+    )
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from vigil.cli import (
     smoke,
     trace,
     watching,
+    web,
 )
 from vigil.cli.common import err_console
 
@@ -54,6 +55,9 @@ root.add_typer(evidence.app, name="evidence")
 root.command()(trace.trace)
 root.command()(trace.gate)
 root.command()(replay.replay)
+root.command()(web.serve)
+root.add_typer(web.user_app, name="user")
+root.add_typer(web.dashboard_app, name="dashboard")
 
 _debug = False
 

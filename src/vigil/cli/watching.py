@@ -100,19 +100,11 @@ def status(release: str, db: DbOption = None) -> None:
 def rollback(release: str, actor: ActorOption = None, db: DbOption = None) -> None:
     """Carry out a rollback the plan left to a person (manual method). Release Owner only."""
     from vigil.clock import SystemClock
-    from vigil.errors import Conflict
-    from vigil.releases.roles import authorize
-    from vigil.releases.service import get_release
-    from vigil.watch.rollback import execute_rollback, pending_rollback
+    from vigil.watch.rollback import execute_rollback, manual_rollback_for
 
-    store, clock = open_store(db), SystemClock()
-    with store.read() as session:
-        release_id = get_release(session, release).id
-    authorize(store, release_id, require_actor(actor), ["release_owner"], "execute a rollback", clock.now())
-    event_id = pending_rollback(store, release_id, include_manual=True)
-    if event_id is None:
-        raise Conflict("no rollback is waiting to be carried out for this release")
-    event = execute_rollback(store, event_id, clock, actor=require_actor(actor))
+    store, clock, who = open_store(db), SystemClock(), require_actor(actor)
+    event_id = manual_rollback_for(store, release, who, clock.now())
+    event = execute_rollback(store, event_id, clock, actor=who)
     console.print(f"Rollback {event.state}: {event.verification}")
 
 

@@ -32,6 +32,7 @@ from vigil.reports.formatting import (
 )
 from vigil.store import Store
 from vigil.watch.models import Checkpoint, MetricReading, RollbackEvent
+from vigil.web.usage import dashboard_usage_lines
 
 METHODS = {"canary": "Canary", "blue-green": "Blue-Green", "rolling": "Rolling", "big-bang": "Big Bang"}
 
@@ -80,6 +81,7 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
         "learnings": assessment.learnings(plan, evaluated, rollback, clock),
         "governance": log_context(session, release),
         **incident_reports.log_context(session, release, now),
+        "dashboard_usage": dashboard_usage_lines(session, release.id, clock),
     }
 
 

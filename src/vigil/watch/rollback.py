@@ -19,12 +19,13 @@ from sqlalchemy import CursorResult, select, update
 from vigil.analysis import judge
 from vigil.analysis.judgement import fmt
 from vigil.clock import Clock
-from vigil.errors import NotFound, RollbackError, SourceError
+from vigil.errors import Conflict, NotFound, RollbackError, SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
 from vigil.plan.schema import Plan, RollbackAction
 from vigil.releases.models import Release
-from vigil.releases.service import SYSTEM_ACTOR, plan_of
+from vigil.releases.roles import authorize
+from vigil.releases.service import SYSTEM_ACTOR, get_release, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.watch.models import RollbackEvent
@@ -38,6 +39,20 @@ def pending_rollback(store: Store, release_id: int, *, include_manual: bool = Fa
         if not include_manual:
             query = query.where(RollbackEvent.method == "automatic")
         return session.scalar(query)
+
+
+def manual_rollback_for(store: Store, release_ref: str | int, actor: str, now: datetime) -> int:
+    """The rollback ``actor`` may carry out now: Release Owner only (refusals audited), one must be waiting.
+
+    The CLI's ``vigil rollback`` and the web server's rollback button both come through here.
+    """
+    with store.read() as session:
+        release_id = get_release(session, release_ref).id
+    authorize(store, release_id, actor, ["release_owner"], "execute a rollback", now)
+    event_id = pending_rollback(store, release_id, include_manual=True)
+    if event_id is None:
+        raise Conflict("no rollback is waiting to be carried out for this release")
+    return event_id
 
 
 def mark_interrupted(store: Store, release_id: int, now: datetime) -> bool:

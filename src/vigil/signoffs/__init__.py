@@ -1,0 +1,1 @@
+"""Sign-offs: a named person acknowledging a checkpoint decision, audited."""

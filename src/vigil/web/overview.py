@@ -1,0 +1,167 @@
+"""The releases overview: one row per release with health, next checkpoint, open incidents, go/no-go.
+
+Paged in the database (newest first), and everything per row is fetched for the whole page in two
+queries, so the page costs the same with ten releases or ten thousand.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, lazyload
+
+from vigil.plan import format_offset
+from vigil.releases.models import Release
+from vigil.store.audit import AuditHead
+from vigil.watch.loop import ACTIVE
+from vigil.watch.models import Checkpoint, Decision
+from vigil.web.incidents import NO_DATA, incidents_version, open_incident_counts
+from vigil.web.plans import cached_plan, database_of
+
+PAGE_SIZE = 50
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    id: int
+    slug: str
+    name: str
+    service: str
+    version: str
+    method: str
+    status: str
+    started_at: datetime
+    timezone: str
+    health: str  # of the latest evaluated checkpoint; "pending" before the first
+    go_no_go: str
+    last_checkpoint: str | None
+    next_checkpoint: str | None
+    next_due: datetime | None
+    open_incidents: int | None  # None: incidents are not tracked in this store
+
+
+@dataclass(frozen=True)
+class OverviewPage:
+    rows: list[OverviewRow]
+    total: int
+    limit: int
+    offset: int
+    status: str | None
+    incidents_note: str | None
+    # Rendered once per cached page and reused (the rows are the same for every reader).
+    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def has_next(self) -> bool:
+        return self.offset + self.limit < self.total
+
+
+_LOCK = threading.Lock()
+_CACHE: OrderedDict[tuple[Any, ...], OverviewPage] = OrderedDict()
+_CACHE_MAX = 64
+
+
+def overview(session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, status: str | None = None) -> OverviewPage:
+    """One page of the overview, recomputed only when the store changed.
+
+    Every state change appends to the audit chain, so the chain's head sequence number is a version of
+    everything the overview shows; while it stays the same the page computed last time is still true.
+    The incident seam's version is part of the key too.
+    """
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    offset = max(0, offset)
+    head = session.scalar(select(AuditHead.seq).where(AuditHead.id == 1))
+    key = (database_of(session), limit, offset, status, head, incidents_version(session, None))
+    with _LOCK:
+        cached = _CACHE.get(key)
+        if cached is not None:
+            return cached
+    page = _compute(session, limit, offset, status)
+    with _LOCK:
+        _CACHE[key] = page
+        while len(_CACHE) > _CACHE_MAX:
+            _CACHE.popitem(last=False)
+    return page
+
+
+def _compute(session: Session, limit: int, offset: int, status: str | None) -> OverviewPage:
+    # The plan text is only needed for a plan not parsed yet (cached_plan loads it then), not per row.
+    query = select(Release).options(lazyload(Release.plan))
+    count = select(func.count(Release.id))
+    if status == "active":
+        query, count = query.where(Release.status.in_(ACTIVE)), count.where(Release.status.in_(ACTIVE))
+    elif status:
+        query, count = query.where(Release.status == status), count.where(Release.status == status)
+    releases = list(
+        session.scalars(query.order_by(Release.started_at.desc(), Release.id.desc()).limit(limit).offset(offset))
+    )
+    total = session.scalar(count) or 0
+    ids = [r.id for r in releases]
+    stored = _checkpoints(session, ids)
+    incidents = open_incident_counts(session, ids)
+    rows = [_row(session, r, stored.get(r.id, []), incidents) for r in releases]
+    return OverviewPage(rows, total, limit, offset, status, None if incidents is not None else NO_DATA)
+
+
+def _checkpoints(session: Session, ids: list[int]) -> dict[int, list[tuple[str, int, str, str | None, str | None]]]:
+    """(name, offset, state, health, go/no-go) of every stored checkpoint of these releases, in order."""
+    if not ids:
+        return {}
+    query = (
+        select(
+            Checkpoint.release_id,
+            Checkpoint.name,
+            Checkpoint.offset_seconds,
+            Checkpoint.state,
+            Decision.health,
+            Decision.go_no_go,
+        )
+        .outerjoin(Decision, Decision.checkpoint_id == Checkpoint.id)
+        .where(Checkpoint.release_id.in_(ids))
+        .order_by(Checkpoint.release_id, Checkpoint.offset_seconds)
+    )
+    out: dict[int, list[tuple[str, int, str, str | None, str | None]]] = {}
+    for release_id, name, offset, state, health, go in session.execute(query):
+        out.setdefault(release_id, []).append((name, offset, state, health, go))
+    return out
+
+
+def _row(
+    session: Session,
+    release: Release,
+    stored: list[tuple[str, int, str, str | None, str | None]],
+    incidents: dict[int, int] | None,
+) -> OverviewRow:
+    evaluated = [c for c in stored if c[3] is not None]
+    latest = evaluated[-1] if evaluated else None
+    next_name: str | None = None
+    next_due: datetime | None = None
+    if release.status in ACTIVE:
+        done = {c[0] for c in stored}
+        for offset in cached_plan(session, release).checkpoints:
+            if format_offset(offset) not in done:
+                next_name, next_due = format_offset(offset), release.started_at + offset
+                break
+    return OverviewRow(
+        id=release.id,
+        slug=release.slug,
+        name=release.name,
+        service=release.service,
+        version=release.version,
+        method=release.deployment_method,
+        status=release.status,
+        started_at=release.started_at,
+        timezone=release.timezone,
+        health=(latest[3] or "unknown") if latest else "pending",
+        go_no_go=(latest[4] or "") if latest else "",
+        last_checkpoint=latest[0] if latest else None,
+        next_checkpoint=next_name,
+        next_due=next_due,
+        open_incidents=incidents.get(release.id, 0) if incidents is not None else None,
+    )

@@ -1,0 +1,5 @@
+"""The web fixtures live in tests/web_fixtures.py (importable by name); pytest finds them through here."""
+
+from web_fixtures import client, world
+
+__all__ = ["client", "world"]
