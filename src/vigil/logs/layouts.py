@@ -32,20 +32,24 @@ LAYOUTS: list[Layout] = [
     _layout("oslo", r"^(?:(?P<file>\S+) )?(?P<ts>\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}) (?P<pid>\d+) "
             + _LEVEL + r" (?P<component>\S+) \[(?P<context>[^\]]*)\] (?P<message>.*)$"),
     # 081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 ...
-    _layout("hdfs", r"^(?P<ts>\d{6} \d{6}) (?P<pid>\d+) " + _LEVEL + r" (?P<component>[^\s:]+): (?P<message>.*)$"),
+    _layout("hdfs", r"^(?P<ts>\d{6} \d{6}) (?P<pid>\d+) " + _LEVEL
+            + r" (?P<component>[^\s:]+): (?P<message>.*)$"),
     # 17/06/09 20:10:40 INFO spark.SecurityManager: Changing view acls to: yarn,curi
     _layout("spark", r"^(?P<ts>\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}) " + _LEVEL
             + r" (?P<component>[^\s:]+): (?P<message>.*)$"),
-    # - 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO m
+    # - 1117838570 2005.06.03 R02-M1-N0 2005-06-03-15.42.50.675872 R02-M1-N0 RAS KERNEL INFO message
     _layout("bgl-ras", r"^(?P<label>\S+) (?P<epoch>\d{10}) (?P<date>\d{4}\.\d{2}\.\d{2}) (?P<host>\S+) "
             r"(?P<ts>\d{4}-\d{2}-\d{2}-\d{2}\.\d{2}\.\d{2}\.\d{6}) (?P<node>\S+) (?P<type>\S+) "
             r"(?P<component>\S+) " + _LEVEL + r" (?P<message>.*)$"),
     # [Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties
-    _layout("apache-error", r"^\[(?P<ts>[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? \d{4})\] "
+    _layout("apache-error", r"^\[(?P<ts>[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)? "
+            r"\d{4})\] "
             r"\[(?:(?P<module>[a-z_]+):)?" + _LEVEL + r"\] (?P<message>.*)$"),
     # 20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579
-    _layout("pipe", r"^(?P<ts>\d{8}-\d{1,2}:\d{1,2}:\d{1,2}:\d{1,3})\|(?P<component>[^|]*)\|(?P<pid>\d+)\|(?P<message>.*)$"),
+    _layout("pipe", r"^(?P<ts>\d{8}-\d{1,2}:\d{1,2}:\d{1,2}:\d{1,3})\|(?P<component>[^|]*)\|(?P<pid>\d+)\|"
+            r"(?P<message>.*)$"),
     # 2024-01-02 03:04:05,678 ERROR module.name: message   (python logging, logback without thread)
-    _layout("log4j", r"^(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?) "
+    _layout("log4j", r"^(?P<ts>\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,6})?(?:Z|[+-]\d{2}:?\d{2})?)"
+            r" "
             r"\[?" + _LEVEL + r"\]? +(?P<component>[^\s:]+): (?P<message>.*)$"),
 ]

@@ -116,7 +116,9 @@ def parse_logfmt(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
         if m is None:
             return None  # not logfmt all the way through: some other format with a key=value in it
         value = m.group(2)
-        doc[m.group(1)] = value[1:-1].replace('\\"', '"').replace("\\\\", "\\") if value.startswith('"') else value
+        if value.startswith('"'):
+            value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        doc[m.group(1)] = value
         pos = m.end()
     if len(doc) < 2:
         return None
@@ -131,7 +133,8 @@ def parse_logfmt(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
 # ---------------------------------------------------------------- Apache / Nginx access logs
 _ACCESS = re.compile(
     r'^(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" '
-    r'(?P<status>\d{3}) (?P<bytes>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?(?P<rest>.*)$')
+    r'(?P<status>\d{3}) (?P<bytes>\d+|-)'
+    r'(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?(?P<rest>.*)$')
 
 
 def parse_access(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
@@ -161,8 +164,9 @@ def parse_access(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
 # ---------------------------------------------------------------- syslog
 _RFC5424 = re.compile(r"^<(?P<pri>\d{1,3})>(?P<ver>\d{1,2}) (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) "
                       r"(?P<procid>\S+) (?P<msgid>\S+) (?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?P<msg>.*))?$")
-_RFC3164 = re.compile(r"^(?:<(?P<pri>\d{1,3})>)?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<clock>\d{2}:\d{2}:\d{2}) "
-                      r"(?P<host>\S+) (?P<tag>[^\s:\[]+(?: \d[\w.]*)?)(?:\[(?P<pid>[^\]]+)\])?: ?(?P<msg>.*)$")
+_RFC3164 = re.compile(r"^(?:<(?P<pri>\d{1,3})>)?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) "
+                      r"(?P<clock>\d{2}:\d{2}:\d{2}) (?P<host>\S+) (?P<tag>[^\s:\[]+(?: \d[\w.]*)?)"
+                      r"(?:\[(?P<pid>[^\]]+)\])?: ?(?P<msg>.*)$")
 
 
 def _nil(value: str) -> str | None:
@@ -219,8 +223,8 @@ def parse_layout(line: str, now: datetime, tz: tzinfo) -> Parsed | None:
     return None
 
 
-_LEVEL_WORD = re.compile(r"[\[<(]?\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRIT|CRITICAL|"
-                         r"trace|debug|info|notice|warn|warning|error|fatal|crit|critical)\b[\]>)]?:?")
+_LEVEL_WORD = re.compile(r"[\[<(]?\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRIT|"
+                         r"CRITICAL|trace|debug|info|notice|warn|warning|error|fatal|crit|critical)\b[\]>)]?:?")
 
 
 def parse_text(line: str, now: datetime, tz: tzinfo) -> Parsed | None:

@@ -116,7 +116,7 @@ def conditions(session: Session, flt: LogFilter) -> list[ColumnElement[bool]]:
     return where
 
 
-def _lines(session: Session, query: Select[tuple[LogRecord]]) -> list[LogLine]:
+def _lines(session: Session, query: Select[LogRecord]) -> list[LogLine]:
     return [LogLine(id=r.id, ts=r.ts, level=r.level, service=r.service, release=r.release, host=r.host,
                     component=r.component, message=r.message, raw=r.raw, fields=r.fields, format=r.format,
                     source=r.source) for r in session.scalars(query)]
@@ -136,6 +136,13 @@ def all_matches(session: Session, flt: LogFilter, *, cap: int) -> list[LogLine]:
     """Every matching line, oldest first, at most ``cap`` of them (for frozen excerpts)."""
     query = (select(LogRecord).where(*conditions(session, flt))
              .order_by(LogRecord.ts, LogRecord.id).limit(cap))
+    return _lines(session, query)
+
+
+def arrived_after(session: Session, flt: LogFilter, after_id: int, *, limit: int = 1000) -> list[LogLine]:
+    """Matching lines stored after the record ``after_id``, in arrival order (for tail --follow)."""
+    query = (select(LogRecord).where(LogRecord.id > after_id, *conditions(session, flt))
+             .order_by(LogRecord.id).limit(limit))
     return _lines(session, query)
 
 

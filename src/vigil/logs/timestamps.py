@@ -92,15 +92,22 @@ LAYOUTS: list[tuple[str, str, Converter]] = [
     ("iso", r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d{1,9})?(?:Z|[+-]\d{2}:?\d{2})?", _iso),
     ("dashed", r"\d{4}-\d{2}-\d{2}-\d{2}\.\d{2}\.\d{2}\.\d{6}", _bgl),
     ("clf", r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}", _strptime("%d/%b/%Y:%H:%M:%S %z")),
-    ("ctime", r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}", _strptime("%a %b %d %H:%M:%S %Y")),
+    ("ctime", r"[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}",
+     _strptime("%a %b %d %H:%M:%S %Y")),
     ("compact-ms", r"\d{8}-\d{1,2}:\d{1,2}:\d{1,2}:\d{1,3}", _milli_colon),
     ("yy/mm/dd", r"\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2}", _strptime("%y/%m/%d %H:%M:%S")),
     ("yymmdd", r"\d{6} \d{6}(?!\d)", _strptime("%y%m%d %H%M%S")),
     ("syslog", r"[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}", _syslog),
     ("epoch", r"(?<!\d)1\d{9}(?:\.\d{1,6})?(?!\d)", _epoch),
 ]
-_ANY = re.compile("|".join(f"(?P<{name.replace('-', '_').replace('/', '_')}>{rx})" for name, rx, _ in LAYOUTS))
-_CONVERT = {name.replace("-", "_").replace("/", "_"): conv for name, _, conv in LAYOUTS}
+
+
+def _group(name: str) -> str:
+    return name.replace("-", "_").replace("/", "_")
+
+
+_ANY = re.compile("|".join(f"(?P<{_group(name)}>{rx})" for name, rx, _ in LAYOUTS))
+_CONVERT = {_group(name): conv for name, _, conv in LAYOUTS}
 SEARCH_WINDOW = 80  # a timestamp further into the line than this is data, not the line's time
 
 

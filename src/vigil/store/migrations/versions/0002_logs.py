@@ -8,7 +8,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-
 from sqlalchemy.dialects import postgresql
 
 import vigil.store.types
@@ -41,7 +40,8 @@ def upgrade() -> None:
     sa.Column('component', sa.String(length=300), nullable=True),
     sa.Column('message', sa.Text(), nullable=False),
     sa.Column('raw', sa.Text(), nullable=False),
-    sa.Column('fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'),
+              nullable=True),
     sa.Column('format', sa.String(length=20), nullable=False),
     sa.Column('source', sa.String(length=500), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_log_records'))
@@ -66,7 +66,8 @@ def upgrade() -> None:
     sa.Column('created_by', sa.String(length=200), nullable=False),
     sa.Column('release_id', sa.Integer(), nullable=True),
     sa.Column('incident_ref', sa.String(length=200), nullable=True),
-    sa.ForeignKeyConstraint(['release_id'], ['releases.id'], name=op.f('fk_log_excerpts_release_id_releases')),
+    sa.ForeignKeyConstraint(['release_id'], ['releases.id'],
+                            name=op.f('fk_log_excerpts_release_id_releases')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_log_excerpts'))
     )
     with op.batch_alter_table('log_excerpts', schema=None) as batch_op:
