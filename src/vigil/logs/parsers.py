@@ -33,8 +33,8 @@ _SYSLOG_LEVELS = ("fatal", "fatal", "fatal", "error", "warn", "info", "info", "d
 def normalise_level(value: object) -> str:
     """One of trace/debug/info/warn/error/fatal, or ``""`` when the value names no level."""
     if isinstance(value, int) and not isinstance(value, bool):
-        # Python logging / pino numbers: 10 debug .. 50 critical; pino 60 fatal.
-        return ("trace", "debug", "info", "warn", "error", "fatal")[max(0, min(5, value // 10))]
+        # Numeric levels as pino and bunyan write them: 10 trace, 20 debug ... 50 error, 60 fatal.
+        return ("trace", "debug", "info", "warn", "error", "fatal")[max(0, min(5, value // 10 - 1))]
     return _LEVEL_NAMES.get(str(value).strip().lower(), "")
 
 
