@@ -4,9 +4,10 @@
 are not JSON objects are kept as raw records and counted in the reply, like every other ingest path.
 """
 
-from __future__ import annotations
-
 from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from starlette.concurrency import run_in_threadpool
 
 from vigil.clock import Clock
 from vigil.logs.ingest import Source, ingest_lines
@@ -15,10 +16,7 @@ from vigil.store import Store
 MAX_BODY = 64 * 1024 * 1024
 
 
-def make_app(store: Store, clock: Clock) -> Any:
-    from fastapi import FastAPI, HTTPException, Request
-    from starlette.concurrency import run_in_threadpool
-
+def make_app(store: Store, clock: Clock) -> FastAPI:
     app = FastAPI(title="vigil log ingest")
 
     @app.post("/logs/ingest")
