@@ -135,3 +135,22 @@ def test_bad_queries_and_filters_fail_with_one_clear_error() -> None:
     with pytest.raises(FilterError, match="key=value"):
         fields_from(["nonsense"])
     assert levels_from("warn", None) == ("warn", "error", "fatal")
+
+
+def test_newest_first_holds_when_lines_arrive_out_of_time_order(any_store: Store) -> None:
+    """Backfilled history (older lines stored after newer ones) must not push them ahead or lose any."""
+    def lines(start_minute: int, n: int) -> list[str]:
+        return [f'{{"ts":"{(NOW + timedelta(minutes=start_minute, seconds=i)).isoformat()}",'
+                f'"level":"error","msg":"disk full {i}"}}' for i in range(n)]
+
+    from vigil.logs.ingest import ingest_lines
+    ingest_lines(any_store, lines(0, 3000), Source("live", "app"), now=NOW)  # recent, arrives first
+    ingest_lines(any_store, lines(-600, 5000), Source("backfill", "app"), now=NOW)  # older, arrives later
+    ingest_lines(any_store, lines(30, 10), Source("live", "app"), now=NOW)  # newest of all
+    with any_store.read() as session:
+        pages = [search(session, LogFilter(text="disk full"), limit=700, offset=o) for o in (0, 700, 7700)]
+        every = [line for page in pages for line in page.lines]
+        plain = search(session, LogFilter(levels=("error",)), limit=8010)
+    assert [x.id for x in every[:1400]] == [x.id for x in plain.lines[:1400]]
+    assert [x.id for x in pages[2].lines] == [x.id for x in plain.lines[7700:]]
+    assert pages[0].lines[0].source == "live" and pages[0].has_more and not pages[2].has_more

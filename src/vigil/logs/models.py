@@ -43,6 +43,18 @@ class LogRecord(Base):
     source: Mapped[str] = mapped_column(String(500))
 
 
+class LogBlock(Base):
+    """The time span of each block of 4096 record ids: lets a text search stop reading matches early
+    (see ``vigil.store.logindex_sqlite``). Only an upper bound after retention deletes, which is enough."""
+
+    __tablename__ = "log_blocks"
+
+    block: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True,
+                                       autoincrement=False)
+    min_ts: Mapped[int] = mapped_column(BigInteger)
+    max_ts: Mapped[int] = mapped_column(BigInteger)
+
+
 class LogCursor(Base):
     """How far follow mode has read a file; committed in the same transaction as the lines it covers."""
 

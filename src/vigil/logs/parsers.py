@@ -81,6 +81,12 @@ def json_ts(value: Any, tz: tzinfo) -> int | None:
     return None
 
 
+_ROLES = {key: role for role, keys in (("ts", _TS_KEYS), ("level", _LEVEL_KEYS), ("message", _MSG_KEYS),
+                                       ("service", _SERVICE_KEYS), ("release", _RELEASE_KEYS),
+                                       ("host", _HOST_KEYS), ("component", _COMPONENT_KEYS))
+          for key in keys}
+
+
 def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
     if not line.startswith("{"):
         return None
@@ -88,19 +94,27 @@ def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
         doc = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None
-    if not isinstance(doc, dict):
+    if type(doc) is not dict:
         return None
-    ts = json_ts(_take(doc, _TS_KEYS), tz)
-    message = _take(doc, _MSG_KEYS)
-
-    def text(keys: tuple[str, ...]) -> str | None:
-        value = _take(doc, keys)
-        return None if value is None else str(value)
-
-    return Parsed(ts=ts, level=normalise_level(_take(doc, _LEVEL_KEYS) or ""),
+    # One pass over the document's keys (this is the hot path of JSON ingest): the first key of each
+    # role wins; everything that has no role stays behind as a field.
+    found: dict[str, Any] = {}
+    for key in [k for k in doc if k in _ROLES]:
+        role = _ROLES[key]
+        if role not in found:
+            found[role] = doc.pop(key)
+    get = found.get
+    level = get("level")
+    message = get("message")
+    return Parsed(ts=json_ts(get("ts"), tz),
+                  level="" if level is None else _LEVEL_NAMES.get(level) or normalise_level(level),
                   message="" if message is None else str(message), format="json",
-                  service=text(_SERVICE_KEYS), release=text(_RELEASE_KEYS), host=text(_HOST_KEYS),
-                  component=text(_COMPONENT_KEYS), fields=doc or None)
+                  service=_text(get("service")), release=_text(get("release")), host=_text(get("host")),
+                  component=_text(get("component")), fields=doc or None)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 # ---------------------------------------------------------------- logfmt

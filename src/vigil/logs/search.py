@@ -94,7 +94,7 @@ class SearchPage:
     has_more: bool
 
 
-def conditions(session: Session, flt: LogFilter) -> list[ColumnElement[bool]]:
+def conditions(session: Session, flt: LogFilter, *, text: bool = True) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = []
     if flt.since is not None:
         where.append(LogRecord.ts >= flt.since)
@@ -110,7 +110,7 @@ def conditions(session: Session, flt: LogFilter) -> list[ColumnElement[bool]]:
     for key, value in flt.fields:
         column = _COLUMN_FIELDS.get(key)
         where.append(column == value if column is not None else index.field_predicate(key, value))
-    node = parse_query(flt.text)
+    node = parse_query(flt.text) if text else None
     if node is not None:
         where.append(index.text_predicate(node))
     return where
@@ -126,8 +126,15 @@ def search(session: Session, flt: LogFilter, *, limit: int = 50, offset: int = 0
     """One page of matching lines, newest first (ties by arrival order, latest first)."""
     if limit < 1 or offset < 0:
         raise FilterError("the page size must be at least 1 and the offset not negative")
-    query = (select(LogRecord).where(*conditions(session, flt))
-             .order_by(LogRecord.ts.desc(), LogRecord.id.desc()).limit(limit + 1).offset(offset))
+    node = parse_query(flt.text)
+    ids = None if node is None else log_index(session).newest_matches(
+        session, node, conditions(session, flt, text=False), offset + limit + 1)
+    newest_first = (LogRecord.ts.desc(), LogRecord.id.desc())
+    if ids is not None:
+        query = select(LogRecord).where(LogRecord.id.in_(ids[offset:])).order_by(*newest_first)
+    else:
+        query = select(LogRecord).where(*conditions(session, flt)).order_by(*newest_first)
+        query = query.limit(limit + 1).offset(offset)
     lines = _lines(session, query)
     return SearchPage(lines=lines[:limit], offset=offset, limit=limit, has_more=len(lines) > limit)
 

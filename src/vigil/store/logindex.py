@@ -31,6 +31,11 @@ class LogIndex(Protocol):
     def field_predicate(self, key: str, value: str) -> ColumnElement[bool]:
         """A WHERE condition: the record's field ``key`` equals ``value`` compared as text."""
 
+    def newest_matches(self, session: Session, node: Node, where: list[ColumnElement[bool]],
+                       k: int) -> list[int] | None:
+        """Ids of the ``k`` newest lines matching ``node`` and ``where`` (newest first), or None to let
+        the caller run the plain ORDER BY query (which the engine's planner already does well)."""
+
 
 def log_index(session: Session) -> LogIndex:
     dialect = session.get_bind().dialect.name

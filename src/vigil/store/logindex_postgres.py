@@ -41,6 +41,10 @@ class PostgresLogIndex:
     def field_predicate(self, key: str, value: str) -> ColumnElement[bool]:
         return LogRecord.fields.op("->>")(key) == value
 
+    def newest_matches(self, session: Session, node: Node, where: list[ColumnElement[bool]],
+                       k: int) -> list[int] | None:
+        return None  # the GIN bitmap scan plus a top-k sort is PostgreSQL's own best plan
+
 
 def pattern(term: Term) -> str:
     # Words hold only letters, digits and '_': nothing in them is special to a regular expression.
