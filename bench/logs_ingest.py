@@ -87,8 +87,8 @@ def main() -> int:
     print(f"  reference parse only     {rows / parse:>12,.0f} lines/s   {parse:8.2f} s")
     print(f"  reference bare insert    {result.lines / bare:>12,.0f} lines/s   {bare:8.2f} s")
     print(f"ratio to the {GOAL:,} lines/s goal: {rate / GOAL:.2f}x  ({'met' if rate >= GOAL else 'NOT met'})")
-    print(f"ratio to parse only: {rate / (rows / parse):.2f}x; to bare insert: {rate / (result.lines / bare):.2f}x;"
-          f" to wc -l: {rate / (result.lines / wc):.4f}x")
+    print(f"ratio to parse only: {rate / (rows / parse):.2f}x; "
+          f"to bare insert: {rate / (result.lines / bare):.2f}x; to wc -l: {rate / (result.lines / wc):.4f}x")
     print(f"store size {db.stat().st_size / 1e6:,.0f} MB for {data.stat().st_size / 1e6:,.0f} MB of logs")
     return 0
 

@@ -10,8 +10,8 @@ from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import select
-
 from tests.logs.conftest import NOW, REPO
+
 from vigil.clock import ManualClock
 from vigil.logs.follow import Follower
 from vigil.logs.ingest import Source

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-
 from tests.logs.conftest import NOW, REPO
+
 from vigil.logs.forensics import EmptyExcerpt, attach, get_excerpt, list_excerpts, verify
 from vigil.logs.ingest import Source, ingest_lines
 from vigil.logs.retention import RetentionError, apply, set_rule
@@ -31,7 +31,7 @@ def test_an_attached_excerpt_is_frozen(any_store: Store) -> None:
     flt = LogFilter(text="declined", services=("checkout",))
     excerpt = attach(any_store, flt, now=NOW, actor="Ravi Menon", release=release.slug, incident_ref="INC-7")
     assert excerpt.matched_count == 5 and len(excerpt.lines) == 5 and verify(excerpt)
-    assert [line["message"] for line in excerpt.lines][0] == "card declined for order 4"  # oldest first
+    assert excerpt.lines[0]["message"] == "card declined for order 4"  # oldest first
     # Later ingest changes the search, not the evidence.
     ingest_lines(any_store, [_line(0, "checkout", "card declined for order 99")], Source("t", "checkout"),
                  now=NOW)

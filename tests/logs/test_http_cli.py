@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from tests.logs.conftest import NOW
 from typer.testing import CliRunner
 
-from tests.logs.conftest import NOW
 from vigil.cli.logs import app
 from vigil.clock import ManualClock
 from vigil.logs.http import make_app
@@ -62,7 +62,8 @@ def test_cli_ingest_search_stats_and_attach(tmp_path: Path, loghub: Path) -> Non
     log = loghub / "Apache" / "Apache_2k.log"
     out = runner.invoke(app, ["ingest", str(log), "--service", "apache", "--db", db, "--json"])
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output) == {"lines": 2000, "unparsed": 0, "blank": 0, "formats": {"apache-error": 2000}}
+    assert json.loads(out.output) == {"lines": 2000, "unparsed": 0, "blank": 0,
+                                      "formats": {"apache-error": 2000}}
     out = runner.invoke(app, ["search", "jk2_init", "--level", "error", "--limit", "5", "--count", "--json",
                               "--db", db])
     page = json.loads(out.output)
@@ -72,8 +73,8 @@ def test_cli_ingest_search_stats_and_attach(tmp_path: Path, loghub: Path) -> Non
     assert table.exit_code == 0 and "jk2_init" in table.output
     stats = json.loads(runner.invoke(app, ["stats", "--service", "apache", "--json", "--db", db]).output)
     assert sum(row.get("error", 0) for row in stats) == 595
-    attached = runner.invoke(app, ["attach", "--query", '"error state"', "--as", "ravi", "--incident", "INC-1",
-                                   "--json", "--db", db])
+    attached = runner.invoke(app, ["attach", "--query", '"error state"', "--as", "ravi",
+                                   "--incident", "INC-1", "--json", "--db", db])
     assert attached.exit_code == 0, attached.output
     info = json.loads(attached.output)
     shown = json.loads(runner.invoke(app, ["excerpt", str(info["id"]), "--json", "--db", db]).output)

@@ -7,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from tests.logs.conftest import NOW
+
 from vigil.logs.detection import error_rate, new_error_signatures
 from vigil.logs.ingest import Source, ingest_lines
 from vigil.logs.miner import TemplateMiner, grouping_accuracy
@@ -71,7 +71,8 @@ def test_new_error_signatures_after_a_release(sqlite_store: Store) -> None:
     after += [_line(-40 + i, "error", f"payment provider rejected token tok{i} with code {400 + i}")
               for i in range(4)]
     after += [_line(-30, "fatal", "worker 3 crashed: out of memory")]
-    after += [_line(-20 + i, "info", f"new feature flag {i} evaluated") for i in range(3)]  # new but not error
+    # new, but not an error:
+    after += [_line(-20 + i, "info", f"new feature flag {i} evaluated") for i in range(3)]
     ingest_lines(sqlite_store, before + after, Source("t", "checkout"), now=NOW)
     with sqlite_store.read() as session:
         signals = new_error_signatures(session, service="checkout", release_started=release, now=NOW,

@@ -8,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from tests.logs.conftest import NOW
+
 from vigil.logs.ingest import Source
 from vigil.logs.query import QueryError, parse_query
 from vigil.logs.search import FilterError, LogFilter, count, fields_from, levels_from, per_minute, search
@@ -49,7 +49,8 @@ WORDS = [("apache", "error"), ("apache", "jk2_init"), ("apache", "workerEnv"), (
 
 
 @pytest.mark.parametrize(("service", "term"), WORDS)
-def test_a_word_returns_exactly_the_lines_grep_finds(loaded: Store, loghub: Path, service: str, term: str) -> None:
+def test_a_word_returns_exactly_the_lines_grep_finds(loaded: Store, loghub: Path, service: str,
+                                                     term: str) -> None:
     path = loghub / FILES[service] / f"{FILES[service]}_2k.log"
     expected = _grep(["-w", "-F", term], path)
     found = _all_lines(loaded, LogFilter(text=f'"{term}"', services=(service,)))
@@ -96,7 +97,8 @@ def test_newest_first_with_paging_and_filters(loaded: Store) -> None:
     assert not {line.id for line in first.lines} & {line.id for line in second.lines}
     newest = first.lines[0].ts
     with loaded.read() as session:
-        window = search(session, LogFilter(services=("apache",), since=newest - timedelta(minutes=1)), limit=1000)
+        flt = LogFilter(services=("apache",), since=newest - timedelta(minutes=1))
+        window = search(session, flt, limit=1000)
     assert window.lines and all(line.ts >= newest - timedelta(minutes=1) for line in window.lines)
 
 

@@ -5,8 +5,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import (BigInteger, ColumnElement, and_, bindparam, column, literal_column, not_, or_, select,
-                        table, text, type_coerce)
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    bindparam,
+    column,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+    text,
+    type_coerce,
+)
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
@@ -95,7 +107,8 @@ def _match(expression: str) -> ColumnElement[bool]:
 def _newest_before(session: Session, cursor: int) -> int:
     """An upper bound of the time of every line whose id is below ``cursor``."""
     block = cursor >> BLOCK_BITS
-    whole = session.execute(text("SELECT max(max_ts) FROM log_blocks WHERE block < :b"), {"b": block}).scalar()
+    whole = session.execute(text("SELECT max(max_ts) FROM log_blocks WHERE block < :b"),
+                            {"b": block}).scalar()
     part = session.execute(text("SELECT max(ts) FROM log_records WHERE id >= :lo AND id < :c"),
                            {"lo": block << BLOCK_BITS, "c": cursor}).scalar()
     return max(whole if whole is not None else -(1 << 62), part if part is not None else -(1 << 62))
