@@ -34,7 +34,7 @@ def fmt(value: float | None, unit: str) -> str:
     """A value the way the log shows it: ``0.04%``, ``212ms``, ``1,180/min``."""
     if value is None:
         return "no data"
-    digits = 3 if abs(value) < 1 else 1 if abs(value) < 100 else 0
+    digits = 4 if abs(value) < 0.01 else 3 if abs(value) < 1 else 1 if abs(value) < 100 else 0
     number = f"{value:,.{digits}f}"
     if unit in {"%", "ms"}:
         return f"{number}{unit}"
@@ -69,6 +69,7 @@ def judge(metric: Metric, new: Series, baseline: Series | None, previous: float 
         limit = metric.thresholds.max if metric.bad == "up" else metric.thresholds.min
         trend = growth_trend(since_deploy, metric.leak_check, limit, metric.bad)
         findings += _trend_findings(metric, trend)
+    findings.sort(key=lambda f: -STATUS_ORDER[f[0]])  # the reason leads with what decided the status
     status = max((s for s, _ in findings), key=STATUS_ORDER.__getitem__, default="ok")
     reason = " ".join(text for _, text in findings) or _all_clear(metric, current, change_pct)
     details: dict[str, Any] = {"samples_new": len(new), "samples_baseline": len(base) if base else 0,

@@ -16,6 +16,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from vigil.errors import SourceError
 from vigil.metrics.base import Cohort, Series
 from vigil.plan.schema import Fault, Metric, Source
 
@@ -60,6 +61,7 @@ class SimulatorSource:
         self._rolled_back = rolled_back_at.timestamp() if rolled_back_at else None
 
     def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime) -> Series:
+        self._check_reachable(start, end)
         first = int(np.floor(start.timestamp() / STEP_SECONDS)) + 1
         last = int(np.floor(end.timestamp() / STEP_SECONDS))
         if last < first:
@@ -73,6 +75,15 @@ class SimulatorSource:
         values = self._healthy(metric.name, profile, cohort, minutes, ts)
         values = self._apply_faults(metric.name, cohort, ts, values)
         return Series(ts, values)
+
+    def _check_reachable(self, start: datetime, end: datetime) -> None:
+        for fault in self._faults:
+            if fault.kind != "source_outage":
+                continue
+            down_from = self._start + fault.start.total_seconds()
+            down_until = down_from + (fault.duration.total_seconds() if fault.duration else float("inf"))
+            if start.timestamp() < down_until and end.timestamp() > down_from:
+                raise SourceError(f"simulated source '{self.name}' is down (connection refused)")
 
     def _new_version_live(self, ts: npt.NDArray[np.float64]) -> npt.NDArray[np.bool_]:
         offsets = ts - self._start

@@ -6,6 +6,7 @@ as ``("metrics", 2, "thresholds", "max")`` can be walked back to the line a pers
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -35,10 +36,12 @@ def parse_plan(text: str, name: str = "<plan>") -> Plan:
     try:
         return Plan.model_validate(_plain(data))
     except ValidationError as exc:
-        first = exc.errors()[0]
+        errors = exc.errors()
+        # A misspelt key also makes the real key "missing"; the typo is the thing to report.
+        first = min(errors, key=lambda e: e["type"] != "extra_forbidden")
         loc = tuple(first["loc"])
         field = ".".join(str(p) for p in loc) or "plan"
-        raise PlanError(name, _line_of(data, loc), field, _message(first)) from None
+        raise PlanError(name, _line_of(data, loc), field, _message(first, errors)) from None
 
 
 def _parse_yaml(text: str, name: str) -> Any:
@@ -76,10 +79,13 @@ def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
-def _message(error: Any) -> str:
+def _message(error: Any, errors: list[Any]) -> str:
     msg = str(error["msg"])
     if error["type"] == "extra_forbidden":
-        return "unknown field (check the spelling)"
+        parent = tuple(error["loc"][:-1])
+        missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and tuple(e["loc"][:-1]) == parent]
+        close = difflib.get_close_matches(str(error["loc"][-1]), missing, n=1)
+        return f"unknown field (did you mean '{close[0]}'?)" if close else "unknown field (check the spelling)"
     if error["type"] == "missing":
         return "is required"
     return msg.removeprefix("Value error, ")

@@ -109,9 +109,14 @@ class Metric(Strict):
 
 
 class Fault(Strict):
-    """A fault the simulator injects into the new version (or into both, for a dependency outage)."""
+    """A fault the simulator injects into the new version (or into both, for a dependency outage).
 
-    kind: Literal["error_spike", "latency_regression", "memory_leak", "throughput_drop", "dependency_outage"]
+    ``source_outage`` is different: the monitoring source itself stops answering for the duration, which is
+    how "the metrics backend is down" is rehearsed.
+    """
+
+    kind: Literal["error_spike", "latency_regression", "memory_leak", "throughput_drop", "dependency_outage",
+                  "source_outage"]
     start: Duration = timedelta(0)
     duration: Duration | None = None
     magnitude: float = Field(default=1.0, gt=0, description="Size of the fault; meaning depends on kind")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import subprocess
 from datetime import datetime
+from typing import Any, cast
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 
 from vigil.analysis import judge
 from vigil.analysis.judgement import fmt
@@ -54,9 +55,10 @@ def mark_interrupted(store: Store, release_id: int, now: datetime) -> bool:
 def execute_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYSTEM_ACTOR) -> RollbackEvent:
     started = clock.now()
     with store.write() as session:
-        claimed = session.execute(
+        result = session.execute(
             update(RollbackEvent).where(RollbackEvent.id == event_id, RollbackEvent.state == "decided")
-            .values(state="started", started_at=started)).rowcount
+            .values(state="started", started_at=started))
+        claimed = cast(CursorResult[Any], result).rowcount
         event = session.get(RollbackEvent, event_id)
         if event is None:
             raise NotFound(f"no rollback event {event_id}")
@@ -73,7 +75,8 @@ def execute_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYS
     except RollbackError as exc:
         output, state = str(exc), "failed"
     completed = clock.now()
-    verified, verification, post = (None, "Not verified: the rollback action failed.", {})
+    verified: bool | None = None
+    verification, post = "Not verified: the rollback action failed.", dict[str, object]()
     if state == "completed":
         clock.sleep_until(completed + plan.rollback.verification_delay)
         verified, verification, post = _verify(plan, completed, clock.now())

@@ -11,7 +11,6 @@ from alembic import op
 
 import vigil.store.types
 
-
 revision: str = '0001'
 down_revision: str | None = None
 branch_labels: Sequence[str] | None = None

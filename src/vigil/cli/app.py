@@ -1,0 +1,67 @@
+"""The `vigil` command: one entry point; each domain contributes its commands.
+
+Command modules import their domain code inside the command bodies, so `vigil --help` stays fast and
+never loads scipy or the web stack.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from typing import Annotated
+
+import typer
+
+from vigil.cli import demo, release, reporting, watching
+from vigil.cli.common import err_console
+
+root = typer.Typer(name="vigil", help="Watches a release after deployment, decides, records, reports.",
+                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+root.add_typer(release.app, name="release")
+root.command()(watching.watch)
+root.command()(watching.checkpoint)
+root.command()(watching.status)
+root.command()(watching.rollback)
+root.command()(reporting.report)
+root.command()(reporting.verify)
+root.command()(demo.demo)
+
+_debug = False
+
+
+@root.callback()
+def _options(debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False) -> None:
+    global _debug
+    _debug = debug
+
+
+def main() -> None:
+    from vigil.errors import VigilError
+
+    try:
+        root(standalone_mode=False)
+    except VigilError as exc:
+        err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        _maybe_traceback()
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except Exception as exc:  # click's usage errors and anything unexpected
+        import click
+
+        if isinstance(exc, click.exceptions.Exit):
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (run with --debug for details)",
+                          highlight=False, soft_wrap=True)
+        _maybe_traceback()
+        sys.exit(70)
+
+
+def _maybe_traceback() -> None:
+    if _debug or "--debug" in sys.argv:
+        traceback.print_exc()

@@ -1,0 +1,44 @@
+"""`vigil report` and `vigil verify`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigil.cli.common import DbOption, console, open_store
+
+
+def report(release: str,
+           format: Annotated[str, typer.Option("--format", help="md")] = "md",
+           out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+           db: DbOption = None) -> None:
+    """The Post-Release Monitoring Log, filled from what is stored."""
+    from vigil.clock import SystemClock
+    from vigil.errors import VigilError
+    from vigil.reports.monitoring_log import render_monitoring_log
+
+    if format != "md":
+        raise VigilError(f"unknown report format '{format}' (available: md)")
+    text = render_monitoring_log(open_store(db), release, SystemClock().now())
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {out}")
+
+
+def verify(db: DbOption = None) -> None:
+    """Recompute the audit chain; exit non-zero and name every altered, missing or re-ordered entry."""
+    from vigil.errors import VigilError
+    from vigil.store.audit import verify_chain
+
+    store = open_store(db)
+    with store.read() as session:
+        problems = verify_chain(session)
+    if problems:
+        for problem in problems:
+            console.print(f"[red]✗[/] {problem.message}")
+        raise VigilError(f"verification failed: {len(problems)} problem(s)")
+    console.print("[green]✓[/] audit chain intact")

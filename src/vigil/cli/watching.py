@@ -1,0 +1,125 @@
+"""`vigil watch`, `vigil checkpoint`, `vigil status`, `vigil rollback`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from vigil.cli.common import ActorOption, DbOption, console, open_store, require_actor
+
+if TYPE_CHECKING:
+    from vigil.clock import Clock
+    from vigil.store import Store
+
+
+def watch(releases: Annotated[list[str] | None, typer.Argument(help="Releases to watch (default: all active).")]
+          = None,
+          speed: Annotated[float | None, typer.Option(help="Run the clock this many times faster.")] = None,
+          simulate: Annotated[bool, typer.Option(help="Jump straight to each due time (replays fast).")]
+          = False,
+          forever: Annotated[bool, typer.Option(help="Keep running and pick up new releases.")] = False,
+          db: DbOption = None) -> None:
+    """Evaluate each checkpoint when it falls due; resumable after any stop."""
+    from vigil.watch import watch as run
+
+    store = open_store(db)
+    clock = _clock(store, releases, speed, simulate)
+
+    def report(release: object, outcome: object) -> None:
+        from vigil.watch import Outcome
+
+        assert isinstance(outcome, Outcome)
+        verdict = f"{outcome.health} → {outcome.go_no_go}" if outcome.health else "skipped (rolled back)"
+        console.print(f"{getattr(release, 'slug', '?')} {outcome.name}: {verdict}"
+                      + ("" if outcome.created else " (already stored)"))
+
+    run(store, clock, releases or None, until_done=not forever, on_checkpoint=report)
+
+
+def checkpoint(release: str, name: Annotated[str, typer.Argument(help="e.g. T+1h")], db: DbOption = None) -> None:
+    """Evaluate one checkpoint now (a stored checkpoint is shown, never evaluated twice)."""
+    from vigil.clock import SystemClock
+    from vigil.watch import evaluate_checkpoint
+
+    store = open_store(db)
+    outcome = evaluate_checkpoint(store, release, name, SystemClock().now())
+    state = "evaluated" if outcome.created else "already stored"
+    console.print(f"{outcome.name} {state}: health {outcome.health}, decision {outcome.go_no_go}")
+    status(release, db)
+
+
+def status(release: str, db: DbOption = None) -> None:
+    """The release's checkpoints, health and decisions as a table."""
+    from rich.table import Table
+    from sqlalchemy import select
+
+    from vigil.releases.service import get_release, plan_of
+    from vigil.reports.formatting import HEALTH_ICON, Clockface
+    from vigil.watch import pending_checkpoints
+    from vigil.watch.models import Checkpoint, RollbackEvent
+
+    store = open_store(db)
+    with store.read() as session:
+        r = get_release(session, release)
+        face = Clockface(r.timezone)
+        console.print(f"[bold]{r.name}[/] — {r.slug}, {r.deployment_method}, status [bold]{r.status}[/]")
+        table = Table("Checkpoint", "Due", "Traffic", "Health", "Decision", "Why")
+        for c in session.scalars(select(Checkpoint).where(Checkpoint.release_id == r.id)
+                                 .order_by(Checkpoint.offset_seconds)):
+            d = c.decision
+            table.add_row(c.name, face.hm(c.due_at), f"{c.traffic_percent:g}%",
+                          f"{HEALTH_ICON[d.health]} {d.health}" if d else "—", d.go_no_go if d else c.state,
+                          (d.reasons[0] if d else c.note)[:90])
+        for p in pending_checkpoints(store, r.id):
+            table.add_row(p.name, face.hm(p.due_at), f"{plan_of(r).traffic_percent(p.due_at - r.started_at):g}%",
+                          "pending", "", "")
+        console.print(table)
+        event = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == r.id))
+        if event is not None:
+            console.print(f"Rollback at {event.checkpoint.name}: {event.state} ({event.method}); {event.reason}")
+
+
+def rollback(release: str, actor: ActorOption = None, db: DbOption = None) -> None:
+    """Carry out a rollback the plan left to a person (manual method). Release Owner only."""
+    from vigil.clock import SystemClock
+    from vigil.errors import Conflict
+    from vigil.releases.roles import authorize
+    from vigil.releases.service import get_release
+    from vigil.watch.rollback import execute_rollback, pending_rollback
+
+    store, clock = open_store(db), SystemClock()
+    with store.read() as session:
+        release_id = get_release(session, release).id
+    authorize(store, release_id, require_actor(actor), ["release_owner"], "execute a rollback", clock.now())
+    event_id = pending_rollback(store, release_id, include_manual=True)
+    if event_id is None:
+        raise Conflict("no rollback is waiting to be carried out for this release")
+    event = execute_rollback(store, event_id, clock, actor=require_actor(actor))
+    console.print(f"Rollback {event.state}: {event.verification}")
+
+
+def _clock(store: Store, releases: list[str] | None, speed: float | None, simulate: bool) -> Clock:
+    from vigil.clock import ManualClock, ScaledClock, SystemClock
+
+    if not (speed or simulate):
+        return SystemClock()
+    start = _resume_point(store, releases)
+    return ManualClock(start) if simulate else ScaledClock(start, speed or 1.0)
+
+
+def _resume_point(store: Store, releases: list[str] | None) -> datetime:
+    """For accelerated clocks: start from the earliest thing still to do, so a restart resumes there."""
+    from vigil.errors import VigilError
+    from vigil.releases.service import get_release, list_releases
+    from vigil.watch import pending_checkpoints
+    from vigil.watch.loop import ACTIVE
+
+    with store.read() as session:
+        chosen = ([get_release(session, r) for r in releases] if releases
+                  else [r for r in list_releases(session) if r.status in ACTIVE])
+    starts = [min((p.due_at for p in pending_checkpoints(store, r.id)), default=r.started_at) for r in chosen]
+    if not starts:
+        raise VigilError("no active release to watch")
+    return min(starts)

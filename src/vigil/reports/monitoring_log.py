@@ -1,0 +1,111 @@
+"""The Post-Release Monitoring Log, written from the store in the template's order and headings.
+
+``build_context`` gathers what is recorded into plain values; the Jinja2 template only lays them out.
+Anything without data is said in words, never left as a blank to fill in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.plan import Plan, format_offset
+from vigil.releases.models import Release
+from vigil.releases.roles import ROLE_TITLES
+from vigil.releases.service import get_release, people_by_role, plan_of
+from vigil.reports import assessment
+from vigil.reports.formatting import (
+    HEALTH_ICON,
+    HEALTH_WORD,
+    STATUS_ICON,
+    Clockface,
+    checkboxes,
+    fmt,
+    fmt_change,
+)
+from vigil.store import Store
+from vigil.watch.models import Checkpoint, MetricReading, RollbackEvent
+
+METHODS = {"canary": "Canary", "blue-green": "Blue-Green", "rolling": "Rolling", "big-bang": "Big Bang"}
+
+
+@dataclass
+class CheckpointView:
+    name: str
+    due_at: datetime
+    state: str  # evaluated | skipped | pending
+    note: str = ""
+    evaluated_at: datetime | None = None
+    traffic_percent: float = 0.0
+    health: str = "unknown"
+    go_no_go: str = ""
+    confidence: str = ""
+    risk: str = ""
+    recommendation: str = ""
+    reasons: list[str] = field(default_factory=list)
+    readings: dict[str, MetricReading] = field(default_factory=dict)
+
+    def r(self, metric: str) -> MetricReading | None:
+        return self.readings.get(metric)
+
+
+def build_context(session: Session, release: Release, now: datetime) -> dict[str, Any]:
+    plan = plan_of(release)
+    clock = Clockface(release.timezone)
+    stored = {c.name: c for c in session.scalars(
+        select(Checkpoint).where(Checkpoint.release_id == release.id).order_by(Checkpoint.offset_seconds))}
+    checkpoints = [_view(release, plan, offset, stored.get(format_offset(offset))) for offset in plan.checkpoints]
+    rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release.id))
+    people = people_by_role(release)
+    evaluated = [c for c in checkpoints if c.state == "evaluated"]
+    return {
+        "release": release, "plan": plan, "clock": clock, "now": now,
+        "method_line": checkboxes(list(METHODS.values()), METHODS[release.deployment_method]),
+        "owner": _names(people, "release_owner"), "monitoring_owner": _names(people, "monitoring_owner"),
+        "people": {ROLE_TITLES[k]: ", ".join(p.name for p in v) for k, v in people.items()},
+        "checkpoints": checkpoints, "by_name": {c.name: c for c in checkpoints},
+        "evaluated": evaluated, "rollback": rollback,
+        "decision_points": [c for c in evaluated if c.health != "healthy" or c.go_no_go != "continue"],
+        "summary": assessment.summary_rows(plan, evaluated),
+        "final": assessment.final_assessment(plan, evaluated, rollback),
+        "business": assessment.business_impact(plan, evaluated),
+        "history": assessment.history(session, release, evaluated),
+        "learnings": assessment.learnings(plan, evaluated, rollback, clock),
+    }
+
+
+def render_monitoring_log(store: Store, release_ref: str | int, now: datetime) -> str:
+    with store.read() as session:
+        release = get_release(session, release_ref)
+        context = build_context(session, release, now)
+        return _environment().get_template("monitoring_log.md.j2").render(**context)
+
+
+def _view(release: Release, plan: Plan, offset: Any, stored: Checkpoint | None) -> CheckpointView:
+    name, due = format_offset(offset), release.started_at + offset
+    if stored is None:
+        return CheckpointView(name, due, "pending", traffic_percent=plan.traffic_percent(offset))
+    view = CheckpointView(name, stored.due_at, stored.state, stored.note, stored.evaluated_at,
+                          stored.traffic_percent, readings={r.metric: r for r in stored.readings})
+    if stored.decision is not None:
+        d = stored.decision
+        view.health, view.go_no_go, view.confidence, view.risk = d.health, d.go_no_go, d.confidence, d.risk
+        view.recommendation, view.reasons = d.recommendation, list(d.reasons)
+    return view
+
+
+def _names(people: dict[str, Any], role: str) -> str:
+    return ", ".join(p.name for p in people.get(role, [])) or "not named in the plan"
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("vigil.reports", "templates"), undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.globals.update(fmt=fmt, fmt_change=fmt_change, checkboxes=checkboxes, HEALTH_ICON=HEALTH_ICON,
+                       HEALTH_WORD=HEALTH_WORD, STATUS_ICON=STATUS_ICON)
+    return env

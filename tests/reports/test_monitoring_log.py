@@ -1,0 +1,70 @@
+"""The monitoring log has every section of the seed template, in its order, and no blanks left."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from vigil.clock import ManualClock
+from vigil.plan import parse_plan
+from vigil.releases.service import create_release
+from vigil.reports.monitoring_log import render_monitoring_log
+from vigil.store import Store
+from vigil.watch import evaluate_checkpoint, watch
+
+# Subsections that exist once per recorded item rather than once per log.
+PER_ITEM = re.compile(r"^### (Issue #|Rollback Decision Point)")
+
+
+def template_headings(shared: Path) -> list[str]:
+    text = next(shared.joinpath("seeds").glob("000_*.txt")).read_text(encoding="utf-8")
+    return [line for line in text.splitlines() if line.startswith("#") and not PER_ITEM.match(line)]
+
+
+def as_pattern(heading: str) -> re.Pattern[str]:
+    """The template's heading with its ``[placeholder]`` parts as wildcards."""
+    parts = re.split(r"\[[^\]]*\]", heading)
+    return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$")
+
+
+def assert_follows_template(log: str, shared: Path) -> None:
+    ours = [line for line in log.splitlines() if line.startswith("#") and not PER_ITEM.match(line)]
+    expected = template_headings(shared)
+    assert len(ours) == len(expected), (ours, expected)
+    for got, want in zip(ours, expected, strict=True):
+        assert as_pattern(want).match(got), f"{got!r} does not fill {want!r}"
+
+
+def assert_no_blanks(log: str) -> None:
+    assert "___" not in log
+    leftovers = re.findall(r"\[(?! \]|x\])[^\]\n]+\]", log)
+    assert leftovers == [], leftovers
+
+
+@pytest.mark.parametrize("stage", ["fresh", "half-way", "finished"])
+def test_log_follows_the_template_at_every_stage(sqlite_url: str, demo_plan_text: str, stage: str,
+                                                 shared: Path) -> None:
+    store = Store(sqlite_url)
+    plan = parse_plan(demo_plan_text)
+    release = create_release(store, plan, demo_plan_text, "p", now=plan.release.date)
+    clock = ManualClock(plan.release.date)
+    if stage == "half-way":
+        clock.advance(timedelta(minutes=31))
+        for name in ("T+0", "T+15m", "T+30m"):
+            evaluate_checkpoint(store, release.id, name, clock.now())
+    elif stage == "finished":
+        watch(store, clock, [release.slug])
+    log = render_monitoring_log(store, release.slug, clock.now())
+    assert_follows_template(log, shared)
+    assert_no_blanks(log)
+    if stage == "fresh":
+        assert "Not yet evaluated: due at 2026-11-24 09:15 CET" in log
+        assert "No rollback was executed." in log
+    if stage == "finished":
+        assert "Not evaluated: the release was rolled back at T+2h." in log
+        assert "**Release Result:** [ ] ✅ Success [ ] ⚠️ Partial Success [x] 🚨 Rollback Required" in log
+        assert "**Verification:** Confirmed 5 min after completion" in log
+        assert "No incidents were recorded for this release." in log
