@@ -10,13 +10,14 @@ from collections import Counter
 from pathlib import Path
 
 from sqlalchemy import select
-from tests.logs.conftest import NOW, REPO
 
 from vigil.clock import ManualClock
 from vigil.logs.follow import Follower
 from vigil.logs.ingest import Source
 from vigil.logs.models import LogRecord
 from vigil.store import Store
+
+from .support import NOW, REPO
 
 
 def _write(path: Path, start: int, stop: int, *, mode: str = "a") -> None:

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from tests.logs.conftest import NOW, REPO
 
 from vigil.logs.forensics import EmptyExcerpt, attach, get_excerpt, list_excerpts, verify
 from vigil.logs.ingest import Source, ingest_lines
@@ -16,6 +15,8 @@ from vigil.plan.loader import load_plan
 from vigil.releases.service import create_release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
+
+from .support import NOW, REPO
 
 
 def _line(days_ago: float, service: str, msg: str, level: str = "error") -> str:

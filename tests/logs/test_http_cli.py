@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from tests.logs.conftest import NOW
 from typer.testing import CliRunner
 
 from vigil.cli.logs import app
@@ -19,6 +18,8 @@ from vigil.clock import ManualClock
 from vigil.logs.http import make_app
 from vigil.logs.search import LogFilter, count, search
 from vigil.store import Store
+
+from .support import NOW
 
 runner = CliRunner()
 

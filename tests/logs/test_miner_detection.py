@@ -7,12 +7,13 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.logs.conftest import NOW
 
 from vigil.logs.detection import error_rate, new_error_signatures
 from vigil.logs.ingest import Source, ingest_lines
 from vigil.logs.miner import TemplateMiner, grouping_accuracy
 from vigil.store import Store
+
+from .support import NOW
 
 # Floors a little under what the miner measures today (bench/logs_miner.py prints the figures).
 FLOORS = {"Apache": 0.99, "BGL": 0.92, "HDFS": 0.99, "Hadoop": 0.93, "HealthApp": 0.65, "Linux": 0.25,

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from tests.logs.conftest import NOW, SYSTEMS
 
 from vigil.logs.parsers import LineParser, normalise_level
 from vigil.logs.timestamps import micros
+
+from .support import NOW, SYSTEMS
 
 
 def _reference(loghub: Path, system: str) -> tuple[list[str], list[dict[str, str]]]:

@@ -8,13 +8,14 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from tests.logs.conftest import NOW
 
 from vigil.logs.ingest import Source
 from vigil.logs.query import QueryError, parse_query
 from vigil.logs.search import FilterError, LogFilter, count, fields_from, levels_from, per_minute, search
 from vigil.logs.service import ingest_file
 from vigil.store import Store
+
+from .support import NOW
 
 FILES = {"apache": "Apache", "openssh": "OpenSSH", "hdfs": "HDFS", "zookeeper": "Zookeeper"}
 
@@ -111,7 +112,7 @@ def test_field_filters_on_columns_and_json_fields(loaded: Store) -> None:
 
 
 def _hdfs_lines() -> list[str]:
-    from tests.logs.conftest import data_dir
+    from .support import data_dir
 
     return (data_dir() / "loghub" / "HDFS" / "HDFS_2k.log").read_text().splitlines()
 

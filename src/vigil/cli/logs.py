@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
+
+from vigil.cli.common import ActorOption, DbOption, console, open_store, require_actor
 
 if TYPE_CHECKING:
     from vigil.logs.search import LogFilter, LogLine
@@ -18,9 +19,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Centralised logs: ingest, search, detect, attach evidence, retention.",
                   no_args_is_help=True)
-console = Console()
-
-Db = Annotated[str | None, typer.Option("--db", envvar="VIGIL_DB", help="SQLAlchemy URL or SQLite path.")]
+Db = DbOption
 Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Since = Annotated[str | None, typer.Option("--since", help="ISO time or age such as 15m, 2h, 7d.")]
 Until = Annotated[str | None, typer.Option("--until", help="ISO time or age (exclusive).")]
@@ -29,14 +28,11 @@ MinLevel = Annotated[str | None, typer.Option("--min-level", help="This level an
 Service = Annotated[list[str] | None, typer.Option("--service", help="Service name; repeat for several.")]
 Release = Annotated[str | None, typer.Option("--release", help="Release label the lines carry.")]
 Field = Annotated[list[str] | None, typer.Option("--field", help="key=value on a field; repeatable.")]
-Actor = Annotated[str, typer.Option("--as", envvar="VIGIL_ACTOR", help="Who is acting.")]
+Actor = ActorOption
 
 
 def _store(db: str | None) -> Store:
-    from vigil.settings import database_url
-    from vigil.store import Store
-
-    return Store(database_url(db))
+    return open_store(db)
 
 
 def _now() -> datetime:
@@ -257,7 +253,7 @@ def detect(release: Annotated[str, typer.Argument(help="Release slug or number."
 
 @app.command()
 def attach(query: Annotated[str, typer.Option("--query", help="The search to freeze.")],
-           actor: Actor, release: Annotated[str | None, typer.Option(help="Release slug or number.")] = None,
+           actor: Actor = None, release: Annotated[str | None, typer.Option(help="Release slug or number.")] = None,
            incident: Annotated[str | None, typer.Option(help="Incident reference.")] = None,
            since: Since = None, until: Until = None, level: Level = None, min_level: MinLevel = None,
            service: Service = None, field: Field = None, db: Db = None, as_json: Json = False) -> None:
@@ -265,7 +261,8 @@ def attach(query: Annotated[str, typer.Option("--query", help="The search to fre
     from vigil.logs.forensics import attach as run_attach
 
     flt = _filter(query, since, until, level, min_level, service, None, field)
-    excerpt = run_attach(_store(db), flt, now=_now(), actor=actor, release=release, incident_ref=incident)
+    excerpt = run_attach(_store(db), flt, now=_now(), actor=require_actor(actor), release=release,
+                         incident_ref=incident)
     out = {"id": excerpt.id, "matched": excerpt.matched_count, "stored": len(excerpt.lines),
            "sha256": excerpt.sha256, "incident_ref": excerpt.incident_ref}
     if as_json:
@@ -299,10 +296,10 @@ app.add_typer(retention, name="retention")
 
 @retention.command("set")
 def retention_set(service: Annotated[str, typer.Argument(help="Service, or '*' for all others.")],
-                  days: int, actor: Actor, db: Db = None) -> None:
+                  days: int, actor: Actor = None, db: Db = None) -> None:
     from vigil.logs.retention import set_rule
 
-    set_rule(_store(db), service, days, now=_now(), actor=actor)
+    set_rule(_store(db), service, days, now=_now(), actor=require_actor(actor))
     console.print(f"logs of {service} are kept for {days} days")
 
 
@@ -319,10 +316,10 @@ def retention_list(db: Db = None, as_json: Json = False) -> None:
 
 
 @retention.command("apply")
-def retention_apply(actor: Actor, db: Db = None, as_json: Json = False) -> None:
+def retention_apply(actor: Actor = None, db: Db = None, as_json: Json = False) -> None:
     from vigil.logs.retention import apply
 
-    purged = apply(_store(db), now=_now(), actor=actor)
+    purged = apply(_store(db), now=_now(), actor=require_actor(actor))
     if as_json:
         _print_json([{"service": p.service, "cutoff": p.cutoff.isoformat(), "deleted": p.deleted}
                      for p in purged])
