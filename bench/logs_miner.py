@@ -35,7 +35,7 @@ def loghub_dir() -> Path:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--similarity", type=float, default=0.5)
+    ap.add_argument("--similarity", type=float, default=0.7)
     args = ap.parse_args()
     base = loghub_dir()
     print(f"{'system':10} {'lines':>6} {'events':>6} {'groups':>6} {'accuracy':>9} {'exact-msg':>9} "

@@ -2,8 +2,8 @@
 
 Messages are split on spaces after masking obvious variables (addresses, numbers, hex ids); a fixed-depth
 tree keyed by token count and the first tokens narrows the candidates; a message joins the most similar
-cluster of its leaf when at least ``similarity`` of the positions agree, and the positions that differ
-become ``<*>``. A cluster keeps its id as its template generalises, so a line's group never changes.
+cluster of its leaf when at least ``similarity`` of the positions agree (a masked value in the message
+agrees with a wildcard), and the positions that differ become ``<*>``. A cluster keeps its id as its template generalises, so a line's group never changes.
 """
 
 from __future__ import annotations
@@ -47,7 +47,9 @@ class Cluster:
 
 
 class TemplateMiner:
-    def __init__(self, *, similarity: float = 0.5, depth: int = 4, max_children: int = 100) -> None:
+    # 0.7: the best mean grouping accuracy over the ten loghub systems (bench/logs_miner.py; 0.5 gives
+    # 0.86, 0.7 gives 0.89, 0.8 gives 0.85).
+    def __init__(self, *, similarity: float = 0.7, depth: int = 4, max_children: int = 100) -> None:
         self.similarity, self.depth, self.max_children = similarity, max(depth, 3), max_children
         self.clusters: list[Cluster] = []
         self._tree: dict[object, dict[str, object] | list[Cluster]] = {}
@@ -86,7 +88,8 @@ class TemplateMiner:
 def _similarity(template: list[str], toks: list[str]) -> float:
     if not toks:
         return 1.0
-    same = sum(1 for a, b in zip(template, toks, strict=True) if a == b and a != WILDCARD)
+    # A masked variable in the message agrees with a wildcard in the template: both say "a value here".
+    same = sum(1 for a, b in zip(template, toks, strict=True) if a == b)
     return same / len(toks)
 
 
