@@ -15,19 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 WILDCARD = "<*>"
-_MASKS = [
-    re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),  # uuid
-    re.compile(r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.])"),  # IPv4[:port]
-    re.compile(r"\b0x[0-9a-f]+\b", re.I),
-    re.compile(r"(?<![A-Za-z])[-+]?\d+(?:\.\d+)?(?![A-Za-z])"),  # numbers not glued to letters
-]
+# Obvious variables, masked in one pass (one alternation is several times faster than four passes).
+_MASK = re.compile("|".join([
+    r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b",  # uuid
+    r"(?<![\w.])\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?(?![\w.])",  # IPv4[:port]
+    r"\b0[xX][0-9a-fA-F]+\b",
+    r"(?<![A-Za-z])[-+]?\d+(?:\.\d+)?(?![A-Za-z])",  # numbers not glued to letters
+]))
 _SPLIT = re.compile(r"[\s=,:]+")
 
 
 def tokens(message: str) -> list[str]:
-    for mask in _MASKS:
-        message = mask.sub(WILDCARD, message)
-    return [t for t in _SPLIT.split(message) if t]
+    return [t for t in _SPLIT.split(_MASK.sub(WILDCARD, message)) if t]
 
 
 @dataclass
