@@ -91,3 +91,35 @@ def test_cli_reports_bad_input_as_one_clear_error(tmp_path: Path) -> None:
     assert bad.exit_code != 0 and "unbalanced quote" in str(bad.exception)
     missing = runner.invoke(app, ["ingest", str(tmp_path / "nope.log"), "--db", db])
     assert "cannot read the log file" in str(missing.exception)
+
+
+def test_cli_detect_and_tail(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from vigil.logs.ingest import Source, ingest_lines
+    from vigil.plan.loader import load_plan
+    from vigil.releases.service import create_release
+
+    from .support import REPO
+
+    db = f"sqlite:///{tmp_path / 'v.db'}"
+    store = Store(db)
+    plan, text = load_plan(REPO / "src" / "vigil" / "examples" / "checkout-leak.yaml")
+    release = create_release(store, plan, text, "checkout-leak.yaml", now=NOW)
+    start = release.started_at
+
+    def line(minutes: float, level: str, msg: str) -> str:
+        return json.dumps({"ts": (start + timedelta(minutes=minutes)).isoformat(), "level": level, "msg": msg})
+
+    lines = [line(-30 + i, "error", f"cache miss for key {i}") for i in range(5)]
+    lines += [line(10 + i / 10, "error", f"ledger write failed for batch {i}") for i in range(3)]
+    ingest_lines(store, lines, Source("t", "checkout"), now=NOW)
+    at = (start + timedelta(hours=1)).isoformat()
+    out = runner.invoke(app, ["detect", release.slug, "--at", at, "--json", "--db", db])
+    assert out.exit_code == 0, out.output
+    signals = json.loads(out.output)
+    assert [(s["rule"], s["count"]) for s in signals] == [("log-new-error-signature", 3)]
+    assert "ledger write failed for batch <*>" in signals[0]["summary"]
+    tail = runner.invoke(app, ["tail", "-n", "2", "--json", "--db", db])
+    assert [json.loads(x)["message"] for x in tail.output.splitlines()] == [
+        "ledger write failed for batch 1", "ledger write failed for batch 2"]

@@ -231,6 +231,7 @@ def detect(release: Annotated[str, typer.Argument(help="Release slug or number."
            threshold: Annotated[int, typer.Option(help="Errors per minute that are too many.")] = 10,
            window: Annotated[str, typer.Option(help="How far back the error rate looks.")] = "15m",
            baseline: Annotated[str, typer.Option(help="Logs before the release that count as known.")] = "7d",
+           at: Annotated[str | None, typer.Option(help="Evaluate as of this ISO time (default: now).")] = None,
            db: Db = None, as_json: Json = False) -> None:
     """Log signals for a release: error rate over threshold, error templates new since the release."""
     from dataclasses import asdict
@@ -238,7 +239,8 @@ def detect(release: Annotated[str, typer.Argument(help="Release slug or number."
     from vigil.logs.service import detect as run_detect
     from vigil.plan.durations import parse_duration
 
-    signals = run_detect(_store(db), release, now=_now(), threshold_per_minute=threshold,
+    now = _now()
+    signals = run_detect(_store(db), release, now=_when(at, now) or now, threshold_per_minute=threshold,
                          window=parse_duration(window), baseline=parse_duration(baseline))
     if as_json:
         _print_json([asdict(s) for s in signals])
