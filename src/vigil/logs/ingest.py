@@ -7,6 +7,8 @@ understands is stored as a raw record with the ingest time, and counted.
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
@@ -91,19 +93,57 @@ def insert_rows(session: Session, rows: list[Row]) -> None:
 
 def ingest_lines(store: Store, lines: Iterable[str], source: Source, *, now: datetime,
                  batch: int = BATCH) -> IngestResult:
-    """Store every line; each batch commits on its own (a crash loses at most the batch in flight)."""
+    """Store every line; each batch commits on its own (a crash loses at most the batch in flight).
+
+    Parsing (Python, holding the GIL) and writing (SQLite/PostgreSQL, which release the GIL while they
+    work) overlap: this thread parses the next batch while a writer thread commits the previous one.
+    """
     builder = RowBuilder(source, now=now)
-    pending: list[Row] = []
-    for row in builder.rows(lines):
-        pending.append(row)
-        if len(pending) >= batch:
-            with store.write() as session:
-                insert_rows(session, pending)
-            pending = []
-    if pending:
-        with store.write() as session:
-            insert_rows(session, pending)
+    writer = _Writer(store)
+    try:
+        pending: list[Row] = []
+        for row in builder.rows(lines):
+            pending.append(row)
+            if len(pending) >= batch:
+                writer.put(pending)
+                pending = []
+        if pending:
+            writer.put(pending)
+    finally:
+        writer.finish()
     return builder.result
+
+
+class _Writer:
+    """Commits batches on its own thread, at most two batches behind the parser."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.queue: queue.Queue[list[Row] | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="vigil-log-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while (rows := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # keep draining so the parser never blocks on a dead writer
+            try:
+                with self.store.write() as session:
+                    insert_rows(session, rows)
+            except BaseException as exc:  # re-raised on the caller's thread by finish()
+                self.error = exc
+
+    def put(self, rows: list[Row]) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(rows)
+
+    def finish(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
 
 
 def read_lines(stream: IO[bytes]) -> Iterator[str]:
