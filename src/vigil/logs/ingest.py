@@ -17,6 +17,7 @@ from typing import IO
 import orjson
 from sqlalchemy.orm import Session
 
+from vigil.errors import StoreError
 from vigil.logs.parsers import LineParser
 from vigil.logs.timestamps import micros
 from vigil.store import Store
@@ -131,8 +132,9 @@ class _Writer:
             try:
                 with self.store.write() as session:
                     insert_rows(session, rows)
-            except BaseException as exc:  # re-raised on the caller's thread by finish()
-                self.error = exc
+            except Exception as exc:  # re-raised on the caller's thread by put() or finish()
+                self.error = StoreError(f"cannot store log lines in {self.store.safe_url}: {exc}")
+                self.error.__cause__ = exc
 
     def put(self, rows: list[Row]) -> None:
         if self.error is not None:
