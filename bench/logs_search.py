@@ -83,7 +83,8 @@ def main() -> int:
     terms = sample_terms(data, random.Random(11))
     all_times: list[float] = []
     grep_times: list[float] = []
-    print(f"{'query':28} {'hits':>9} {'p50 ms':>8} {'p95 ms':>8} {'grep s':>8} {'speed-up':>9} {'=grep':>6}")
+    print(f"{'query':28} {'hits':>9} {'p50 ms':>8} {'p95 ms':>8} {'grep -ciw s':>11} {'grep -cF s':>10} "
+          f"{'speed-up':>9} {'=grep':>6}")
     for term in terms:
         flt = LogFilter(text=term)
         times = []
@@ -98,23 +99,28 @@ def main() -> int:
         p95 = sorted(times)[int(0.95 * (len(times) - 1))]
         all_times += times
         g_args = grep_args(term)
-        grep_s, same = float("nan"), "-"
+        grep_s, plain_s, same = float("nan"), float("nan"), "-"
         if g_args:
             t0 = time.perf_counter()
             out = subprocess.run(["grep", *g_args, str(data)], capture_output=True, text=True,
                                  env={"LC_ALL": "C.UTF-8"}, check=False)
             grep_s = time.perf_counter() - t0
-            grep_times.append(grep_s)
             same = "yes" if int(out.stdout.strip() or 0) == hits else "NO"
-        speed = grep_s * 1000 / p50 if g_args else float("nan")
-        print(f"{term[:28]:28} {hits:>9,} {p50:>8.2f} {p95:>8.2f} {grep_s:>8.2f} {speed:>8.0f}x {same:>6}",
-              flush=True)
+            # The fastest grep there is (case-sensitive fixed string, no word check): the stricter reference.
+            t0 = time.perf_counter()
+            subprocess.run(["grep", "-cF", term.strip('"'), str(data)], capture_output=True, check=False,
+                           env={"LC_ALL": "C"})
+            plain_s = time.perf_counter() - t0
+            grep_times.append(min(grep_s, plain_s))
+        speed = min(grep_s, plain_s) * 1000 / p50 if g_args else float("nan")
+        print(f"{term[:28]:28} {hits:>9,} {p50:>8.2f} {p95:>8.2f} {grep_s:>11.2f} {plain_s:>10.2f} "
+              f"{speed:>8.0f}x {same:>6}", flush=True)
     p50_all = statistics.median(all_times)
     speed_all = statistics.median(grep_times) * 1000 / p50_all
     verdict = "met" if p50_all <= P50_GOAL_MS else "NOT met"
     print(f"\noverall p50 {p50_all:.2f} ms over {len(all_times)} searches of {args.lines:,} lines "
           f"(goal <= {P50_GOAL_MS} ms: ratio {P50_GOAL_MS / p50_all:.2f}x, {verdict})")
-    print(f"speed-up over grep -c (median grep {statistics.median(grep_times):.2f} s): {speed_all:,.0f}x "
+    print(f"speed-up over the faster grep -c (median {statistics.median(grep_times):.2f} s): {speed_all:,.0f}x "
           f"(goal >= {SPEEDUP_GOAL:.0f}x: ratio {speed_all / SPEEDUP_GOAL:.2f}, "
           f"{'met' if speed_all >= SPEEDUP_GOAL else 'NOT met'})")
     return 0
