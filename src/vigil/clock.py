@@ -52,15 +52,28 @@ class ManualClock:
 
 
 class ScaledClock:
-    """Real time sped up ``speed`` times, starting from ``origin``."""
+    """Real time sped up ``speed`` times, starting from ``origin``.
 
-    def __init__(self, origin: datetime, speed: float) -> None:
+    By default ``origin`` is "now" for this process. With ``wall_anchor``, ``origin`` is the moment the
+    wall clock read ``wall_anchor``, so every process started with the same anchor agrees on the time and
+    time keeps passing while no process runs (a watcher that was down finds checkpoints overdue, as it
+    would in real time).
+    """
+
+    def __init__(self, origin: datetime, speed: float, wall_anchor: datetime | None = None) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
-        self._origin, self._speed, self._t0 = utc(origin), speed, time.monotonic()
+        self._origin, self._speed = utc(origin), speed
+        self._anchor = wall_anchor.timestamp() if wall_anchor is not None else None
+        self._t0 = time.monotonic()
+
+    def _elapsed(self) -> float:
+        if self._anchor is not None:
+            return time.time() - self._anchor
+        return time.monotonic() - self._t0
 
     def now(self) -> datetime:
-        return self._origin + timedelta(seconds=(time.monotonic() - self._t0) * self._speed)
+        return self._origin + timedelta(seconds=self._elapsed() * self._speed)
 
     def sleep_until(self, when: datetime) -> None:
         delay = (utc(when) - self.now()).total_seconds() / self._speed

@@ -11,6 +11,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VIGIL_", extra="ignore")
 
     db: str = DEFAULT_DB
+    evidence_dir: str | None = None  # content-addressed evidence archive (vigil.evidence)
+    retention_file: str | None = None  # YAML: evidence kind -> retention period
+    kb_dir: str | None = None  # organisation-wide lessons-learned knowledge base
 
 
 def database_url(explicit: str | None = None) -> str:

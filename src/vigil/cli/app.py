@@ -12,7 +12,21 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli import demo, release, reporting, watching
+from vigil.cli import (
+    actions,
+    closure,
+    demo,
+    evidence,
+    handover,
+    lessons,
+    release,
+    replay,
+    reporting,
+    retro,
+    smoke,
+    trace,
+    watching,
+)
 from vigil.cli.common import err_console
 
 root = typer.Typer(name="vigil", help="Watches a release after deployment, decides, records, reports.",
@@ -25,6 +39,16 @@ root.command()(watching.rollback)
 root.command()(reporting.report)
 root.command()(reporting.verify)
 root.command()(demo.demo)
+root.add_typer(smoke.app, name="smoke")
+root.add_typer(retro.app, name="retro")
+root.add_typer(actions.app, name="action")
+root.add_typer(handover.app, name="handover")
+root.add_typer(closure.app, name="closure")
+root.add_typer(lessons.app, name="lessons")
+root.add_typer(evidence.app, name="evidence")
+root.command()(trace.trace)
+root.command()(trace.gate)
+root.command()(replay.replay)
 
 _debug = False
 

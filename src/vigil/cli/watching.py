@@ -20,12 +20,16 @@ def watch(releases: Annotated[list[str] | None, typer.Argument(help="Releases to
           simulate: Annotated[bool, typer.Option(help="Jump straight to each due time (replays fast).")]
           = False,
           forever: Annotated[bool, typer.Option(help="Keep running and pick up new releases.")] = False,
+          anchor: Annotated[datetime | None, typer.Option(
+              help="With --speed: the wall-clock moment the sped-up clock read the earliest T+0, so "
+                   "restarted watchers agree on the time and it runs on while they are down.",
+              formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"])] = None,
           db: DbOption = None) -> None:
     """Evaluate each checkpoint when it falls due; resumable after any stop."""
     from vigil.watch import watch as run
 
     store = open_store(db)
-    clock = _clock(store, releases, speed, simulate)
+    clock = _clock(store, releases, speed, simulate, anchor)
 
     def report(release: object, outcome: object) -> None:
         from vigil.watch import Outcome
@@ -34,8 +38,20 @@ def watch(releases: Annotated[list[str] | None, typer.Argument(help="Releases to
         verdict = f"{outcome.health} → {outcome.go_no_go}" if outcome.health else "skipped (rolled back)"
         console.print(f"{getattr(release, 'slug', '?')} {outcome.name}: {verdict}"
                       + ("" if outcome.created else " (already stored)"))
+        if outcome.created and outcome.health:
+            _smoke_at_checkpoint(store, release, outcome.name, clock)
 
     run(store, clock, releases or None, until_done=not forever, on_checkpoint=report)
+
+
+def _smoke_at_checkpoint(store: Store, release: object, name: str, clock: Clock) -> None:
+    """The plan's smoke checks at each newly evaluated checkpoint, when it sets smoke.at_checkpoints."""
+    from vigil.cli.govcommon import evidence_dir
+    from vigil.smoke.service import run_smoke_at_checkpoint
+
+    run = run_smoke_at_checkpoint(store, evidence_dir(store), getattr(release, "id", 0), name, clock)
+    if run is not None:
+        console.print(f"  smoke at {name}: {run.total - run.failed - run.skipped} passed, {run.failed} failed")
 
 
 def checkpoint(release: str, name: Annotated[str, typer.Argument(help="e.g. T+1h")], db: DbOption = None) -> None:
@@ -100,26 +116,15 @@ def rollback(release: str, actor: ActorOption = None, db: DbOption = None) -> No
     console.print(f"Rollback {event.state}: {event.verification}")
 
 
-def _clock(store: Store, releases: list[str] | None, speed: float | None, simulate: bool) -> Clock:
+def _clock(store: Store, releases: list[str] | None, speed: float | None, simulate: bool,
+           anchor: datetime | None) -> Clock:
     from vigil.clock import ManualClock, ScaledClock, SystemClock
+    from vigil.watch.resume import chosen_releases, resume_point, simulated_origin
 
     if not (speed or simulate):
         return SystemClock()
-    start = _resume_point(store, releases)
+    chosen = chosen_releases(store, releases)
+    if anchor is not None:
+        return ScaledClock(simulated_origin(chosen), speed or 1.0, wall_anchor=anchor)
+    start = resume_point(store, chosen)
     return ManualClock(start) if simulate else ScaledClock(start, speed or 1.0)
-
-
-def _resume_point(store: Store, releases: list[str] | None) -> datetime:
-    """For accelerated clocks: start from the earliest thing still to do, so a restart resumes there."""
-    from vigil.errors import VigilError
-    from vigil.releases.service import get_release, list_releases
-    from vigil.watch import pending_checkpoints
-    from vigil.watch.loop import ACTIVE
-
-    with store.read() as session:
-        chosen = ([get_release(session, r) for r in releases] if releases
-                  else [r for r in list_releases(session) if r.status in ACTIVE])
-    starts = [min((p.due_at for p in pending_checkpoints(store, r.id)), default=r.started_at) for r in chosen]
-    if not starts:
-        raise VigilError("no active release to watch")
-    return min(starts)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from vigil.errors import VigilError
 from vigil.metrics.base import MetricSource
+from vigil.metrics.config import file_options, prometheus_options
+from vigil.metrics.files import FileSource
+from vigil.metrics.prometheus import PrometheusSource
 from vigil.metrics.simulator import SimulatorSource
-from vigil.plan.schema import Metric, Plan
+from vigil.plan.schema import Metric, Plan, Source
 
 
 class SourceSet:
@@ -15,12 +17,17 @@ class SourceSet:
 
     def __init__(self, plan: Plan, rolled_back_at: datetime | None = None) -> None:
         self._plan = plan
-        self._sources: dict[str, MetricSource] = {}
-        for spec in plan.all_sources():
-            if spec.kind != "simulator":
-                raise VigilError(f"metric source '{spec.name}': kind '{spec.kind}' is not available in this "
-                                 "version; use kind: simulator")
-            self._sources[spec.name] = SimulatorSource(spec, plan.release.date, self._traffic, rolled_back_at)
+        self._sources: dict[str, MetricSource] = {
+            spec.name: self._build(spec, rolled_back_at) for spec in plan.all_sources()}
+
+    def _build(self, spec: Source, rolled_back_at: datetime | None) -> MetricSource:
+        if spec.kind == "prometheus":
+            assert spec.url is not None  # the plan schema requires it
+            return PrometheusSource(spec.name, spec.url, prometheus_options(spec.options))
+        if spec.kind == "file":
+            assert spec.path is not None
+            return FileSource(spec.name, spec.path, file_options(spec.options))
+        return SimulatorSource(spec, self._plan.release.date, self._traffic, rolled_back_at)
 
     def _traffic(self, offset: timedelta) -> float:
         return self._plan.traffic_percent(offset)

@@ -10,13 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from vigil.plan.catalogue import CATALOGUE, DEFAULT_BASELINE, DEFAULT_CHECKPOINTS, DEFAULT_ROLLOUT
 from vigil.plan.durations import Duration, format_offset
+from vigil.plan.governance import Governance, SmokeConfig
 
 DeploymentMethod = Literal["canary", "blue-green", "rolling", "big-bang"]
-BaselineKind = Literal["concurrent", "pre_deploy"]
+BaselineKind = Literal["concurrent", "pre_deploy", "week_ago", "previous_release"]
 Role = Literal["release_owner", "monitoring_owner", "service_owner", "sponsor", "participant", "viewer"]
 
 
@@ -131,6 +132,21 @@ class Source(Strict):
     path: str | None = None
     options: dict[str, Any] = {}
 
+    @field_validator("options")
+    @classmethod
+    def _options_for_kind(cls, value: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        from vigil.metrics.config import validate_options  # here: that module imports plan durations
+
+        return validate_options(info.data.get("kind", "simulator"), value)
+
+    @model_validator(mode="after")
+    def _located(self) -> Source:
+        if self.kind == "prometheus" and not self.url:
+            raise ValueError("a prometheus source needs a url, e.g. http://127.0.0.1:9090")
+        if self.kind == "file" and not self.path:
+            raise ValueError("a file source needs a path (a directory of <metric>.csv files, or one file)")
+        return self
+
 
 class RolloutStep(Strict):
     at: Duration
@@ -178,6 +194,8 @@ class Plan(Strict):
     rollout: list[RolloutStep] = []
     rollback: RollbackPolicy = RollbackPolicy()
     stakeholders: list[Stakeholder] = []
+    smoke: SmokeConfig = SmokeConfig()
+    governance: Governance = Governance()
 
     @model_validator(mode="before")
     @classmethod
@@ -206,10 +224,12 @@ class Plan(Strict):
             raise ValueError(f"metric names must be unique; repeated: {', '.join(dupes)}")
         if self.checkpoints != sorted(set(self.checkpoints)):
             raise ValueError("checkpoints must be distinct and in increasing order")
-        known = {s.name for s in self.all_sources()}
+        known = {s.name: s for s in self.all_sources()}
         for metric in self.metrics:
             if metric.source is not None and metric.source not in known:
                 raise ValueError(f"metric '{metric.name}' names unknown source '{metric.source}'")
+            if known[metric.source or self.source.name].kind == "prometheus" and not metric.query:
+                raise ValueError(f"metric '{metric.name}' reads from Prometheus and needs a query")
         return self
 
     # --- helpers used across the code base -------------------------------------------------------

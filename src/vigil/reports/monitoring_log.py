@@ -14,6 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.governance.logview import log_context
 from vigil.plan import Plan, format_offset
 from vigil.releases.models import Release
 from vigil.releases.roles import ROLE_TITLES
@@ -76,6 +77,7 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
         "business": assessment.business_impact(plan, evaluated),
         "history": assessment.history(session, release, evaluated),
         "learnings": assessment.learnings(plan, evaluated, rollback, clock),
+        "governance": log_context(session, release),
     }
 
 

@@ -68,6 +68,11 @@ class Store:
     def safe_url(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
 
+    @property
+    def engine(self) -> Engine:
+        """The engine writers use (for store-specific SQL under vigil.store)."""
+        return self._writer
+
     def dispose(self) -> None:
         self._reader.dispose()
         if self._writer is not self._reader:

@@ -6,7 +6,6 @@ evaluators race, the unique key (release, checkpoint) lets exactly one insert wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,18 +15,16 @@ from sqlalchemy.orm import Session
 
 from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
 from vigil.errors import NotFound, SourceError
-from vigil.metrics.base import Cohort, Series
+from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
 from vigil.plan import Plan, format_offset, parse_duration
-from vigil.plan.schema import Metric
 from vigil.releases.models import Release
 from vigil.releases.service import SYSTEM_ACTOR, get_release, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
+from vigil.watch.baselines import BaselineReader, PreviousRelease, previous_release
 from vigil.watch.models import Checkpoint, Decision, MetricReading, RollbackEvent
-
-PRE_DEPLOY_WINDOW = timedelta(hours=1)
-_Fetch = Callable[[Metric, Cohort, datetime, datetime], Series]
+from vigil.watch.outages import on_source_unavailable
 
 
 @dataclass(frozen=True)
@@ -52,16 +49,17 @@ def evaluate_checkpoint(store: Store, release_ref: str | int, name: str, now: da
         rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release.id))
         rolled_back_after = rollback.checkpoint.name if rollback is not None else None
         history = _history(session, release.id, offset)
+        previous = previous_release(session, release) if plan.baseline == "previous_release" else None
     if rolled_back_after is not None:
         return _store_skipped(store, release, offset, now, rolled_back_after, actor)
     due = release.started_at + offset
     window_end = min(due, now)
     window_start = window_end - plan.evaluation_window
-    judgements = _judge_all(plan, release, offset, window_start, window_end, history)
+    judgements, unavailable = _judge_all(plan, release, offset, window_start, window_end, history, previous)
     previous_healths = [c.decision.health for c in history if c.decision is not None]
     decision = decide(judgements, {m.name: m for m in plan.metrics}, plan.rollback, previous_healths)
     return _store_evaluated(store, release, plan, offset, now, window_start, window_end, judgements,
-                            decision, actor)
+                            decision, actor, unavailable)
 
 
 def _offset_in_plan(plan: Plan, name: str) -> timedelta:
@@ -90,9 +88,13 @@ def _history(session: Session, release_id: int, before: timedelta) -> list[Check
 
 
 def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime, end: datetime,
-               history: list[Checkpoint]) -> list[MetricJudgement]:
+               history: list[Checkpoint], previous: PreviousRelease | None
+               ) -> tuple[list[MetricJudgement], dict[str, str]]:
+    """Every metric's judgement, and the metrics whose source could not answer (with why)."""
     sources = SourceSet(plan)
-    previous = {r.metric: r.current for r in history[-1].readings} if history else {}
+    baselines = BaselineReader(plan, sources, release.started_at, previous)
+    unavailable: dict[str, str] = {}
+    before = {r.metric: r.current for r in history[-1].readings} if history else {}
     initial = offset == timedelta(0)
     out = []
     for metric in plan.metrics:
@@ -103,24 +105,18 @@ def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime,
                 out.append(judge(metric, source.fetch(metric, "baseline", start, end), None, None))
                 continue
             new = source.fetch(metric, "new", start, end)
-            base = _baseline(source.fetch, metric, plan, release.started_at, start, end)
+            base = baselines.fetch(metric, format_offset(offset), start, end)
             since = source.fetch(metric, "new", release.started_at, end) if metric.leak_check else None
-            out.append(judge(metric, new, base, previous.get(metric.name), since))
+            out.append(judge(metric, new, base, before.get(metric.name), since))
         except SourceError as exc:
-            out.append(judge(metric, Series.empty(), None, previous.get(metric.name), unavailable=str(exc)))
-    return out
-
-
-def _baseline(fetch: _Fetch, metric: Metric, plan: Plan, t0: datetime, start: datetime,
-              end: datetime) -> Series:
-    if plan.baseline == "concurrent":
-        return fetch(metric, "baseline", start, end)
-    return fetch(metric, "baseline", t0 - PRE_DEPLOY_WINDOW, t0)
+            unavailable[metric.name] = str(exc)
+            out.append(judge(metric, Series.empty(), None, before.get(metric.name), unavailable=str(exc)))
+    return out, unavailable
 
 
 def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedelta, now: datetime,
                      start: datetime, end: datetime, judgements: list[MetricJudgement],
-                     decision: CheckpointDecision, actor: str) -> Outcome:
+                     decision: CheckpointDecision, actor: str, unavailable: dict[str, str]) -> Outcome:
     name = format_offset(offset)
     try:
         with store.write() as session:
@@ -139,8 +135,12 @@ def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedel
                   entity_id=checkpoint.id, release_id=release.id,
                   payload={"name": name, "health": decision.health, "go_no_go": decision.go_no_go,
                            "reasons": decision.reasons})
+            if unavailable:
+                on_source_unavailable(session, release_id=release.id, checkpoint=checkpoint,
+                                      errors=unavailable, now=now)
             if decision.go_no_go == "rollback" and decision.rollback_reason:
-                _decide_rollback(session, release, plan, checkpoint, judgements, decision.rollback_reason, now)
+                _decide_rollback(session, release, plan, checkpoint, judgements, decision.rollback_reason,
+                                 now)
             return _outcome(checkpoint, created=True)
     except IntegrityError:
         # Another evaluator stored this checkpoint first; theirs stands and ours was rolled back whole.

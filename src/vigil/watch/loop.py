@@ -19,12 +19,20 @@ from vigil.releases.models import Release
 from vigil.releases.service import SYSTEM_ACTOR, get_release, list_releases, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
+from vigil.store.claims import release_claim
 from vigil.watch.evaluate import Outcome, evaluate_checkpoint
 from vigil.watch.models import Checkpoint
-from vigil.watch.rollback import execute_rollback, mark_interrupted, pending_rollback
+from vigil.watch.rollback import (
+    execute_rollback,
+    mark_interrupted,
+    pending_rollback,
+    pending_verification,
+    verify_rollback,
+)
 
 ACTIVE = ("watching", "rolling_back")
 IDLE_POLL = timedelta(seconds=30)
+BUSY_RETRY = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,8 @@ def watch(store: Store, clock: Clock, release_refs: list[str] | None = None, *,
     registered (the long-running service mode).
     """
     targets = _resolve(store, release_refs)
-    for release_id in targets or []:
+    # A rollback a dead worker left "started" is flagged, whether releases were named or not.
+    for release_id in targets if targets is not None else _active_ids(store):
         mark_interrupted(store, release_id, clock.now())
     while True:
         ids = targets if targets is not None else _active_ids(store)
@@ -69,9 +78,20 @@ def watch(store: Store, clock: Clock, release_refs: list[str] | None = None, *,
 def _step(store: Store, clock: Clock, release_id: int,
           on_checkpoint: Callable[[Release, Outcome], None] | None) -> datetime | None:
     """Do everything due for one release now; return when it next needs attention (None: finished)."""
+    with release_claim(store, release_id) as held:
+        if not held:  # another worker is on it right now; look again shortly
+            return clock.now() + BUSY_RETRY
+        return _step_claimed(store, clock, release_id, on_checkpoint)
+
+
+def _step_claimed(store: Store, clock: Clock, release_id: int,
+                  on_checkpoint: Callable[[Release, Outcome], None] | None) -> datetime | None:
     event_id = pending_rollback(store, release_id)
     if event_id is not None:
         execute_rollback(store, event_id, clock)
+    unverified = pending_verification(store, release_id)
+    if unverified is not None:  # the worker that ran it died before verifying
+        verify_rollback(store, unverified, clock)
     for item in pending_checkpoints(store, release_id):
         if item.due_at > clock.now():
             return item.due_at

@@ -1,8 +1,10 @@
 """Executing a decided rollback exactly once, and verifying the service afterwards.
 
-The event moves decided → started → completed | failed. Claiming it is a conditional UPDATE, so only one
-worker ever runs the action; a worker that dies after claiming leaves it "started", and the next watcher
-marks it "interrupted" for a person to check rather than running the action a second time.
+The event moves decided → started → completed | failed, and a completed one is then verified. Claiming it
+is a conditional UPDATE, so only one worker ever runs the action; a worker that dies after claiming and
+before recording the outcome leaves it "started", and the next watcher marks it "interrupted" for a
+person to check rather than running the action a second time. The outcome is stored before the wait for
+verification, so a worker dying during that wait only costs a repeated verification.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from sqlalchemy import CursorResult, select, update
 from vigil.analysis import judge
 from vigil.analysis.judgement import fmt
 from vigil.clock import Clock
-from vigil.errors import NotFound, RollbackError
+from vigil.errors import NotFound, RollbackError, SourceError
+from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
 from vigil.plan.schema import Plan, RollbackAction
 from vigil.releases.models import Release
@@ -74,20 +77,51 @@ def execute_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYS
         state = "completed"
     except RollbackError as exc:
         output, state = str(exc), "failed"
-    completed = clock.now()
-    verified: bool | None = None
-    verification, post = "Not verified: the rollback action failed.", dict[str, object]()
+    # Record the action's outcome at once: a worker that dies while waiting to verify must not leave a
+    # completed rollback looking interrupted (the next watcher only repeats the verification).
+    with store.write() as session:
+        event = session.get(RollbackEvent, event_id)
+        assert event is not None
+        event.state, event.output, event.completed_at = state, output, clock.now()
+        if state == "failed":
+            event.verification = "Not verified: the rollback action failed."
+        audit(session, at=clock.now(), actor=actor, action=f"rollback.{state}", entity="rollback",
+              entity_id=event_id, release_id=release.id, payload={"output": output[:500]})
     if state == "completed":
-        clock.sleep_until(completed + plan.rollback.verification_delay)
-        verified, verification, post = _verify(plan, completed, clock.now())
+        return verify_rollback(store, event_id, clock, actor)
+    return event
+
+
+def pending_verification(store: Store, release_id: int) -> int | None:
+    """The id of a completed rollback of this release whose verification has not been stored yet."""
+    with store.read() as session:
+        return session.scalar(select(RollbackEvent.id).where(
+            RollbackEvent.release_id == release_id, RollbackEvent.state == "completed",
+            RollbackEvent.verified.is_(None)))
+
+
+def verify_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYSTEM_ACTOR) -> RollbackEvent:
+    """After the plan's delay, read the service on the previous version; stored once, safe to repeat."""
+    with store.read() as session:
+        event = session.get(RollbackEvent, event_id)
+        if event is None:
+            raise NotFound(f"no rollback event {event_id}")
+        if event.state != "completed" or event.verified is not None or event.completed_at is None:
+            return event
+        release = session.get(Release, event.release_id)
+        assert release is not None
+        plan, completed = plan_of(release), event.completed_at
+    clock.sleep_until(completed + plan.rollback.verification_delay)
+    verified, verification, post = _verify(plan, completed, clock.now())
     with store.write() as session:
         event = session.get(RollbackEvent, event_id)
         stored_release = session.get(Release, release.id)
         assert event is not None and stored_release is not None
-        event.state, event.output, event.completed_at = state, output, completed
+        if event.verified is not None:  # another worker verified it meanwhile; theirs stands
+            return event
         event.verified, event.verification, event.post_rollback_metrics = verified, verification, post
-        stored_release.status = "rolled_back" if state == "completed" else "rolling_back"
-        audit(session, at=clock.now(), actor=actor, action=f"rollback.{state}", entity="rollback",
+        stored_release.status = "rolled_back"
+        audit(session, at=clock.now(), actor=actor, action="rollback.verified", entity="rollback",
               entity_id=event_id, release_id=release.id,
               payload={"verified": verified, "verification": verification})
     return event
@@ -123,8 +157,11 @@ def _verify(plan: Plan, completed: datetime, now: datetime) -> tuple[bool, str, 
     post: dict[str, object] = {}
     bad: list[str] = []
     for metric in plan.metrics:
-        series = sources.for_metric(metric).fetch(metric, "baseline", completed, now)
-        verdict = judge(metric, series, None, None)
+        try:
+            series = sources.for_metric(metric).fetch(metric, "baseline", completed, now)
+            verdict = judge(metric, series, None, None)
+        except SourceError as exc:  # an unreadable service is not a verified one
+            verdict = judge(metric, Series.empty(), None, None, unavailable=str(exc))
         post[metric.name] = {"label": metric.label, "value": verdict.current, "unit": metric.unit,
                              "status": verdict.status}
         if verdict.status in {"critical", "no_data"}:

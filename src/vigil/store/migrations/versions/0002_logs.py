@@ -1,7 +1,7 @@
 """logs: records with a full-text index, follow cursors, frozen excerpts, retention rules
 
 Revision ID: 0002
-Revises: 0001
+Revises: 0004 (re-chained after main's 0004 so the history stays linear)
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql
 import vigil.store.types
 
 revision: str = '0002'
-down_revision: str | None = '0001'
+down_revision: str | None = '0004'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

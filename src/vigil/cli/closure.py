@@ -1,0 +1,54 @@
+"""`vigil closure RELEASE` shows the closure report; `vigil closure approve RELEASE` (Sponsor only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigil.cli.common import ActorOption, DbOption, console, open_store, require_actor
+from vigil.cli.defaultgroup import default_group
+from vigil.cli.govcommon import evidence_dir, now
+
+app = default_group("show", help="Project closure, approved by the Sponsor (PM-29).")
+
+
+@app.command("show")
+def show(
+    release: str,
+    out: Annotated[Path | None, typer.Option(help="Write the report here.")] = None,
+    db: DbOption = None,
+) -> None:
+    """The project closure report as Markdown."""
+    from sqlalchemy import select
+
+    from vigil.governance.closure import render_closure
+    from vigil.governance.models import Signoff
+    from vigil.releases.service import get_release
+
+    store = open_store(db)
+    with store.read() as session:
+        r = get_release(session, release)
+        signed = session.scalar(select(Signoff).where(Signoff.release_id == r.id, Signoff.kind == "closure"))
+        text = render_closure(session, r, evidence_dir(store), now(), signed)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"Wrote {out}")
+
+
+@app.command("approve")
+def approve(
+    release: str,
+    note: Annotated[str, typer.Option(help="A remark recorded with the approval.")] = "",
+    actor: ActorOption = None,
+    db: DbOption = None,
+) -> None:
+    """Approve closure. Only the Sponsor may, and only once the gate passes (except PM-29 itself)."""
+    from vigil.governance.closure import approve as run
+
+    store = open_store(db)
+    item = run(store, evidence_dir(store), release, actor=require_actor(actor), now=now(), note=note)
+    console.print(f"Closure approved; report sealed as evidence #{item.id} ({item.sha256[:12]})")

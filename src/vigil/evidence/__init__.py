@@ -1,0 +1,1 @@
+"""Evidence: a content-addressed, retained, verifiable archive of every governance artefact (AUD-03)."""

@@ -1,0 +1,127 @@
+"""Project closure (PM-29): the closure report, approved by the Sponsor only, and only once the gate passes.
+
+PM-29 is the one requirement the approval itself satisfies, so the gate is checked without it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.errors import Conflict, VigilError
+from vigil.evidence.models import EvidenceItem
+from vigil.evidence.service import items_for, seal
+from vigil.governance.models import Signoff
+from vigil.governance.render import render
+from vigil.governance.requirements import Status, gate, trace
+from vigil.releases.models import Release
+from vigil.releases.roles import authorize
+from vigil.releases.service import get_release, plan_of
+from vigil.retro.models import ActionItem
+from vigil.smoke.service import runs_for
+from vigil.store import Store
+from vigil.store.audit import append as audit
+from vigil.watch.models import RollbackEvent
+
+
+class GateFailed(VigilError):
+    """Closure asked for while requirements are still unmet."""
+
+    exit_code = 4
+
+    def __init__(self, unmet: list[Status]) -> None:
+        self.unmet = unmet
+        super().__init__(
+            "closure refused, the gate fails: "
+            + "; ".join(f"{s.id}: {s.missing[0] if s.missing else s.status}" for s in unmet)
+        )
+
+
+def closure_context(session: Session, release: Release, root: Path, now: datetime) -> dict[str, Any]:
+    from vigil.reports.monitoring_log import build_context
+
+    plan, log = plan_of(release), build_context(session, release, now)
+    rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release.id))
+    actions = list(session.scalars(select(ActionItem).where(ActionItem.release_id == release.id)))
+    runs = runs_for(session, release.id)
+    return {
+        "release": release,
+        "now": now,
+        "closure": plan.governance.closure,
+        "final": log["final"],
+        "rollback": rollback,
+        "actions": actions,
+        "smoke": runs[-1] if runs else None,
+        "matrix": trace(session, release, root, now),
+        "evidence_count": len(items_for(session, release.id)),
+        "risks": plan.governance.handover.known_risks,
+        "open_actions": [a for a in actions if a.status == "open"],
+    }
+
+
+def render_closure(
+    session: Session, release: Release, root: Path, now: datetime, approval: Signoff | None = None
+) -> str:
+    return render("closure.md.j2", approval=approval, **closure_context(session, release, root, now))
+
+
+def approve(
+    store: Store, root: Path, release_ref: str, *, actor: str, now: datetime, note: str = ""
+) -> EvidenceItem:
+    """The Sponsor approves closure: role first (refusals audited), then the gate without PM-29."""
+    with store.read() as session:
+        release_id = get_release(session, release_ref).id
+    authorize(store, release_id, actor, ["sponsor"], "approve project closure", now)
+    with store.write() as session:
+        release = get_release(session, release_id)
+        if (
+            session.scalar(
+                select(Signoff.id).where(Signoff.release_id == release_id, Signoff.kind == "closure")
+            )
+            is not None
+        ):
+            raise Conflict(f"closure of {release.slug} was already approved")
+        unmet = gate(session, release, root, now, exclude=("PM-29",))
+        if unmet:
+            raise GateFailed(unmet)
+        signoff = Signoff(
+            release_id=release_id,
+            kind="closure",
+            person=actor,
+            role="sponsor",
+            signed_at=now,
+            note=note,
+            details={},
+            evidence_id=0,
+        )
+        text = render_closure(session, release, root, now, signoff)
+        item = seal(
+            session,
+            root,
+            release_id,
+            kind="closure_report",
+            requirement_ids=["PM-29"],
+            content=text.encode(),
+            filename=f"closure-{release.slug}.md",
+            media_type="text/markdown",
+            creator=actor,
+            now=now,
+        )
+        signoff.evidence_id = item.id
+        session.add(signoff)
+        session.flush()
+        audit(
+            session,
+            at=now,
+            actor=actor,
+            action="closure.approved",
+            entity="signoff",
+            entity_id=signoff.id,
+            release_id=release_id,
+            payload={"evidence_id": item.id, "sha256": item.sha256, "note": note},
+        )
+        return item

@@ -1,0 +1,130 @@
+"""Handover (PM-28): the checklist operations need, accepted by the release's Service Owner only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.errors import Conflict, VigilError
+from vigil.evidence.models import EvidenceItem
+from vigil.evidence.service import seal
+from vigil.governance.models import Signoff
+from vigil.governance.render import render
+from vigil.releases.models import Release
+from vigil.releases.roles import authorize
+from vigil.releases.service import get_release, plan_of
+from vigil.retro.models import ActionItem
+from vigil.store import Store
+from vigil.store.audit import append as audit
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    label: str
+    required: bool
+    entries: list[str]
+    empty: str  # what to say when there is nothing
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.entries) or not self.required
+
+
+def checklist(session: Session, release: Release) -> list[ChecklistItem]:
+    """Runbooks, dashboards, alert routes and on-call must be named; open work and risks are listed."""
+    h = plan_of(release).governance.handover
+    actions = [
+        f"#{a.id} {a.title} ({a.assignee}, due {a.due_at:%Y-%m-%d})"
+        for a in session.scalars(
+            select(ActionItem).where(ActionItem.release_id == release.id, ActionItem.status == "open")
+        )
+    ]
+    return [
+        ChecklistItem(
+            "Runbooks", True, list(h.runbooks), "none named in the plan (governance.handover.runbooks)"
+        ),
+        ChecklistItem("Dashboards", True, list(h.dashboards), "none named (governance.handover.dashboards)"),
+        ChecklistItem(
+            "Alert routes", True, list(h.alert_routes), "none named (governance.handover.alert_routes)"
+        ),
+        ChecklistItem(
+            "On-call", True, [h.on_call] if h.on_call else [], "no rota named (governance.handover.on_call)"
+        ),
+        # Seam: the incidents domain adds the release's unresolved incidents here.
+        ChecklistItem("Open incidents", False, [], "none recorded"),
+        ChecklistItem("Open action items", False, actions, "none"),
+        ChecklistItem("Known risks", False, list(h.known_risks), "none recorded"),
+    ]
+
+
+def render_handover(
+    session: Session, release: Release, now: datetime, accepted: Signoff | None = None
+) -> str:
+    return render(
+        "handover.md.j2", release=release, items=checklist(session, release), now=now, accepted=accepted
+    )
+
+
+def accept(
+    store: Store, root: Path, release_ref: str, *, actor: str, now: datetime, note: str = ""
+) -> EvidenceItem:
+    """The Service Owner accepts operational ownership; refused for anyone else (and the refusal audited)."""
+    with store.read() as session:
+        release_id = get_release(session, release_ref).id
+    authorize(store, release_id, actor, ["service_owner"], "accept the handover", now)
+    with store.write() as session:
+        release = get_release(session, release_id)
+        if (
+            session.scalar(
+                select(Signoff.id).where(Signoff.release_id == release_id, Signoff.kind == "handover")
+            )
+            is not None
+        ):
+            raise Conflict(f"the handover of {release.slug} was already accepted")
+        gaps = [i for i in checklist(session, release) if not i.ok]
+        if gaps:
+            raise VigilError(
+                "the handover checklist is incomplete: " + "; ".join(f"{i.label}: {i.empty}" for i in gaps)
+            )
+        signoff = Signoff(
+            release_id=release_id,
+            kind="handover",
+            person=actor,
+            role="service_owner",
+            signed_at=now,
+            note=note,
+            details={},
+            evidence_id=0,
+        )
+        text = render_handover(session, release, now, signoff)
+        item = seal(
+            session,
+            root,
+            release_id,
+            kind="handover",
+            requirement_ids=["PM-28"],
+            content=text.encode(),
+            filename=f"handover-{release.slug}.md",
+            media_type="text/markdown",
+            creator=actor,
+            now=now,
+        )
+        signoff.evidence_id = item.id
+        signoff.details = {i.label: i.entries for i in checklist(session, release)}
+        session.add(signoff)
+        session.flush()
+        audit(
+            session,
+            at=now,
+            actor=actor,
+            action="handover.accepted",
+            entity="signoff",
+            entity_id=signoff.id,
+            release_id=release_id,
+            payload={"evidence_id": item.id, "sha256": item.sha256, "note": note},
+        )
+        return item

@@ -1,0 +1,259 @@
+"""The requirements traceability of the Post-Release step: one small check per requirement ID.
+
+Each check looks at one release and says met / partial / unmet, which evidence backs it, and what is
+missing. IDs owned by domains that are not wired here yet (dashboards, incidents, alerting, logging,
+tickets, RCA) are met by evidence of the right kind tagged with the ID - anyone can supply it with
+``vigil evidence add RELEASE FILE --kind KIND --req ID`` - and each has its own function, the seam where
+the domain condition is added (e.g. REQ-29 will also require that no incident is unresolved).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vigil.evidence.models import EvidenceItem
+from vigil.evidence.service import items_for
+from vigil.evidence.verify import verify_archive
+from vigil.governance.models import LessonsPublication, Signoff
+from vigil.plan import Plan
+from vigil.releases.models import Release
+from vigil.releases.service import plan_of
+from vigil.retro.models import ActionItem
+from vigil.retro.service import retrospective_of
+from vigil.smoke.service import runs_for
+from vigil.store.audit import verify_chain
+from vigil.watch.models import Checkpoint
+
+
+@dataclass
+class TraceContext:
+    session: Session
+    release: Release
+    plan: Plan
+    root: Path
+    now: datetime
+
+    def evidence(self, requirement: str, kind: str | None = None) -> list[EvidenceItem]:
+        return items_for(self.session, self.release.id, requirement=requirement, kind=kind)
+
+
+@dataclass
+class Status:
+    id: str
+    title: str
+    status: str = "unmet"  # met | partial | unmet
+    evidence: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def met(self) -> bool:
+        return self.status == "met"
+
+
+def _describe(items: list[EvidenceItem]) -> list[str]:
+    return [f"#{i.id} {i.kind} {i.filename} ({i.sha256[:12]})" for i in items]
+
+
+def _judge(status: Status, items: list[EvidenceItem], missing: list[str]) -> Status:
+    status.evidence, status.missing = _describe(items), missing
+    status.status = "met" if not missing else "partial" if items else "unmet"
+    return status
+
+
+def _tagged(req_id: str, title: str, kind: str, ctx: TraceContext) -> Status:
+    """Met when evidence of ``kind`` tagged ``req_id`` exists for the release."""
+    items = ctx.evidence(req_id)
+    missing = (
+        []
+        if any(i.kind == kind for i in items)
+        else [
+            f"no {kind} evidence tagged {req_id} (`vigil evidence add {ctx.release.slug} FILE --kind {kind} "
+            f"--req {req_id}`)"
+        ]
+    )
+    return _judge(Status(req_id, title), items, missing)
+
+
+# --- IDs other domains will refine (seams) --------------------------------------------------------
+
+
+def req_28(ctx: TraceContext) -> Status:
+    return _tagged("REQ-28", "Post-release monitoring dashboards configured and active", "dashboard", ctx)
+
+
+def req_29(ctx: TraceContext) -> Status:
+    # Seam: the incidents domain adds "every incident of the release is resolved".
+    return _tagged("REQ-29", "All incidents logged, analysed and resolved", "incident_report", ctx)
+
+
+def ops_01(ctx: TraceContext) -> Status:
+    return _tagged("OPS-01", "Centralised logging operational", "log_excerpt", ctx)
+
+
+def ops_02(ctx: TraceContext) -> Status:
+    return _tagged("OPS-02", "ICT incident tickets logged and tracked", "incident_ticket", ctx)
+
+
+def ops_03(ctx: TraceContext) -> Status:
+    return _tagged("OPS-03", "Root cause analysis for major incidents", "rca", ctx)
+
+
+def dep_03(ctx: TraceContext) -> Status:
+    """Monitoring from the plan (metrics, rollback policy, evaluated checkpoints) plus alerting evidence."""
+    status, missing = Status("DEP-03", "Monitoring and alerting enabled in production"), []
+    if not ctx.plan.metrics:
+        missing.append("the plan watches no metrics")
+    policy = ctx.plan.rollback
+    if not (policy.on_critical or policy.consecutive_warnings):
+        missing.append("the plan's rollback policy never triggers")
+    evaluated = ctx.session.scalar(
+        select(Checkpoint.id)
+        .where(Checkpoint.release_id == ctx.release.id, Checkpoint.state == "evaluated")
+        .limit(1)
+    )
+    if evaluated is None:
+        missing.append("no checkpoint has been evaluated")
+    items = ctx.evidence("DEP-03")
+    # Seam: the alerts domain replaces this with "alert rules loaded and a receiver is live".
+    if not any(i.kind == "alerting" for i in items):
+        missing.append(
+            f"no alerting evidence tagged DEP-03 (`vigil evidence add {ctx.release.slug} FILE "
+            "--kind alerting --req DEP-03`)"
+        )
+    _judge(status, items, missing)
+    if missing and len(missing) < 4 and status.status == "unmet":
+        status.status = "partial"  # monitoring is configured even though alerting evidence is still missing
+    return status
+
+
+# --- IDs this domain owns --------------------------------------------------------------------------
+
+
+def dep_02(ctx: TraceContext) -> Status:
+    status, runs = (
+        Status("DEP-02", "Post-deployment smoke tests executed"),
+        runs_for(ctx.session, ctx.release.id),
+    )
+    if not runs:
+        return _judge(
+            status, [], [f"no smoke run (`vigil smoke {ctx.release.slug}` or `vigil smoke import`)"]
+        )
+    latest = runs[-1]
+    missing = (
+        []
+        if latest.passed
+        else [
+            f"the latest smoke run #{latest.id} ({latest.source}) failed "
+            f"{latest.failed} of {latest.total} checks"
+        ]
+    )
+    return _judge(status, ctx.evidence("DEP-02"), missing)
+
+
+def req_30(ctx: TraceContext) -> Status:
+    status = Status("REQ-30", "Retrospective conducted and action items tracked to completion")
+    if retrospective_of(ctx.session, ctx.release.id) is None:
+        return _judge(status, [], [f"no retrospective (`vigil retro {ctx.release.slug}`)"])
+    items, missing = ctx.evidence("REQ-30", "retrospective"), []
+    if not items:
+        missing.append("the retrospective report was never sealed")
+    for action in ctx.session.scalars(
+        select(ActionItem).where(ActionItem.release_id == ctx.release.id, ActionItem.status == "open")
+    ):
+        missing.append(
+            f"action item {action.id} '{action.title}' is open (done, or carried over with a reason)"
+        )
+    return _judge(status, items, missing)
+
+
+def _signoff(ctx: TraceContext, status: Status, kind: str, how: str) -> Status:
+    signoff = ctx.session.scalar(
+        select(Signoff).where(Signoff.release_id == ctx.release.id, Signoff.kind == kind)
+    )
+    items = [i for i in ctx.evidence(status.id) if signoff is not None and i.id == signoff.evidence_id]
+    if signoff is None:
+        return _judge(status, ctx.evidence(status.id), [how])
+    return _judge(status, items, [] if items else [f"the sealed {kind} record is gone"])
+
+
+def pm_28(ctx: TraceContext) -> Status:
+    return _signoff(
+        ctx,
+        Status("PM-28", "Operational ownership handed over to the Service Owner"),
+        "handover",
+        f"the Service Owner has not accepted the handover (`vigil handover accept {ctx.release.slug}`)",
+    )
+
+
+def pm_29(ctx: TraceContext) -> Status:
+    return _signoff(
+        ctx,
+        Status("PM-29", "Project closure approved by the Sponsor"),
+        "closure",
+        f"the Sponsor has not approved closure (`vigil closure approve {ctx.release.slug}`)",
+    )
+
+
+def pm_30(ctx: TraceContext) -> Status:
+    status = Status("PM-30", "Lessons learned documented and shared across the organisation")
+    published = ctx.session.scalar(
+        select(LessonsPublication)
+        .where(LessonsPublication.release_id == ctx.release.id)
+        .order_by(LessonsPublication.id.desc())
+    )
+    if published is None:
+        return _judge(
+            status, [], [f"lessons learned not published (`vigil lessons publish {ctx.release.slug}`)"]
+        )
+    page = Path(published.knowledge_base) / published.page
+    missing = [] if page.is_file() else [f"the published page {page} is no longer in the knowledge base"]
+    return _judge(status, ctx.evidence("PM-30", "lessons"), missing)
+
+
+def aud_03(ctx: TraceContext) -> Status:
+    status = Status("AUD-03", "Test evidence archived per retention policy")
+    items = items_for(ctx.session, ctx.release.id)
+    if not items:
+        return _judge(status, [], ["no evidence has been archived for this release"])
+    missing = [p.message for p in verify_archive(ctx.session, ctx.root, release_id=ctx.release.id)]
+    missing += [p.message for p in verify_chain(ctx.session)]
+    status.evidence = [
+        f"{len(items)} archived items, retained until {min(i.retain_until for i in items):%Y-%m-%d} or later"
+    ]
+    status.missing, status.status = missing, "unmet" if missing else "met"
+    return status
+
+
+CHECKS: dict[str, Callable[[TraceContext], Status]] = {
+    "REQ-28": req_28,
+    "REQ-29": req_29,
+    "REQ-30": req_30,
+    "PM-28": pm_28,
+    "PM-29": pm_29,
+    "PM-30": pm_30,
+    "DEP-02": dep_02,
+    "DEP-03": dep_03,
+    "OPS-01": ops_01,
+    "OPS-02": ops_02,
+    "OPS-03": ops_03,
+    "AUD-03": aud_03,
+}
+
+
+def trace(session: Session, release: Release, root: Path, now: datetime) -> list[Status]:
+    """The traceability matrix, in the order the Post-Release step lists its requirements."""
+    ctx = TraceContext(session, release, plan_of(release), root, now)
+    return [check(ctx) for check in CHECKS.values()]
+
+
+def gate(
+    session: Session, release: Release, root: Path, now: datetime, exclude: tuple[str, ...] = ()
+) -> list[Status]:
+    """What stands between the release and closure: every requirement not fully met."""
+    return [s for s in trace(session, release, root, now) if not s.met and s.id not in exclude]

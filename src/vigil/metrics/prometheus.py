@@ -1,0 +1,188 @@
+"""Reading metrics from Prometheus over its HTTP API (``/api/v1/query`` and ``/api/v1/query_range``).
+
+Each metric's ``query`` is PromQL with ``$cohort`` where the cohort's label value goes, so the baseline
+and the new version are told apart by label selectors the plan names (``version="stable"`` vs
+``version="canary"``). A query must come back as exactly one series: several series or none are
+reported as such (``SourceError``), never averaged or read as zero. Connection failures, timeouts and
+5xx/429 answers are retried with exponential backoff before giving up.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import numpy as np
+
+from vigil.errors import SourceError
+from vigil.metrics.base import Cohort, Series
+from vigil.metrics.config import Auth, PrometheusOptions
+from vigil.plan.schema import Metric
+
+_RETRY_STATUS = {429, 500, 502, 503, 504}
+MAX_POINTS = 10_000
+Sleep = Callable[[float], None]
+
+
+class PrometheusClient:
+    """The two query endpoints, with auth, timeouts and retries; answers are the API's ``data`` field."""
+
+    def __init__(self, url: str, options: PrometheusOptions, *, transport: httpx.BaseTransport | None = None,
+                 sleep: Sleep = time.sleep) -> None:
+        self._options, self._sleep = options, sleep
+        self._base, self._transport = url.rstrip("/"), transport
+
+    def _client(self) -> httpx.Client:
+        """A short-lived client per query: sources are rebuilt for every checkpoint, and a long-lived one
+        would leave its connections to the garbage collector. Secrets are read from the environment here,
+        so a missing one is this query's error (no data), not a crash of the whole checkpoint."""
+        headers = dict(self._options.headers)
+        auth = _auth(self._options.auth, headers)
+        return httpx.Client(base_url=self._base, headers=headers, auth=auth, transport=self._transport,
+                            timeout=self._options.timeout.total_seconds())
+
+    def instant(self, query: str, at: datetime) -> dict[str, Any]:
+        return self._call("/api/v1/query", {"query": query, "time": f"{at.timestamp():.3f}"})
+
+    def range(self, query: str, start: datetime, end: datetime, step: timedelta) -> dict[str, Any]:
+        return self._call("/api/v1/query_range", {"query": query, "start": f"{start.timestamp():.3f}",
+                                                  "end": f"{end.timestamp():.3f}",
+                                                  "step": f"{step.total_seconds():g}"})
+
+    def _call(self, path: str, form: dict[str, str]) -> dict[str, Any]:
+        attempts = self._options.retries + 1
+        delay = self._options.backoff.total_seconds()
+        problem = ""
+        for attempt in range(attempts):
+            if attempt:
+                self._sleep(delay)
+                delay *= 2
+            try:
+                # POST keeps long PromQL out of the URL (the API accepts both).
+                with self._client() as http:
+                    response = http.post(path, data=form)
+            except httpx.TimeoutException:
+                problem = f"timed out after {self._options.timeout.total_seconds():g}s"
+                continue
+            except httpx.TransportError as exc:
+                problem = f"cannot reach {self._base}: {exc}"
+                continue
+            if response.status_code in _RETRY_STATUS:
+                problem = f"answered HTTP {response.status_code}{_api_error(response)}"
+                continue
+            return _data(response)
+        raise SourceError(f"Prometheus {problem} ({attempts} attempt{'s' if attempts > 1 else ''})")
+
+
+def _auth(auth: Auth | None, headers: dict[str, str]) -> httpx.Auth | None:
+    if auth is None:
+        return None
+    token = auth.bearer_token or (_env(auth.bearer_token_env) if auth.bearer_token_env else None)
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+        return None
+    if auth.username is not None:
+        password = auth.password or (_env(auth.password_env) if auth.password_env else "")
+        return httpx.BasicAuth(auth.username, password or "")
+    return None
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if value is None:
+        raise SourceError(f"the environment variable {name} named in the plan's auth is not set")
+    return value
+
+
+def _api_error(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return f": {body.get('error')}" if isinstance(body, dict) and body.get("error") else ""
+
+
+def _data(response: httpx.Response) -> dict[str, Any]:
+    if response.status_code in (401, 403):
+        raise SourceError(f"Prometheus refused the credentials (HTTP {response.status_code})")
+    try:
+        body = response.json()
+    except ValueError:
+        raise SourceError(f"Prometheus answered HTTP {response.status_code}, not JSON") from None
+    if response.status_code >= 400 or body.get("status") != "success":
+        raise SourceError(f"Prometheus rejected the query (HTTP {response.status_code}): "
+                          f"{body.get('errorType', '')} {body.get('error', '')}".rstrip())
+    data = body.get("data")
+    if not isinstance(data, dict):
+        raise SourceError("Prometheus answered without a data field")
+    return data
+
+
+class PrometheusSource:
+    """A ``MetricSource`` over one Prometheus server."""
+
+    def __init__(self, name: str, url: str, options: PrometheusOptions, *,
+                 transport: httpx.BaseTransport | None = None, sleep: Sleep = time.sleep) -> None:
+        self.name, self._options = name, options
+        self._client = PrometheusClient(url, options, transport=transport, sleep=sleep)
+
+    def query_for(self, metric: Metric, cohort: Cohort) -> str:
+        if not metric.query:
+            raise SourceError(f"metric '{metric.name}' has no query for Prometheus source '{self.name}'")
+        label = getattr(self._options.cohorts, cohort)
+        return metric.query.replace("${cohort}", label).replace("$cohort", label)
+
+    def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime) -> Series:
+        query = self.query_for(metric, cohort)
+        if self._options.mode == "instant":
+            data = self._client.instant(query, end)
+            return _one_series(data, query, instant=True)
+        # Prometheus refuses more than 11,000 points per series, so long ranges (a leak check over the
+        # whole release) widen the step rather than fail.
+        step = max(self._options.step or (end - start) / 60, timedelta(seconds=1), (end - start) / MAX_POINTS)
+        # The API includes the start point; the source contract is start < t <= end.
+        series = _one_series(self._client.range(query, start, end, step), query, instant=False)
+        keep = series.timestamps > start.timestamp()
+        return Series(series.timestamps[keep], series.values[keep])
+
+
+def _one_series(data: dict[str, Any], query: str, *, instant: bool) -> Series:
+    kind, result = data.get("resultType"), data.get("result")
+    if kind == "scalar" and isinstance(result, list):
+        return _points([result])
+    expected = "vector" if instant else "matrix"
+    if kind != expected or not isinstance(result, list):
+        raise SourceError(f"Prometheus returned a {kind} for {query!r}, expected a {expected}")
+    if not result:
+        raise SourceError(f"no series matched {query!r}")
+    if len(result) > 1:
+        shown = "; ".join(_labels(r.get("metric", {})) for r in result[:3])
+        more = "; …" if len(result) > 3 else ""
+        raise SourceError(f"{query!r} returned {len(result)} series ({shown}{more}); "
+                          "aggregate it (e.g. sum(...)) or narrow the label selector")
+    only = result[0]
+    return _points([only["value"]] if instant else only.get("values", []))
+
+
+def _points(pairs: list[Any]) -> Series:
+    # Sample values arrive as strings; "NaN", "+Inf" and "-Inf" parse to the float values they name and
+    # are kept as such (judgement drops non-finite samples; they are not zero).
+    ts = np.array([float(p[0]) for p in pairs], dtype=np.float64)
+    values = np.array([_value(p[1]) for p in pairs], dtype=np.float64)
+    return Series(ts, values)
+
+
+def _value(text: Any) -> float:
+    try:
+        return float(text)
+    except (TypeError, ValueError):
+        raise SourceError(f"Prometheus sent a sample value that is not a number: {text!r}") from None
+
+
+def _labels(labels: dict[str, str]) -> str:
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else "{}"
+

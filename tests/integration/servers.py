@@ -1,0 +1,85 @@
+"""Real servers for integration tests, started on loopback with free ports and stopped afterwards.
+
+Waiting is always polling with a deadline (never a fixed sleep): a server is ready when it answers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 60.0, every: float = 0.2) -> Any:
+    """Call ``check`` until it returns something truthy; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    pause = threading.Event()
+    last: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+            if result:
+                return result
+        except (httpx.HTTPError, OSError) as exc:
+            last = exc
+        pause.wait(every)
+    raise TimeoutError(f"gave up waiting for {what} after {timeout:g}s (last error: {last})")
+
+
+@dataclass(frozen=True)
+class PrometheusServer:
+    url: str
+    process: subprocess.Popen[bytes]
+
+    def query(self, promql: str) -> list[dict[str, Any]]:
+        body = httpx.get(f"{self.url}/api/v1/query", params={"query": promql}, timeout=5).json()
+        return list(body["data"]["result"])
+
+
+@contextmanager
+def prometheus(tmp: Path, targets: list[str], scrape_interval: str = "1s") -> Iterator[PrometheusServer]:
+    """The Debian package's Prometheus scraping ``targets`` (host:port) into a throwaway TSDB."""
+    port = free_port()
+    config = tmp / "prometheus.yml"
+    config.write_text(
+        "global:\n"
+        f"  scrape_interval: {scrape_interval}\n"
+        f"  evaluation_interval: {scrape_interval}\n"
+        "scrape_configs:\n"
+        "  - job_name: app\n"
+        f"    static_configs:\n      - targets: [{', '.join(repr(t) for t in targets)}]\n",
+        encoding="utf-8")
+    log = (tmp / "prometheus.log").open("wb")
+    process = subprocess.Popen(
+        [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'tsdb'}",
+         f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+        stdout=log, stderr=subprocess.STDOUT)
+    server = PrometheusServer(f"http://127.0.0.1:{port}", process)
+    try:
+        wait_for(lambda: httpx.get(f"{server.url}/-/ready", timeout=2).status_code == 200, "Prometheus ready")
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
