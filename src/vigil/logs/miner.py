@@ -3,7 +3,8 @@
 Messages are split on spaces after masking obvious variables (addresses, numbers, hex ids); a fixed-depth
 tree keyed by token count and the first tokens narrows the candidates; a message joins the most similar
 cluster of its leaf when at least ``similarity`` of the positions agree (a masked value in the message
-agrees with a wildcard), and the positions that differ become ``<*>``. A cluster keeps its id as its template generalises, so a line's group never changes.
+agrees with a wildcard), and the positions that differ become ``<*>``. A cluster keeps its id as its
+template generalises, so a line's group never changes.
 """
 
 from __future__ import annotations
