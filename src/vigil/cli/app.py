@@ -21,6 +21,7 @@ from vigil.cli import (
     handover,
     incidents,
     lessons,
+    logs,
     release,
     replay,
     reporting,
@@ -58,6 +59,7 @@ root.command()(replay.replay)
 root.command()(web.serve)
 root.add_typer(web.user_app, name="user")
 root.add_typer(web.dashboard_app, name="dashboard")
+root.add_typer(logs.app, name="logs")
 
 _debug = False
 

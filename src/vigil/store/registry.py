@@ -5,6 +5,7 @@ from vigil.alerts import models as alert_models
 from vigil.evidence import models as evidence_models
 from vigil.governance import models as governance_models
 from vigil.incidents import models as incident_models
+from vigil.logs import models as log_models
 from vigil.releases import models as release_models
 from vigil.retro import models as retro_models
 from vigil.signoffs import models as signoff_models
@@ -14,4 +15,5 @@ from vigil.watch import models as watch_models
 from vigil.web import models as web_models
 
 __all__ = ["access_models", "alert_models", "audit", "evidence_models", "governance_models", "incident_models",
-           "release_models", "retro_models", "signoff_models", "smoke_models", "watch_models", "web_models"]
+           "log_models", "release_models", "retro_models", "signoff_models", "smoke_models", "watch_models",
+           "web_models"]

@@ -1,0 +1,1 @@
+"""Centralised logging: ingest, store, search, detect, forensics, retention (OPS-01)."""

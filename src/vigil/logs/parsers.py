@@ -1,0 +1,295 @@
+"""Turning one raw line into a record: JSON lines, logfmt, access logs, syslog, plain text.
+
+``LineParser`` tries the parser that read the previous line first (a file rarely mixes formats), then
+the others in a fixed order. A line no parser understands still becomes a record (format ``raw``, the
+whole line as its message) so nothing is ever dropped; the ingester counts those.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+import orjson
+
+from vigil.logs.layouts import LAYOUTS
+from vigil.logs.timestamps import find_timestamp, parse_epoch, parse_iso, syslog_year_micros
+
+_LEVEL_NAMES = {
+    "trace": "trace", "finest": "trace", "finer": "trace", "debug": "debug", "fine": "debug",
+    "info": "info", "information": "info", "notice": "info", "informational": "info",
+    "warn": "warn", "warning": "warn",
+    "error": "error", "err": "error", "severe": "error", "failure": "error",
+    "fatal": "fatal", "critical": "fatal", "crit": "fatal", "alert": "fatal", "emerg": "fatal",
+    "emergency": "fatal", "panic": "fatal",
+}
+# syslog severities 0..7 (RFC 5424 table 2)
+_SYSLOG_LEVELS = ("fatal", "fatal", "fatal", "error", "warn", "info", "info", "debug")
+
+
+def normalise_level(value: object) -> str:
+    """One of trace/debug/info/warn/error/fatal, or ``""`` when the value names no level."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        # Numeric levels as pino and bunyan write them: 10 trace, 20 debug ... 50 error, 60 fatal.
+        return ("trace", "debug", "info", "warn", "error", "fatal")[max(0, min(5, value // 10 - 1))]
+    return _LEVEL_NAMES.get(str(value).strip().lower(), "")
+
+
+@dataclass(slots=True)
+class Parsed:
+    ts: int | None  # epoch microseconds, UTC; None when the line carries no time
+    level: str
+    message: str
+    format: str
+    component: str | None = None
+    host: str | None = None
+    service: str | None = None
+    release: str | None = None
+    fields: dict[str, Any] | None = None
+
+
+ParseFn = Callable[[str, datetime, tzinfo], "Parsed | None"]
+
+# ---------------------------------------------------------------- JSON lines
+_TS_KEYS = ("ts", "time", "timestamp", "@timestamp", "datetime", "date", "t")
+_LEVEL_KEYS = ("level", "severity", "lvl", "levelname", "log.level", "loglevel")
+_MSG_KEYS = ("msg", "message", "log", "text", "event")
+_SERVICE_KEYS = ("service", "service.name", "app", "application")
+_RELEASE_KEYS = ("release", "version", "service.version")
+_HOST_KEYS = ("host", "hostname", "host.name")
+_COMPONENT_KEYS = ("logger", "component", "module", "logger_name")
+
+
+def _take(doc: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if key in doc:
+            return doc.pop(key)
+    return None
+
+
+def json_ts(value: Any, tz: tzinfo) -> int | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return parse_epoch(value)
+    if isinstance(value, str):
+        try:
+            return parse_iso(value, tz)
+        except ValueError:
+            return parse_epoch(value) if value.replace(".", "", 1).isdigit() else None
+    return None
+
+
+_ROLES = {key: role for role, keys in (("ts", _TS_KEYS), ("level", _LEVEL_KEYS), ("message", _MSG_KEYS),
+                                       ("service", _SERVICE_KEYS), ("release", _RELEASE_KEYS),
+                                       ("host", _HOST_KEYS), ("component", _COMPONENT_KEYS))
+          for key in keys}
+
+
+def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
+    if not line.startswith("{"):
+        return None
+    try:
+        doc = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return None
+    if type(doc) is not dict:
+        return None
+    # One pass over the document's keys (this is the hot path of JSON ingest): the first key of each
+    # role wins; everything that has no role stays behind as a field.
+    found: dict[str, Any] = {}
+    for key in [k for k in doc if k in _ROLES]:
+        role = _ROLES[key]
+        if role not in found:
+            found[role] = doc.pop(key)
+    get = found.get
+    level = get("level")
+    message = get("message")
+    return Parsed(ts=json_ts(get("ts"), tz),
+                  level="" if level is None else _LEVEL_NAMES.get(level) or normalise_level(level),
+                  message="" if message is None else str(message), format="json",
+                  service=_text(get("service")), release=_text(get("release")), host=_text(get("host")),
+                  component=_text(get("component")), fields=doc or None)
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+# ---------------------------------------------------------------- logfmt
+_LOGFMT_PAIR = re.compile(r'([A-Za-z_@][\w.@/-]*)=("(?:[^"\\]|\\.)*"|[^\s"]*)(?:\s+|$)')
+
+
+def parse_logfmt(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
+    doc: dict[str, Any] = {}
+    pos = 0
+    text = line.rstrip()
+    while pos < len(text):
+        m = _LOGFMT_PAIR.match(text, pos)
+        if m is None:
+            return None  # not logfmt all the way through: some other format with a key=value in it
+        value = m.group(2)
+        if value.startswith('"'):
+            value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        doc[m.group(1)] = value
+        pos = m.end()
+    if len(doc) < 2:
+        return None
+    ts = json_ts(_take(doc, _TS_KEYS), tz)
+    message = _take(doc, _MSG_KEYS)
+    level = _take(doc, _LEVEL_KEYS)
+    return Parsed(ts=ts, level=normalise_level(level or ""), message=message or "", format="logfmt",
+                  service=_take(doc, _SERVICE_KEYS), release=_take(doc, _RELEASE_KEYS),
+                  host=_take(doc, _HOST_KEYS), component=_take(doc, _COMPONENT_KEYS), fields=doc or None)
+
+
+# ---------------------------------------------------------------- Apache / Nginx access logs
+_ACCESS = re.compile(
+    r'^(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<ts>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" '
+    r'(?P<status>\d{3}) (?P<bytes>\d+|-)'
+    r'(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?(?P<rest>.*)$')
+
+
+def parse_access(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
+    m = _ACCESS.match(line)
+    if m is None:
+        return None
+    try:
+        ts = int((datetime.strptime(m["ts"], "%d/%b/%Y:%H:%M:%S %z") - datetime(1970, 1, 1, tzinfo=UTC))
+                 .total_seconds() * 1_000_000)
+    except ValueError:
+        return None
+    status = int(m["status"])
+    parts = m["request"].split(" ")
+    fields: dict[str, Any] = {"client": m["client"], "status": status,
+                              "bytes": 0 if m["bytes"] == "-" else int(m["bytes"]), "request": m["request"]}
+    if len(parts) == 3:
+        fields.update(method=parts[0], path=parts[1], protocol=parts[2])
+    if m["user"] != "-":
+        fields["user"] = m["user"]
+    if m["agent"] is not None:
+        fields.update(referer=m["referer"], user_agent=m["agent"])
+    level = "error" if status >= 500 else "warn" if status >= 400 else "info"
+    return Parsed(ts=ts, level=level, message=f'{m["request"]} {status}',
+                  format="combined" if m["agent"] is not None else "common", fields=fields)
+
+
+# ---------------------------------------------------------------- syslog
+_RFC5424 = re.compile(r"^<(?P<pri>\d{1,3})>(?P<ver>\d{1,2}) (?P<ts>\S+) (?P<host>\S+) (?P<app>\S+) "
+                      r"(?P<procid>\S+) (?P<msgid>\S+) (?P<sd>-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (?P<msg>.*))?$")
+_RFC3164 = re.compile(r"^(?:<(?P<pri>\d{1,3})>)?(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) "
+                      r"(?P<clock>\d{2}:\d{2}:\d{2}) (?P<host>\S+) (?P<tag>[^\s:\[]+(?: \d[\w.]*)?)"
+                      r"(?:\[(?P<pid>[^\]]+)\])?: ?(?P<msg>.*)$")
+
+
+def _nil(value: str) -> str | None:
+    return None if value == "-" else value
+
+
+def parse_rfc5424(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
+    m = _RFC5424.match(line)
+    if m is None:
+        return None
+    try:
+        ts = None if m["ts"] == "-" else parse_iso(m["ts"], tz)
+    except ValueError:
+        return None
+    fields = {k: v for k in ("procid", "msgid") if (v := _nil(m[k])) is not None}
+    if m["sd"] != "-":
+        fields["structured_data"] = m["sd"]
+    msg = (m["msg"] or "").removeprefix("\ufeff")
+    return Parsed(ts=ts, level=_SYSLOG_LEVELS[int(m["pri"]) % 8], message=msg, format="rfc5424",
+                  host=_nil(m["host"]), component=_nil(m["app"]), fields=fields or None)
+
+
+def parse_rfc3164(line: str, now: datetime, tz: tzinfo) -> Parsed | None:
+    m = _RFC3164.match(line)
+    if m is None or m["mon"] not in _MONTHS:
+        return None
+    ts = syslog_year_micros(m["mon"], int(m["day"]), m["clock"], now, tz)
+    level = _SYSLOG_LEVELS[int(m["pri"]) % 8] if m["pri"] else ""
+    return Parsed(ts=ts, level=level, message=m["msg"], format="rfc3164", host=m["host"],
+                  component=m["tag"], fields={"pid": m["pid"]} if m["pid"] else None)
+
+
+_MONTHS = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
+
+# ---------------------------------------------------------------- plain text
+_KNOWN = {"ts", "level", "component", "host", "message"}
+
+
+def parse_layout(line: str, now: datetime, tz: tzinfo) -> Parsed | None:
+    for layout in LAYOUTS:
+        m = layout.pattern.match(line)
+        if m is None:
+            continue
+        level = normalise_level(m["level"]) if "level" in layout.pattern.groupindex else ""
+        if "level" in layout.pattern.groupindex and not level:
+            continue  # a word where the level belongs that is no level: not this layout
+        found = find_timestamp(m["ts"], now, tz)
+        if found is None:
+            continue
+        groups = m.groupdict()
+        fields = {k: v for k, v in groups.items() if k not in _KNOWN and v is not None}
+        return Parsed(ts=found[0], level=level, message=groups["message"], format=layout.name,
+                      component=groups.get("component"), host=groups.get("host"), fields=fields or None)
+    return None
+
+
+_LEVEL_WORD = re.compile(r"[\[<(]?\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRIT|"
+                         r"CRITICAL|trace|debug|info|notice|warn|warning|error|fatal|crit|critical)\b[\]>)]?:?")
+
+
+def parse_text(line: str, now: datetime, tz: tzinfo) -> Parsed | None:
+    """Any line with a recognisable timestamp near its start; a level word right after it counts."""
+    found = find_timestamp(line, now, tz)
+    if found is None:
+        return None
+    ts, _start, end = found
+    rest = line[end:].lstrip(" \t-|,]")
+    level = ""
+    m = _LEVEL_WORD.match(rest)
+    if m is None:
+        m = _LEVEL_WORD.search(rest, 0, 40)
+    if m is not None:
+        level = normalise_level(m.group(1))
+        rest = (rest[: m.start()] + rest[m.end():]).strip() if m.start() == 0 else rest
+    return Parsed(ts=ts, level=level, message=rest.strip(), format="text")
+
+
+def parse_raw(line: str) -> Parsed:
+    return Parsed(ts=None, level="", message=line, format="raw")
+
+
+PARSERS: dict[str, ParseFn] = {
+    "json": parse_json, "rfc5424": parse_rfc5424, "rfc3164": parse_rfc3164, "access": parse_access,
+    "layout": parse_layout, "logfmt": parse_logfmt, "text": parse_text,
+}
+
+
+class LineParser:
+    """Parses lines of one source; ``formats`` restricts which parsers may be tried (default: all)."""
+
+    def __init__(self, formats: list[str] | None = None, *, now: datetime, tz: tzinfo = UTC) -> None:
+        names = formats or list(PARSERS)
+        unknown = [n for n in names if n not in PARSERS]
+        if unknown:
+            from vigil.errors import VigilError
+            raise VigilError(f"unknown log format {unknown[0]!r} (known: {', '.join(PARSERS)})")
+        # The catch-all text parser stays last: promoting it would shadow the specific parsers.
+        self._order: list[ParseFn] = [PARSERS[n] for n in names if n != "text"]
+        self._fallback = PARSERS["text"] if "text" in names else None
+        self.now, self.tz = now, tz
+
+    def parse(self, line: str) -> Parsed:
+        order = self._order
+        for i, parse in enumerate(order):
+            parsed = parse(line, self.now, self.tz)
+            if parsed is not None:
+                if i:  # remember the winner: the next line most likely has the same format
+                    order.insert(0, order.pop(i))
+                return parsed
+        if self._fallback is not None and (parsed := self._fallback(line, self.now, self.tz)) is not None:
+            return parsed
+        return parse_raw(line)
