@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from vigil.alerts.models import Alert
 from vigil.clock import ManualClock
 from vigil.plan import parse_plan
 from vigil.releases.models import Release
@@ -92,6 +93,9 @@ def test_source_down_is_unknown_and_holds_never_healthy(store: Store, demo_plan_
         readings = session.scalars(select(MetricReading)).all()
         assert readings and all(r.status == "no_data" and r.current is None for r in readings)
         assert all("source unavailable" in r.reason for r in readings)
+        alerts = session.scalars(select(Alert).where(Alert.release_id == release.id)).all()
+        assert [(a.rule, a.status, a.source) for a in alerts] == [("source_unavailable", "firing", "source-outage")]
+        assert "T+15m" in alerts[0].summary
 
 
 def test_missing_rollback_command_fails_loudly_and_is_not_verified(store: Store, demo_plan_text: str) -> None:

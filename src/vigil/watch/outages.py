@@ -1,8 +1,8 @@
 """What happens when a metric source cannot answer at a checkpoint.
 
 The checkpoint itself already says so (the metric reads "no data", health is "unknown", the rollout
-holds); this records the outage in the audit chain, in the checkpoint's transaction, and is the one place
-the alerting domain plugs in to page someone (``vigil.alerts.service.fire_alert``).
+holds); this records the outage in the audit chain and raises an alert through the one alert entry point,
+both in the checkpoint's transaction.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from vigil.alerts.service import fire_alert
 from vigil.releases.service import SYSTEM_ACTOR
 from vigil.store.audit import append as audit
 from vigil.watch.models import Checkpoint
@@ -22,6 +23,10 @@ def on_source_unavailable(session: Session, *, release_id: int, checkpoint: Chec
     audit(session, at=now, actor=SYSTEM_ACTOR, action="source.unavailable", entity="checkpoint",
           entity_id=checkpoint.id, release_id=release_id,
           payload={"checkpoint": checkpoint.name, "errors": errors})
-    # Alert hook: fire_alert(session, release_id=release_id, rule="source_unavailable", severity="warning",
-    # fingerprint=f"source-unavailable:{release_id}", summary=..., labels={...}, now=now, source="vigil")
-    # goes here once the alerts domain lands; one fingerprint per release so an outage pages once.
+    # One fingerprint per release, so an outage spanning several checkpoints pages once.
+    fire_alert(session, release_id=release_id, rule="source_unavailable", severity="warning",
+               fingerprint=f"source-unavailable:{release_id}",
+               summary=f"Metric source unavailable at {checkpoint.name} for {len(errors)} metric(s): "
+                       + "; ".join(f"{name}: {why}" for name, why in sorted(errors.items()))[:500],
+               labels={"checkpoint": checkpoint.name, "metrics": ",".join(sorted(errors))},
+               now=now, source="source-outage")
