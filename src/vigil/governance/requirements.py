@@ -1,10 +1,8 @@
 """The requirements traceability of the Post-Release step: one small check per requirement ID.
 
 Each check looks at one release and says met / partial / unmet, which evidence backs it, and what is
-missing. IDs owned by domains that are not wired here yet (dashboards, incidents, alerting, logging,
-tickets, RCA) are met by evidence of the right kind tagged with the ID - anyone can supply it with
-``vigil evidence add RELEASE FILE --kind KIND --req ID`` - and each has its own function, the seam where
-the domain condition is added (e.g. REQ-29 will also require that no incident is unresolved).
+missing. The IDs read from other domains' records (dashboards, incidents, alerting, logging, tickets, RCA)
+live in ``domain_checks``; the ones governance owns are here.
 """
 
 from __future__ import annotations
@@ -28,7 +26,6 @@ from vigil.retro.models import ActionItem
 from vigil.retro.service import retrospective_of
 from vigil.smoke.service import runs_for
 from vigil.store.audit import verify_chain
-from vigil.watch.models import Checkpoint
 
 
 @dataclass
@@ -64,75 +61,6 @@ def _judge(status: Status, items: list[EvidenceItem], missing: list[str]) -> Sta
     status.evidence, status.missing = _describe(items), missing
     status.status = "met" if not missing else "partial" if items else "unmet"
     return status
-
-
-def _tagged(req_id: str, title: str, kind: str, ctx: TraceContext) -> Status:
-    """Met when evidence of ``kind`` tagged ``req_id`` exists for the release."""
-    items = ctx.evidence(req_id)
-    missing = (
-        []
-        if any(i.kind == kind for i in items)
-        else [
-            f"no {kind} evidence tagged {req_id} (`vigil evidence add {ctx.release.slug} FILE --kind {kind} "
-            f"--req {req_id}`)"
-        ]
-    )
-    return _judge(Status(req_id, title), items, missing)
-
-
-# --- IDs other domains will refine (seams) --------------------------------------------------------
-
-
-def req_28(ctx: TraceContext) -> Status:
-    return _tagged("REQ-28", "Post-release monitoring dashboards configured and active", "dashboard", ctx)
-
-
-def req_29(ctx: TraceContext) -> Status:
-    # Seam: the incidents domain adds "every incident of the release is resolved".
-    return _tagged("REQ-29", "All incidents logged, analysed and resolved", "incident_report", ctx)
-
-
-def ops_01(ctx: TraceContext) -> Status:
-    return _tagged("OPS-01", "Centralised logging operational", "log_excerpt", ctx)
-
-
-def ops_02(ctx: TraceContext) -> Status:
-    return _tagged("OPS-02", "ICT incident tickets logged and tracked", "incident_ticket", ctx)
-
-
-def ops_03(ctx: TraceContext) -> Status:
-    return _tagged("OPS-03", "Root cause analysis for major incidents", "rca", ctx)
-
-
-def dep_03(ctx: TraceContext) -> Status:
-    """Monitoring from the plan (metrics, rollback policy, evaluated checkpoints) plus alerting evidence."""
-    status, missing = Status("DEP-03", "Monitoring and alerting enabled in production"), []
-    if not ctx.plan.metrics:
-        missing.append("the plan watches no metrics")
-    policy = ctx.plan.rollback
-    if not (policy.on_critical or policy.consecutive_warnings):
-        missing.append("the plan's rollback policy never triggers")
-    evaluated = ctx.session.scalar(
-        select(Checkpoint.id)
-        .where(Checkpoint.release_id == ctx.release.id, Checkpoint.state == "evaluated")
-        .limit(1)
-    )
-    if evaluated is None:
-        missing.append("no checkpoint has been evaluated")
-    items = ctx.evidence("DEP-03")
-    # Seam: the alerts domain replaces this with "alert rules loaded and a receiver is live".
-    if not any(i.kind == "alerting" for i in items):
-        missing.append(
-            f"no alerting evidence tagged DEP-03 (`vigil evidence add {ctx.release.slug} FILE "
-            "--kind alerting --req DEP-03`)"
-        )
-    _judge(status, items, missing)
-    if missing and len(missing) < 4 and status.status == "unmet":
-        status.status = "partial"  # monitoring is configured even though alerting evidence is still missing
-    return status
-
-
-# --- IDs this domain owns --------------------------------------------------------------------------
 
 
 def dep_02(ctx: TraceContext) -> Status:
@@ -230,26 +158,30 @@ def aud_03(ctx: TraceContext) -> Status:
     return status
 
 
-CHECKS: dict[str, Callable[[TraceContext], Status]] = {
-    "REQ-28": req_28,
-    "REQ-29": req_29,
-    "REQ-30": req_30,
-    "PM-28": pm_28,
-    "PM-29": pm_29,
-    "PM-30": pm_30,
-    "DEP-02": dep_02,
-    "DEP-03": dep_03,
-    "OPS-01": ops_01,
-    "OPS-02": ops_02,
-    "OPS-03": ops_03,
-    "AUD-03": aud_03,
-}
+def _checks() -> dict[str, Callable[[TraceContext], Status]]:
+    # Imported here: the domain checks build on this module's Status and TraceContext.
+    from vigil.governance.domain_checks import dep_03, ops_01, ops_02, ops_03, req_28, req_29
+
+    return {
+        "REQ-28": req_28,
+        "REQ-29": req_29,
+        "REQ-30": req_30,
+        "PM-28": pm_28,
+        "PM-29": pm_29,
+        "PM-30": pm_30,
+        "DEP-02": dep_02,
+        "DEP-03": dep_03,
+        "OPS-01": ops_01,
+        "OPS-02": ops_02,
+        "OPS-03": ops_03,
+        "AUD-03": aud_03,
+    }
 
 
 def trace(session: Session, release: Release, root: Path, now: datetime) -> list[Status]:
     """The traceability matrix, in the order the Post-Release step lists its requirements."""
     ctx = TraceContext(session, release, plan_of(release), root, now)
-    return [check(ctx) for check in CHECKS.values()]
+    return [check(ctx) for check in _checks().values()]
 
 
 def gate(
