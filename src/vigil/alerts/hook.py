@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from vigil.alerts.communication import send_due
 from vigil.alerts.evaluation import evaluate_rules
+from vigil.alerts.log_signals import fire_log_signals
 from vigil.alerts.notify.outbox import deliver_pending
 from vigil.clock import Clock, ManualClock
 from vigil.incidents.models import Incident, IncidentEvent
@@ -27,6 +28,7 @@ def alerting_tick(store: Store, release_id: int, clock: Clock) -> datetime | Non
 
     now = clock.now()
     evaluate_rules(store, release_id, now)
+    fire_log_signals(store, release_id, now)
     note_rollback(store, release_id)
     next_comm = send_due(store, release_id, now, finishing=not pending_checkpoints(store, release_id))
     deliver_pending(store, clock, release_id=release_id)
