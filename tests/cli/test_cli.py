@@ -26,6 +26,9 @@ def test_demo_writes_the_log_and_catches_the_leak(tmp_path: Path) -> None:
     assert "**Rollback Method:** [x] Automatic [ ] Manual" in log
     assert "Memory leaks detected: [x] Yes" in log
     assert (tmp_path / "vigil.db").exists()
+    assert "sealed as evidence #1" in done.stdout
+    verified = vigil("verify", cwd=tmp_path)  # the sealed log's hash and the audit chain both check out
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     again = vigil("demo", "--out", "out", cwd=tmp_path)  # a second demo on the same store gets a new name
     assert again.returncode == 0 and "checkout-2.3.0-demo-2" in again.stdout
 
@@ -56,8 +59,11 @@ def test_release_create_watch_and_report_from_the_command_line(tmp_path: Path) -
     assert "checkout-2.3.0 T+2h: critical → rollback" in watched.stdout
     listed = vigil("release", "list", "--db", db, cwd=tmp_path)
     assert "rolled_back" in listed.stdout
-    report = vigil("report", "checkout-2.3.0", "--db", db, cwd=tmp_path)
+    report = vigil("report", "checkout-2.3.0", "--seal", "--db", db, cwd=tmp_path)
     assert report.returncode == 0 and report.stdout.startswith("# Post-Release Monitoring Log")
+    assert "Sealed as evidence #1" in report.stderr
+    gate = vigil("gate", "checkout-2.3.0", "--db", db, cwd=tmp_path)
+    assert gate.returncode != 0 and "AUD-03" not in gate.stderr.split("unmet:")[-1]
     assert vigil("verify", "--db", db, cwd=tmp_path).returncode == 0
 
 

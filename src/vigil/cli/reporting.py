@@ -7,12 +7,13 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli.common import DbOption, console, open_store
+from vigil.cli.common import DbOption, console, err_console, open_store
 
 
 def report(release: str,
            format: Annotated[str, typer.Option("--format", help="md")] = "md",
            out: Annotated[Path | None, typer.Option(help="Write here instead of standard output.")] = None,
+           seal: Annotated[bool, typer.Option(help="Also seal it in the evidence archive (AUD-03).")] = False,
            db: DbOption = None) -> None:
     """The Post-Release Monitoring Log, filled from what is stored."""
     from vigil.clock import SystemClock
@@ -21,7 +22,13 @@ def report(release: str,
 
     if format != "md":
         raise VigilError(f"unknown report format '{format}' (available: md)")
-    text = render_monitoring_log(open_store(db), release, SystemClock().now())
+    store, now = open_store(db), SystemClock().now()
+    text = render_monitoring_log(store, release, now)
+    if seal:
+        from vigil.reports.sealing import seal_monitoring_log
+
+        item = seal_monitoring_log(store, release, text, creator="vigil", now=now)
+        err_console.print(f"Sealed as evidence #{item.id} (sha256 {item.sha256[:12]}…)")
     if out is None:
         typer.echo(text)
     else:
