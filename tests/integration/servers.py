@@ -5,6 +5,7 @@ Waiting is always polling with a deadline (never a fixed sleep): a server is rea
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -83,3 +84,31 @@ def prometheus(tmp: Path, targets: list[str], scrape_interval: str = "1s") -> It
             process.kill()
             process.wait()
         log.close()
+
+
+class OutputWatcher:
+    """Reads a process's output in a thread; ``wait_for`` blocks until a line matches (or times out)."""
+
+    def __init__(self, proc: subprocess.Popen[str]) -> None:
+        self.lines: list[str] = []
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with self._cond:
+                self.lines.append(line)
+                self._cond.notify_all()
+        with self._cond:
+            self.lines.append("<exited>")
+            self._cond.notify_all()
+
+    def wait_for(self, pattern: str, timeout: float) -> bool:
+        regex = re.compile(pattern)
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: any(regex.search(line) for line in self.lines) or "<exited>" in self.lines,
+                timeout=timeout,
+            ) and any(regex.search(line) for line in self.lines)

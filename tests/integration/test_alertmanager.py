@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import re
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -15,6 +13,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
+from servers import OutputWatcher, free_port
 from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,40 +29,6 @@ pytestmark = pytest.mark.integration
 
 
 # --- servers, waited for by events (their output, their requests), never by sleeping ---
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class OutputWatcher:
-    """Reads a process's output in a thread; ``wait_for`` blocks until a line matches (or times out)."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
-        self._thread.start()
-
-    def _read(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            with self._cond:
-                self.lines.append(line)
-                self._cond.notify_all()
-        with self._cond:
-            self.lines.append("<exited>")
-            self._cond.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float) -> bool:
-        regex = re.compile(pattern)
-        with self._cond:
-            return self._cond.wait_for(
-                lambda: any(regex.search(line) for line in self.lines) or "<exited>" in self.lines,
-                timeout=timeout,
-            ) and any(regex.search(line) for line in self.lines)
 
 
 class AppServer:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import mailbox
-import re
-import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
+from servers import OutputWatcher, free_port
 from sqlalchemy import select
 
 from vigil.alerts.communication import send_due
@@ -29,40 +27,6 @@ pytestmark = pytest.mark.integration
 
 
 # --- servers, waited for by events (their output, their requests), never by sleeping ---
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class OutputWatcher:
-    """Reads a process's output in a thread; ``wait_for`` blocks until a line matches (or times out)."""
-
-    def __init__(self, proc: subprocess.Popen[str]) -> None:
-        self.lines: list[str] = []
-        self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
-        self._thread.start()
-
-    def _read(self, proc: subprocess.Popen[str]) -> None:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            with self._cond:
-                self.lines.append(line)
-                self._cond.notify_all()
-        with self._cond:
-            self.lines.append("<exited>")
-            self._cond.notify_all()
-
-    def wait_for(self, pattern: str, timeout: float) -> bool:
-        regex = re.compile(pattern)
-        with self._cond:
-            return self._cond.wait_for(
-                lambda: any(regex.search(line) for line in self.lines) or "<exited>" in self.lines,
-                timeout=timeout,
-            ) and any(regex.search(line) for line in self.lines)
 
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from vigil.errors import Conflict, VigilError
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.service import items_for, seal
-from vigil.governance.models import Signoff
+from vigil.governance.models import Signoff, signed_off
 from vigil.governance.render import render
 from vigil.governance.requirements import Status, gate, trace
 from vigil.releases.models import Release
@@ -78,12 +78,7 @@ def approve(
     authorize(store, release_id, actor, ["sponsor"], "approve project closure", now)
     with store.write() as session:
         release = get_release(session, release_id)
-        if (
-            session.scalar(
-                select(Signoff.id).where(Signoff.release_id == release_id, Signoff.kind == "closure")
-            )
-            is not None
-        ):
+        if signed_off(session, release_id, "closure"):
             raise Conflict(f"closure of {release.slug} was already approved")
         unmet = gate(session, release, root, now, exclude=("PM-29",))
         if unmet:

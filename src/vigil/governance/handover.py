@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from vigil.errors import Conflict, VigilError
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.service import seal
-from vigil.governance.models import Signoff
+from vigil.governance.models import Signoff, signed_off
 from vigil.governance.render import render
 from vigil.releases.models import Release
 from vigil.releases.roles import authorize
@@ -78,12 +78,7 @@ def accept(
     authorize(store, release_id, actor, ["service_owner"], "accept the handover", now)
     with store.write() as session:
         release = get_release(session, release_id)
-        if (
-            session.scalar(
-                select(Signoff.id).where(Signoff.release_id == release_id, Signoff.kind == "handover")
-            )
-            is not None
-        ):
+        if signed_off(session, release_id, "handover"):
             raise Conflict(f"the handover of {release.slug} was already accepted")
         gaps = [i for i in checklist(session, release) if not i.ok]
         if gaps:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.store.base import Base
 from vigil.store.types import UTCTimestamp
@@ -39,3 +39,8 @@ class LessonsPublication(Base):
     page: Mapped[str] = mapped_column(Text)  # path relative to the knowledge base
     announced: Mapped[str] = mapped_column(String(200), default="")  # webhook result, or ""
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"))
+
+
+def signed_off(session: Session, release_id: int, kind: str) -> bool:
+    """Whether the release already has its ``kind`` sign-off (handover, closure); there is one at most."""
+    return session.scalar(select(Signoff.id).where(Signoff.release_id == release_id, Signoff.kind == kind)) is not None

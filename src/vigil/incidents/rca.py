@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from vigil.incidents.documents import load_model
 from vigil.incidents.models import Incident
-from vigil.incidents.service import ROOT_CAUSE_CATEGORIES, _audit, _event, get_incident
+from vigil.incidents.service import ROOT_CAUSE_CATEGORIES, RootCauseCategory, _audit, _event, get_incident
 
 
 class _Strict(BaseModel):
@@ -23,17 +23,7 @@ class _Strict(BaseModel):
 
 
 class RootCause(_Strict):
-    category: Literal[
-        "code",
-        "configuration",
-        "infrastructure",
-        "dependency",
-        "capacity",
-        "data",
-        "process",
-        "security",
-        "unknown",
-    ]
+    category: RootCauseCategory
     change: str | None = Field(default=None, description="the change, commit or release that caused it")
     description: str = Field(min_length=1)
 

@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,17 +31,9 @@ TRANSITIONS: dict[str, set[str]] = {
     "resolved": {"closed", "investigating"},
     "closed": set(),
 }
-ROOT_CAUSE_CATEGORIES = (
-    "code",
-    "configuration",
-    "infrastructure",
-    "dependency",
-    "capacity",
-    "data",
-    "process",
-    "security",
-    "unknown",
-)
+RootCauseCategory = Literal["code", "configuration", "infrastructure", "dependency", "capacity", "data", "process",
+                            "security", "unknown"]
+ROOT_CAUSE_CATEGORIES: tuple[str, ...] = get_args(RootCauseCategory)
 CLOCK_LABELS = {
     "impact_started_at": "impact started",
     "detected_at": "detected",
