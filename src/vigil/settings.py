@@ -14,6 +14,7 @@ class Settings(BaseSettings):
     evidence_dir: str | None = None  # content-addressed evidence archive (vigil.evidence)
     retention_file: str | None = None  # YAML: evidence kind -> retention period
     kb_dir: str | None = None  # organisation-wide lessons-learned knowledge base
+    alertmanager_token: str | None = None  # bearer token Alertmanager sends to POST /api/v1/alertmanager
 
 
 def database_url(explicit: str | None = None) -> str:

@@ -24,6 +24,9 @@ def serve(
         bool, typer.Option("--public-read", help="Let anyone read without a token (writes still need one).")
     ] = False,
     workers: Annotated[int, typer.Option(help="Worker processes (each serves every request).")] = 1,
+    alertmanager_token: Annotated[str | None, typer.Option(
+        envvar="VIGIL_ALERTMANAGER_TOKEN",
+        help="Accept Alertmanager webhooks at /api/v1/alertmanager with this bearer token.")] = None,
     db: DbOption = None,
 ) -> None:
     """The web dashboards and the REST API (/api/v1, documented at /api/docs) on the CLI's store."""
@@ -32,10 +35,11 @@ def serve(
     from vigil.web.app import create_app
 
     store = open_store(db)
-    app = create_app(store, public_read=public_read)
+    app = create_app(store, public_read=public_read, alertmanager_token=alertmanager_token)
     console.print(
         f"vigil on http://{host}:{port}/ (API docs at /api/docs); store: {store.safe_url}"
         + ("; reads are public" if public_read else "; sign in with a token from `vigil user token`")
+        + ("; Alertmanager receiver at /api/v1/alertmanager" if alertmanager_token else "")
     )
     if workers <= 1:
         uvicorn.run(app, host=host, port=port, log_level="warning")
@@ -44,6 +48,8 @@ def serve(
 
     # Several processes need an import string; each worker builds the same app from the environment.
     os.environ["VIGIL_DB"], os.environ["VIGIL_PUBLIC_READ"] = store.url, "1" if public_read else "0"
+    if alertmanager_token:
+        os.environ["VIGIL_ALERTMANAGER_TOKEN"] = alertmanager_token
     uvicorn.run(
         "vigil.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning"
     )

@@ -21,8 +21,10 @@ from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vigil.access.service import server_secret
+from vigil.alerts.webhook import alertmanager_router
 from vigil.clock import Clock, SystemClock
 from vigil.errors import Conflict, NotFound, PermissionDenied, VigilError
+from vigil.settings import Settings
 from vigil.store import Store
 from vigil.web import routers as plugins
 from vigil.web.auth import AuthRequired, csrf_token
@@ -47,8 +49,12 @@ def create_app(
     public_read: bool = False,
     clock: Clock | None = None,
     extra_routers: Sequence[APIRouter] = (),
+    alertmanager_token: str | None = None,
 ) -> FastAPI:
+    """The one web application. The Alertmanager receiver is mounted only with a shared bearer token
+    (argument or ``VIGIL_ALERTMANAGER_TOKEN``): an open write endpoint has no place on a team server."""
     clock = clock or SystemClock()
+    alertmanager_token = alertmanager_token or Settings().alertmanager_token
     usage = UsageRecorder(store)
 
     @contextlib.asynccontextmanager
@@ -81,7 +87,8 @@ def create_app(
         same_site="strict",
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in [*plugins.routers(), *extra_routers]:
+    receivers = [alertmanager_router(store, clock, token=alertmanager_token)] if alertmanager_token else []
+    for router in [*plugins.routers(), *receivers, *extra_routers]:
         app.include_router(router)
     _install_error_pages(app)
 
