@@ -31,11 +31,12 @@ def _run(tmp_path: Path, data: Path):  # type: ignore[no-untyped-def]
 
 def test_example_incident_is_rolled_back_at_two_hours(tmp_path: Path) -> None:
     result = _run(tmp_path, EXAMPLE / "data")
-    verdicts = [(e.name, e.decision) for e in result.events]
+    checkpoints = [e for e in result.events if e.kind == "checkpoint"]
+    verdicts = [(e.name, e.decision) for e in checkpoints]
     assert verdicts == [("T+0", "continue"), ("T+15m", "continue"), ("T+30m", "continue"),
                         ("T+1h", "continue"), ("T+2h", "rollback"), ("T+4h", "skipped"), ("T+8h", "skipped"),
                         ("T+24h", "skipped")]
-    at_2h = result.events[4]
+    at_2h = checkpoints[4]
     assert [b.metric for b in at_2h.breaches] == ["p99_latency"]
     assert at_2h.breaches[0].value is not None and at_2h.breaches[0].baseline is not None
     assert at_2h.breaches[0].value / at_2h.breaches[0].baseline == pytest.approx(1.6, abs=0.1)
@@ -68,6 +69,10 @@ def test_cli_json_output_and_default_store_untouched(tmp_path: Path, monkeypatch
          standalone_mode=False)
     out = json.loads(capsys.readouterr().out)
     assert out["rollback_at"] == "T+2h"
-    assert [e["kind"] for e in out["events"]] == ["checkpoint"] * 8
-    assert out["events"][4]["breaches"][0]["metric"] == "p99_latency"
+    # The plan's P99 rule would have fired 10 minutes into the regression, 20 minutes before the checkpoint.
+    assert [e["kind"] for e in out["events"]] == ["checkpoint"] * 4 + ["alert"] + ["checkpoint"] * 4
+    alert = out["events"][4]
+    assert (alert["name"], alert["at"], alert["decision"]) == ("p99-above-baseline", "2026-11-10T15:40:00+00:00",
+                                                                "fired")
+    assert out["events"][5]["breaches"][0]["metric"] == "p99_latency"
     assert not (tmp_path / "vigil.db").exists()  # a replay never writes to the user's store

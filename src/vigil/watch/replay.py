@@ -5,8 +5,9 @@ friends, see ``vigil.metrics.files``), keeping the plan's cohort names. The rele
 throwaway store (or the one given), and each checkpoint is evaluated at its due time on a manual clock,
 exactly as the watch would; a decided rollback is recorded but its action is never run.
 
-The result is a list of events in time order. Today every event is a checkpoint verdict; alert-rule
-firings are meant to join the same list as events of kind "alert".
+The plan's alert rules are evaluated over the same recorded series (one catch-up pass up to the last
+checkpoint). The result is one list of events in time order: checkpoint verdicts (kind "checkpoint") and
+alert firings (kind "alert", with when they would have cleared).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from sqlalchemy import select
 
+from vigil.alerts.evaluation import evaluate_rules
+from vigil.alerts.models import Alert
 from vigil.errors import VigilError
 from vigil.plan import Plan, format_offset, parse_plan
 from vigil.releases.service import create_release, slug_for, unique_slug
@@ -41,11 +44,11 @@ class Breach:
 
 @dataclass(frozen=True)
 class ReplayEvent:
-    kind: str  # "checkpoint" (alert-rule firings will be "alert")
+    kind: str  # "checkpoint" or "alert"
     name: str  # the checkpoint, e.g. T+2h (or the alert rule's name)
     at: datetime  # when it would have happened
     health: str | None
-    decision: str  # continue | hold | rollback | skipped
+    decision: str  # continue | hold | rollback | skipped; for alerts: fired
     breaches: list[Breach] = field(default_factory=list)
     note: str = ""
 
@@ -95,11 +98,19 @@ def replay(store: Store, text: str, name: str, data: Path) -> ReplayResult:
                              slug=unique_slug(store, slug_for(plan) + "-replay"))
     for offset in plan.checkpoints:
         evaluate_checkpoint(store, release.id, format_offset(offset), release.started_at + offset)
+    if plan.checkpoints:
+        evaluate_rules(store, release.id, release.started_at + max(plan.checkpoints))
     with store.read() as session:
         checkpoints = list(session.scalars(select(Checkpoint).where(Checkpoint.release_id == release.id)
                                            .order_by(Checkpoint.offset_seconds)))
-        events = [_event(c) for c in checkpoints]
-    return ReplayResult(release.slug, str(data), events)
+        alerts = list(session.scalars(select(Alert).where(Alert.release_id == release.id)))
+        events = [_event(c) for c in checkpoints] + [_alert_event(a) for a in alerts]
+    return ReplayResult(release.slug, str(data), sorted(events, key=lambda e: (e.at, e.kind != "checkpoint")))
+
+
+def _alert_event(a: Alert) -> ReplayEvent:
+    cleared = f"; would have cleared at {a.resolved_at:%Y-%m-%d %H:%M}" if a.resolved_at else "; still firing"
+    return ReplayEvent("alert", a.rule, a.started_at, a.severity, "fired", note=f"{a.summary}{cleared}")
 
 
 def _event(c: Checkpoint) -> ReplayEvent:
