@@ -55,7 +55,8 @@ def release_incidents(session: Session, release_id: int) -> ReleaseIncidents:
     incidents = session.scalars(select(Incident).where(Incident.release_id == release_id)
                                 .order_by(Incident.detected_at.desc()))
     alerts = session.scalars(select(Alert).where(Alert.release_id == release_id).order_by(Alert.started_at.desc()))
-    incident_items = [IncidentItem("incident", i.ticket, i.title, i.severity, i.status) for i in incidents]
+    incident_items = [IncidentItem("incident", i.ticket, i.title, i.severity, i.status, f"/incidents/{i.ticket}")
+                      for i in incidents]
     alert_items = [IncidentItem("alert", f"#{a.id}", a.summary or a.rule, a.severity, a.status) for a in alerts]
     note = "" if incident_items or alert_items else "No incidents or alerts were recorded for this release."
     return ReleaseIncidents(tracked=True, note=note, incidents=incident_items, alerts=alert_items)

@@ -7,9 +7,9 @@ from fastapi import APIRouter
 
 
 def routers() -> list[APIRouter]:
-    from vigil.web import api, pages
+    from vigil.web import api, pages, records
 
-    return [api.router, pages.router]
+    return [api.router, pages.router, records.router]
 
 
 # Packages whose "templates" folder the page templates may include or extend (searched in order).
