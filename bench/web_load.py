@@ -5,7 +5,7 @@
 
 Seeds a fresh SQLite store with the demo release (watched to the end) plus 10,000 releases with eight
 checkpoints and decisions each (bulk inserts), and 100,000 incidents when the store has an ``incidents``
-table (it does once the incidents work is merged; the row filler reads the table's columns). Starts
+table. Starts
 `vigil serve` as a separate process, warms each worker's caches, then drives each endpoint with Debian's
 wrk, a separate process, paced by a small Lua script so the run holds about the target rate (plain wrk
 sends as fast as it can); `--python-load` uses an open-loop Python generator instead, which measures
@@ -137,35 +137,29 @@ def seed(db: str, releases: int, incidents: int) -> tuple[str, str]:
 
 
 def _fill_incidents(session: Any, count: int, release_ids: list[int], base: datetime) -> None:
-    """Rows for a table this module does not know: fill each required column by its type."""
-    from sqlalchemy import JSON, BigInteger, Boolean, Float, Integer, MetaData, Table
+    """Realistic incident rows: a quarter still open or investigating, the rest resolved or closed."""
+    from sqlalchemy import insert
 
-    from vigil.store.types import to_micros
+    from vigil.incidents.models import Incident
 
-    table = Table("incidents", MetaData(), autoload_with=session.connection())
     rng = random.Random(11)
-
-    def value(column: Any, n: int) -> Any:
-        if column.foreign_keys and any(fk.column.table.name == "releases" for fk in column.foreign_keys):
-            return rng.choice(release_ids)
-        if isinstance(column.type, Boolean):
-            return False
-        if isinstance(column.type, BigInteger):
-            return to_micros(base + timedelta(minutes=n))
-        if isinstance(column.type, Integer):
-            return n
-        if isinstance(column.type, Float):
-            return 0.0
-        if isinstance(column.type, JSON):
-            return {}
-        return f"bench-{n}" if column.unique else "resolved"
-
-    wanted = [c for c in table.columns if not (c.primary_key and c.autoincrement in (True, "auto"))]
+    states = ["open", "investigating"] + ["resolved"] * 3 + ["closed"] * 3
     for chunk in range(0, count, 10_000):
-        session.execute(
-            table.insert(),
-            [{c.name: value(c, n) for c in wanted} for n in range(chunk, min(chunk + 10_000, count))],
-        )
+        rows = []
+        for n in range(chunk, min(chunk + 10_000, count)):
+            detected = base + timedelta(minutes=3 * n)
+            status = rng.choice(states)
+            done = status in ("resolved", "closed")
+            severity = rng.choice(["critical", "high", "medium", "low", "low"])
+            rows.append({
+                "ticket": f"INC-B{n:06d}", "release_id": rng.choice(release_ids), "checkpoint_id": None,
+                "title": f"Bench incident {n}", "severity": severity, "status": status,
+                "major": severity in ("critical", "high"), "opened_by": "bench", "source": "manual",
+                "detected_at": detected, "acknowledged_at": detected + timedelta(minutes=4),
+                "resolved_at": detected + timedelta(minutes=50) if done else None,
+                "closed_at": detected + timedelta(hours=2) if status == "closed" else None,
+            })
+        session.execute(insert(Incident), rows)
 
 
 def start_server(db: str, port: int, workers: int) -> subprocess.Popen[bytes]:
