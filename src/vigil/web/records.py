@@ -4,10 +4,12 @@ functions the CLI uses."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from vigil.access.service import Identity
 from vigil.alerts.service import list_alerts
@@ -16,6 +18,7 @@ from vigil.evidence.archive import evidence_root
 from vigil.governance.requirements import trace
 from vigil.incidents.rca import rca_view
 from vigil.incidents.service import alerts_of, clock_of, get_incident, list_incidents
+from vigil.releases.models import Release
 from vigil.releases.service import get_release
 from vigil.retro.actions import list_actions
 from vigil.web.auth import reader
@@ -52,38 +55,34 @@ def incident_page(request: Request, ticket: str, who: Reader) -> HTMLResponse:
     return _page(request, who, "incident.html", "incident", incident.release_id, **values)
 
 
-@router.get("/releases/{ref}/alerts")
-def alerts_page(request: Request, ref: str, who: Reader) -> HTMLResponse:
+def _release_page(request: Request, ref: str, who: Identity | None, template: str, usage: str,
+                  gather: Callable[[Session, Release], dict[str, Any]]) -> HTMLResponse:
+    """A page about one release: 404 for an unknown one, else ``gather``'s values rendered."""
     with ctx(request).store.read() as session:
         try:
             release = get_release(session, ref)
         except NotFound as error:
             return _missing(request, who, error)
-        values = {"release": release, "alerts": list_alerts(session, release.id),
-                  "incidents": list_incidents(session, release.id)}
-    return _page(request, who, "alerts.html", "alerts", release.id, **values)
+        values = gather(session, release)
+    return _page(request, who, template, usage, release.id, release=release, **values)
+
+
+@router.get("/releases/{ref}/alerts")
+def alerts_page(request: Request, ref: str, who: Reader) -> HTMLResponse:
+    return _release_page(request, ref, who, "alerts.html", "alerts", lambda session, release: {
+        "alerts": list_alerts(session, release.id), "incidents": list_incidents(session, release.id)})
 
 
 @router.get("/releases/{ref}/actions")
 def actions_page(request: Request, ref: str, who: Reader) -> HTMLResponse:
-    context = ctx(request)
-    with context.store.read() as session:
-        try:
-            release = get_release(session, ref)
-        except NotFound as error:
-            return _missing(request, who, error)
-        values = {"release": release, "actions": list_actions(session, release_id=release.id),
-                  "now": context.clock.now()}
-    return _page(request, who, "actions.html", "actions", release.id, **values)
+    now = ctx(request).clock.now()
+    return _release_page(request, ref, who, "actions.html", "actions", lambda session, release: {
+        "actions": list_actions(session, release_id=release.id), "now": now})
 
 
 @router.get("/releases/{ref}/trace")
 def trace_page(request: Request, ref: str, who: Reader) -> HTMLResponse:
     context = ctx(request)
-    with context.store.read() as session:
-        try:
-            release = get_release(session, ref)
-        except NotFound as error:
-            return _missing(request, who, error)
-        matrix = trace(session, release, evidence_root(context.store.url), context.clock.now())
-    return _page(request, who, "trace.html", "traceability", release.id, release=release, matrix=matrix)
+    root, now = evidence_root(context.store.url), context.clock.now()
+    return _release_page(request, ref, who, "trace.html", "traceability", lambda session, release: {
+        "matrix": trace(session, release, root, now)})
