@@ -2,42 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from alerting_fixtures import BASE_PLAN, T0, make_release, store
 from vigil.alerts.service import fire_alert, resolve_alert
 from vigil.incidents.models import Incident
 from vigil.incidents.service import acknowledge, add_note, open_incident, set_status
-from vigil.plan import parse_plan
 from vigil.releases.models import Release
-from vigil.releases.service import create_release
 from vigil.store import Store
 
-T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+__all__ = ["BASE_PLAN", "T0", "make_release", "store"]
+
 RCA_FILE = Path(__file__).parent / "rca-example.yaml"
 
-BASE_PLAN = """
-release:
-  name: Checkout test
-  service: checkout
-  version: "2.3.0"
-  date: 2026-11-24T08:00:00+00:00
-  deployment_method: canary
-people:
-  release_owner: {name: Ana Costa, email: ana@example.com}
-  monitoring_owner: {name: Ravi Menon}
-  participants:
-    - {name: Sam Okafor}
-source:
-  kind: simulator
-  seed: 42
-  faults:
-    - {kind: memory_leak, start: 0m, magnitude: 5.5}
-checkpoints: [T+0, T+15m, T+1h, T+2h, T+4h]
-"""
 
 
 def m(minutes: float) -> timedelta:
@@ -90,22 +71,6 @@ def run_scenario(store: Store, release: Release) -> str:
         )
         acknowledge(s, manual.ticket, actor="Jo Berg", now=T0 + m(210))
     return ticket
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'vigil.db'}")
-    yield s
-    s.dispose()
-
-
-@pytest.fixture
-def make_release(store: Store) -> Callable[..., Release]:
-    def make(extra: str = "", slug: str = "checkout-test") -> Release:
-        text = BASE_PLAN + extra
-        return create_release(store, parse_plan(text), text, "plan.yaml", now=T0, slug=slug)
-
-    return make
 
 
 @pytest.fixture

@@ -14,17 +14,17 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import Conflict, VigilError
 from vigil.evidence.models import EvidenceItem
-from vigil.evidence.service import items_for, seal
+from vigil.evidence.service import items_for
 from vigil.governance.models import Signoff, signed_off
 from vigil.governance.render import render
 from vigil.governance.requirements import Status, gate, trace
+from vigil.governance.signing import seal_signoff
 from vigil.releases.models import Release
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release, plan_of
 from vigil.retro.models import ActionItem
 from vigil.smoke.service import runs_for
 from vigil.store import Store
-from vigil.store.audit import append as audit
 from vigil.watch.models import RollbackEvent
 
 
@@ -94,29 +94,5 @@ def approve(
             evidence_id=0,
         )
         text = render_closure(session, release, root, now, signoff)
-        item = seal(
-            session,
-            root,
-            release_id,
-            kind="closure_report",
-            requirement_ids=["PM-29"],
-            content=text.encode(),
-            filename=f"closure-{release.slug}.md",
-            media_type="text/markdown",
-            creator=actor,
-            now=now,
-        )
-        signoff.evidence_id = item.id
-        session.add(signoff)
-        session.flush()
-        audit(
-            session,
-            at=now,
-            actor=actor,
-            action="closure.approved",
-            entity="signoff",
-            entity_id=signoff.id,
-            release_id=release_id,
-            payload={"evidence_id": item.id, "sha256": item.sha256, "note": note},
-        )
-        return item
+        return seal_signoff(session, root, release, signoff, text=text, evidence_kind="closure_report",
+                            requirement="PM-29", action="closure.approved")

@@ -11,15 +11,14 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import Conflict, VigilError
 from vigil.evidence.models import EvidenceItem
-from vigil.evidence.service import seal
 from vigil.governance.models import Signoff, signed_off
 from vigil.governance.render import render
+from vigil.governance.signing import seal_signoff
 from vigil.releases.models import Release
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release, plan_of
 from vigil.retro.models import ActionItem
 from vigil.store import Store
-from vigil.store.audit import append as audit
 
 
 @dataclass(frozen=True)
@@ -96,30 +95,6 @@ def accept(
             evidence_id=0,
         )
         text = render_handover(session, release, now, signoff)
-        item = seal(
-            session,
-            root,
-            release_id,
-            kind="handover",
-            requirement_ids=["PM-28"],
-            content=text.encode(),
-            filename=f"handover-{release.slug}.md",
-            media_type="text/markdown",
-            creator=actor,
-            now=now,
-        )
-        signoff.evidence_id = item.id
         signoff.details = {i.label: i.entries for i in checklist(session, release)}
-        session.add(signoff)
-        session.flush()
-        audit(
-            session,
-            at=now,
-            actor=actor,
-            action="handover.accepted",
-            entity="signoff",
-            entity_id=signoff.id,
-            release_id=release_id,
-            payload={"evidence_id": item.id, "sha256": item.sha256, "note": note},
-        )
-        return item
+        return seal_signoff(session, root, release, signoff, text=text, evidence_kind="handover",
+                            requirement="PM-28", action="handover.accepted")
