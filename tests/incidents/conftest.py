@@ -20,7 +20,6 @@ __all__ = ["BASE_PLAN", "T0", "make_release", "store"]
 RCA_FILE = Path(__file__).parent / "rca-example.yaml"
 
 
-
 def m(minutes: float) -> timedelta:
     return timedelta(minutes=minutes)
 
