@@ -2,7 +2,8 @@
 
 A background thread plays traffic: every tick each (scenario, version) serves 20 requests, counted by
 status code and timed in a histogram. In the "regressed" scenario the canary fails 1 request in 20 and
-is about three times slower; in the "clean" scenario the canary behaves exactly like stable.
+is about three times slower; in the "clean" scenario the canary behaves exactly like stable; in the
+"sparse" scenario stable never fails and the canary fails one request every 100 ticks (a few per window).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_
 from servers import free_port
 
 BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0)
-SCENARIOS = ("regressed", "clean")
+SCENARIOS = ("regressed", "clean", "sparse")
+SPARSE_EVERY = 100  # ticks between the sparse canary's errors
 REQUESTS_PER_TICK = 20
 
 
@@ -32,7 +34,8 @@ def _play(stop: threading.Event, requests: Counter, duration: Histogram, tick: f
         for scenario in SCENARIOS:
             for version in ("stable", "canary"):
                 bad = scenario == "regressed" and version == "canary"
-                errors = 1 if bad else 0
+                sparse = scenario == "sparse" and version == "canary" and step % SPARSE_EVERY == 0
+                errors = 1 if bad or sparse else 0
                 requests.labels(scenario, version, "500").inc(errors)
                 requests.labels(scenario, version, "200").inc(REQUESTS_PER_TICK - errors)
                 for i in range(REQUESTS_PER_TICK):

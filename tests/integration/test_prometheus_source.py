@@ -1,7 +1,9 @@
 """vigil against a real Prometheus (Debian package) scraping a real exporter with two cohorts.
 
 The regressed canary (5 % errors, 3× latency) must be rolled back; the clean canary must not; a query
-matching no series must hold the rollout as "unknown", never pass it as healthy.
+matching no series must hold the rollout as "unknown", never pass it as healthy; a canary with a few
+errors over an error-free baseline, its errors compared as a share of the requests read from Prometheus,
+is never a pass.
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ pytestmark = pytest.mark.integration
 
 ERRORS = ('100 * sum(rate(app_requests_total{{scenario="{s}",version="$cohort",code="500"}}[5s]))'
           ' / sum(rate(app_requests_total{{scenario="{s}",version="$cohort"}}[5s]))')
+REQUESTS = 'sum(rate(app_requests_total{{scenario="{s}",version="$cohort"}}[5s]))'
 P99 = ('1000 * histogram_quantile(0.99, sum by (le) '
        '(rate(app_request_duration_seconds_bucket{{scenario="{s}",version="$cohort"}}[5s])))')
 
 
-def _plan(server: PrometheusServer, scenario: str, service: str, start: str) -> str:
+def _plan(server: PrometheusServer, scenario: str, service: str, start: str, metrics: str = "") -> str:
+    metrics = metrics or _DEFAULT_METRICS.format(errors=ERRORS.format(s=scenario), p99=P99.format(s=scenario))
     return f"""
 release:
   name: {service} canary
@@ -49,17 +53,20 @@ source:
     retries: 2
     backoff: 0.2s
 metrics:
-  - name: error_rate
-    query: '{ERRORS.format(s=scenario)}'
-  - name: p99_latency
-    query: '{P99.format(s=scenario)}'
-checkpoints: [T+0, 20s, 40s]
+{metrics}checkpoints: [T+0, 20s, 40s]
 evaluation_window: 20s
 baseline: concurrent
 canary: {{min_samples: 15}}  # 1 s scrapes over a 20 s window: enough points for the rank test
 rollback:
   action: {{command: "echo rolled back {service}"}}
   verification_delay: 1s
+"""
+
+
+_DEFAULT_METRICS = """  - name: error_rate
+    query: '{errors}'
+  - name: p99_latency
+    query: '{p99}'
 """
 
 
@@ -117,3 +124,32 @@ def test_regression_is_rolled_back_clean_canary_is_not_and_no_data_holds(
     assert len(events) == 1 and events[0].state == "completed" and events[0].verified is True
     assert "rolled back checkout" in events[0].output
     assert len(outages) == 3 and {e.payload["checkpoint"] for e in outages} == {"T+0", "T+20s", "T+40s"}
+
+
+def test_a_few_canary_errors_over_an_error_free_baseline_are_not_a_pass(
+        prometheus_server: PrometheusServer, tmp_path: Path) -> None:
+    store = Store(f"sqlite:///{tmp_path / 'vigil.db'}")
+    clock = SystemClock()
+    metrics = f"""  - name: error_rate
+    query: '{ERRORS.format(s="sparse")}'
+    compare: share
+    exposure: throughput
+  - name: throughput
+    unit: /s
+    query: '{REQUESTS.format(s="sparse")}'
+"""
+    text = _plan(prometheus_server, "sparse", "billing", clock.now().isoformat(), metrics)
+    release = create_release(store, parse_plan(text), text, "billing.yaml", now=clock.now())
+
+    watch(store, clock, [release.slug])
+
+    at_20s = _checkpoints(store, release.slug)["T+20s"]
+    errors = {r.metric: r for r in at_20s.readings}["error_rate"]
+    numbers = errors.details["canary"]
+    # Requests and errors were read back from Prometheus: about 400 req/s per cohort over the 20 s window.
+    assert numbers["method"] == "conditional-poisson-exact"
+    assert 2_000 < numbers["effect"]["exposure_canary"] < 20_000
+    assert numbers["effect"]["events_control"] == 0
+    assert 1 <= numbers["statistic"] <= 8  # the canary's few errors in the window
+    assert numbers["classification"] in {"insufficient", "high"}  # never "pass"
+    assert at_20s.decision is not None and at_20s.decision.go_no_go in {"hold", "rollback"}

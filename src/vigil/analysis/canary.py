@@ -192,6 +192,8 @@ def _judge_counts(items: list[tuple[MetricJudgeConfig, MetricData]], config: Can
     if not items:
         return {}
     sums = np.array([_event_sums(m, d) for m, d in items])  # rows: e0, t0, e1, t1, n0, n1
+    # Events are whole: a share times its requests lands a hair off an integer (1.9999…).
+    sums[:, [0, 2]] = np.round(sums[:, [0, 2]])
     tol = np.array([m.tolerance for m, _ in items])
     tests = rate_tests(sums[:, 0], sums[:, 1], sums[:, 2], sums[:, 3], tol, config.alpha)
     out = {}

@@ -113,6 +113,14 @@ class Metric(Strict):
     weight: float = Field(default=1.0, gt=0)
     group: str = "default"
     muted: bool = False
+    # Error and other event metrics are compared as rates over their exposure, not by rank: a zero
+    # baseline against a few canary errors is then "not enough evidence" or "worse", never a pass.
+    compare: Literal["continuous", "count", "share"] = Field(
+        default="continuous",
+        description="continuous: rank test on the samples; count: the samples are events (per point or per "
+                    "time unit); share: the samples are a share (% or fraction) of the exposure")
+    exposure: str | None = Field(
+        default=None, description="count/share: the plan metric holding the requests (or other exposure)")
 
 
 class Fault(Strict):
@@ -252,6 +260,7 @@ class Plan(Strict):
                 raise ValueError(f"metric '{metric.name}' names unknown source '{metric.source}'")
             if known[metric.source or self.source.name].kind == "prometheus" and not metric.query:
                 raise ValueError(f"metric '{metric.name}' reads from Prometheus and needs a query")
+            _check_exposure(metric, names)
         for rule in self.alerting.rules:
             if rule.metric not in names:
                 raise ValueError(f"alert rule '{rule.name}' names unknown metric '{rule.metric}'")
@@ -275,6 +284,18 @@ class Plan(Strict):
 
     def zone(self) -> ZoneInfo | None:
         return ZoneInfo(self.release.timezone) if self.release.timezone else None
+
+
+def _check_exposure(metric: Metric, names: list[str]) -> None:
+    if metric.compare == "share" and metric.exposure is None:
+        raise ValueError(f"metric '{metric.name}' is compared as a share and needs 'exposure': the metric "
+                         "counting what it is a share of (e.g. throughput)")
+    if metric.exposure is None:
+        return
+    if metric.compare == "continuous":
+        raise ValueError(f"metric '{metric.name}': 'exposure' applies only with compare: count or share")
+    if metric.exposure == metric.name or metric.exposure not in names:
+        raise ValueError(f"metric '{metric.name}' names unknown exposure metric '{metric.exposure}'")
 
 
 def _with_catalogue(entry: Any) -> Any:

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
-from vigil.analysis.canary_step import fold, judge_window
+from vigil.analysis.canary_step import Window, fold, judge_window
 from vigil.errors import NotFound, SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
@@ -95,13 +95,13 @@ def _history(session: Session, release_id: int, before: timedelta) -> list[Check
 
 def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime, end: datetime,
                history: list[Checkpoint], previous: PreviousRelease | None
-               ) -> tuple[list[MetricJudgement], dict[str, str], dict[str, tuple[Series, Series] | str]]:
+               ) -> tuple[list[MetricJudgement], dict[str, str], dict[str, Window]]:
     """Every metric's judgement, the metrics whose source could not answer (with why), and each metric's
     (baseline, new) window for the canary judge (empty at T+0, which has no new version to compare)."""
     sources = SourceSet(plan)
     baselines = BaselineReader(plan, sources, release.started_at, previous)
     unavailable: dict[str, str] = {}
-    windows: dict[str, tuple[Series, Series] | str] = {}
+    windows: dict[str, Window] = {}
     before = {r.metric: r.current for r in history[-1].readings} if history else {}
     initial = offset == timedelta(0)
     out = []
