@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from vigil.errors import PlanError
 from vigil.plan.schema import Plan
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def load_plan(path: str | Path) -> tuple[Plan, str]:
@@ -30,21 +32,14 @@ def load_plan(path: str | Path) -> tuple[Plan, str]:
 
 
 def parse_plan(text: str, name: str = "<plan>") -> Plan:
-    data = _parse_yaml(text, name)
+    data = parse_yaml(text, name)
     if not isinstance(data, CommentedMap):
         raise PlanError(name, 1, "plan", "must be a mapping with 'release' and 'people' sections")
-    try:
-        return Plan.model_validate(_plain(data))
-    except ValidationError as exc:
-        errors = exc.errors()
-        # A misspelt key also makes the real key "missing"; the typo is the thing to report.
-        first = min(errors, key=lambda e: e["type"] != "extra_forbidden")
-        loc = tuple(first["loc"])
-        field = ".".join(str(p) for p in loc) or "plan"
-        raise PlanError(name, _line_of(data, loc), field, _message(first, errors)) from None
+    return validate_yaml(Plan, data, name, "plan")
 
 
-def _parse_yaml(text: str, name: str) -> Any:
+def parse_yaml(text: str, name: str) -> Any:
+    """Round-trip YAML (every node keeps its line); a syntax error is a ``PlanError`` with its line."""
     yaml = YAML(typ="rt")
     try:
         return yaml.load(text)
@@ -52,6 +47,23 @@ def _parse_yaml(text: str, name: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise PlanError(name, line, "yaml", (exc.problem or str(exc)).strip()) from None
+
+
+def validate_yaml(model: type[M], data: Any, name: str, what: str) -> M:
+    """``data`` from ``parse_yaml`` as a ``model``; the first problem becomes file:line: field.
+
+    Used for plans and for every other document a person writes (RCAs, DORA facts), so all of them report
+    problems the same way. ``what`` names the whole document when the problem has no field.
+    """
+    try:
+        return model.model_validate(_plain(data) if data is not None else {})
+    except ValidationError as exc:
+        errors = exc.errors()
+        # A misspelt key also makes the real key "missing"; the typo is the thing to report.
+        first = min(errors, key=lambda e: e["type"] != "extra_forbidden")
+        loc = tuple(first["loc"])
+        field = ".".join(str(p) for p in loc) or what
+        raise PlanError(name, _line_of(data, loc), field, _message(first, errors)) from None
 
 
 def _plain(node: Any) -> Any:
