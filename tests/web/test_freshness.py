@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -17,9 +18,15 @@ from sqlalchemy import select
 import vigil
 from vigil.access.models import ApiToken
 from vigil.access.service import hash_token
+from vigil.clock import ManualClock
+from vigil.plan import parse_plan
+from vigil.releases.service import create_release
 from vigil.reports.monitoring_log import render_monitoring_log
+from vigil.store import Store
+from vigil.watch import evaluate_checkpoint
+from vigil.web.app import create_app
 from vigil.web.freshness import LruCache, store_version
-from web_fixtures import DEMO, NOW, World, bearer, sign_in
+from web_fixtures import DEMO, NOW, World, bearer, demo_text, sign_in
 
 
 def vigil_cli(world: World, *args: str) -> str:
@@ -47,6 +54,26 @@ def test_another_process_writing_shows_at_the_next_request(client: TestClient, w
     assert demo_row(client, world.viewer)["open_incidents"] == 2
     assert "Dashboard load times out" in client.get(f"/releases/{DEMO}", headers=bearer(world.viewer)).text
     assert "Dashboard load times out" in client.get(f"/api/v1/releases/{DEMO}", headers=bearer(world.viewer)).text
+
+
+def test_the_live_fragment_follows_a_watch_writing_from_another_process(world: World) -> None:
+    text = demo_text().replace("seed: 42", "seed: 45")
+    plan = parse_plan(text, "running.yaml")
+    release = create_release(world.store, plan, text, "running.yaml", now=plan.release.date, slug="running")
+    clock = ManualClock(plan.release.date + timedelta(minutes=20))
+    watcher = Store(world.store.url)  # the watch's own connection to the store, as in `vigil watch`
+    evaluate_checkpoint(watcher, release.id, "T+0", clock.now())
+    with TestClient(create_app(world.store, clock=clock)) as client:
+        first = client.get("/releases/running/live?v=none", headers=bearer(world.viewer))
+        assert 'hx-trigger="every 10s"' in first.text  # still being watched: the page keeps polling
+        assert "at T+0<" in first.text and "at T+15m" not in first.text
+        version = first.text.split('data-version="', 1)[1].split('"', 1)[0]
+        assert client.get(f"/releases/running/live?v={version}", headers=bearer(world.viewer)).status_code == 204
+        evaluate_checkpoint(watcher, release.id, "T+15m", clock.now())
+        changed = client.get(f"/releases/running/live?v={version}", headers=bearer(world.viewer))
+        assert changed.status_code == 200 and f'data-version="{version}"' not in changed.text
+        assert "at T+15m" in changed.text  # the latest evaluated checkpoint
+    watcher.dispose()
 
 
 def test_a_role_granted_elsewhere_changes_what_the_page_offers(client: TestClient, world: World) -> None:
