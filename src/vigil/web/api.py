@@ -24,7 +24,7 @@ from vigil.watch.rollback import execute_rollback, manual_rollback_for
 from vigil.web.auth import check_csrf, reader, writer
 from vigil.web.context import ctx
 from vigil.web.overview import MAX_PAGE_SIZE, PAGE_SIZE
-from vigil.web.reads import NO_STORE_CACHE, cached_response, dashboard_for, overview_for
+from vigil.web.reads import REVALIDATE, cached_response, dashboard_for, overview_for
 from vigil.web.release_view import as_json, checkpoint_json, rollback_json
 from vigil.web.usage import usage_summary
 
@@ -109,7 +109,7 @@ def charts(
     if metric is not None:
         return JSONResponse([c for c in dash.charts.charts if c["metric"] == metric])
     # Versioned URLs never change content: let the browser keep them (privately: they need a token).
-    cache = "private, max-age=86400" if v == dash.version else NO_STORE_CACHE
+    cache = "private, max-age=86400" if v == dash.version else REVALIDATE
     return cached_response(
         request,
         ("api-charts", dash.release.id, dash.version, group),

@@ -24,7 +24,7 @@ from vigil.web.freshness import request_version
 from vigil.web.overview import OverviewPage, overview
 from vigil.web.release_view import ReleaseDashboard, release_dashboard
 
-NO_STORE_CACHE = "private, no-cache"  # a browser may keep it but must ask (cheaply, by ETag) each time
+REVALIDATE = "private, no-cache"  # a browser may keep it but must ask (cheaply, by ETag) each time
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def cached_response(
     build: Callable[[], str],
     *,
     media_type: str,
-    cache_control: str = NO_STORE_CACHE,
+    cache_control: str = REVALIDATE,
 ) -> Response:
     """The body ``build`` makes, made once per ``key`` and store version. ``key`` must name everything
     else the body depends on (the viewer, their CSRF token, query parameters)."""
