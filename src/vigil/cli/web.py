@@ -41,8 +41,10 @@ def serve(
         + ("; reads are public" if public_read else "; sign in with a token from `vigil user token`")
         + ("; Alertmanager receiver at /api/v1/alertmanager" if alertmanager_token else "")
     )
+    # No access log: at log level "warning" it is never written, yet uvicorn would still build its fields
+    # for every request. Errors are logged as before.
     if workers <= 1:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
         return
     import os
 
@@ -51,7 +53,13 @@ def serve(
     if alertmanager_token:
         os.environ["VIGIL_ALERTMANAGER_TOKEN"] = alertmanager_token
     uvicorn.run(
-        "vigil.web.app:app_from_env", factory=True, host=host, port=port, workers=workers, log_level="warning"
+        "vigil.web.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
     )
 
 

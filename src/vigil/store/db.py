@@ -52,6 +52,22 @@ class Store:
         with self._write_sessions() as session, session.begin():
             yield session
 
+    def read_scalar(self, sql: str) -> Any:
+        """The first column of the first row of one parameterless statement, run on a pooled reader
+        connection without an ORM session or an explicit transaction: for reads made on every request
+        (the store's version), where a session would cost more than the query."""
+        connection = self._reader.raw_connection()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(sql)
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the pool, which rolls back whatever the driver began
+        return row[0] if row else None
+
     def migrate(self) -> None:
         try:
             with self._writer.begin() as conn:

@@ -6,12 +6,11 @@ against the actor's role in the release by the service function (the CLI's check
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
-from markupsafe import Markup
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
@@ -24,13 +23,19 @@ from vigil.watch import evaluate_checkpoint
 from vigil.watch.rollback import execute_rollback, manual_rollback_for
 from vigil.web.auth import check_csrf, reader, writer
 from vigil.web.context import ctx
-from vigil.web.overview import MAX_PAGE_SIZE, PAGE_SIZE, overview
-from vigil.web.release_view import as_json, checkpoint_json, release_dashboard, rollback_json
+from vigil.web.overview import MAX_PAGE_SIZE, PAGE_SIZE
+from vigil.web.reads import REVALIDATE, cached_response, dashboard_for, overview_for
+from vigil.web.release_view import as_json, checkpoint_json, rollback_json
 from vigil.web.usage import usage_summary
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Reader = Annotated[Identity | None, Depends(reader)]
 Writer = Annotated[Identity, Depends(writer)]
+JSON = "application/json"
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode("utf-8")
 
 
 class AckBody(BaseModel):
@@ -45,12 +50,9 @@ def list_releases(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Response:
-    # Built once per cached overview page and reused, without FastAPI's per-field re-encoding.
-    with ctx(request).store.read() as session:
-        page = overview(session, limit=limit, offset=offset, status=status)
-    body = page.rendered.get("json")
-    if body is None:
-        body = page.rendered["json"] = json.dumps(
+    def body() -> str:
+        page = overview_for(request, limit=limit, offset=offset, status=status)
+        return _json(
             {
                 "total": page.total,
                 "limit": page.limit,
@@ -66,35 +68,28 @@ def list_releases(
                 ],
             }
         )
-    return Response(body, media_type="application/json")
+
+    return cached_response(request, ("api-releases", limit, offset, status), body, media_type=JSON)
 
 
 @router.get("/releases/{ref}", summary="One release: checkpoints with decisions and reasons, rollback, people")
 def release_detail(request: Request, ref: str, _who: Reader) -> Response:
-    context = ctx(request)
-    with context.store.read() as session:
-        dash = release_dashboard(session, ref, context.clock.now())
-        body = dash.rendered.get(("api",))
-        if body is None:  # serialised once per dashboard version
-            body = Markup(json.dumps(as_json(dash)))
-            dash.remember(("api",), body)
-    return Response(str(body), media_type="application/json")
+    dash = dashboard_for(request, ref)
+    return cached_response(
+        request, ("api-release", dash.release.id, dash.version), lambda: _json(as_json(dash)), media_type=JSON
+    )
 
 
 @router.get("/releases/{ref}/checkpoints", summary="The checkpoint timeline T+0…T+24h")
 def checkpoints(request: Request, ref: str, _who: Reader) -> list[dict[str, Any]]:
-    context = ctx(request)
-    with context.store.read() as session:
-        return [checkpoint_json(e) for e in release_dashboard(session, ref, context.clock.now()).timeline]
+    return [checkpoint_json(e) for e in dashboard_for(request, ref).timeline]
 
 
 @router.get("/releases/{ref}/checkpoints/{name}", summary="One checkpoint: readings, decision, reasons")
 def checkpoint(request: Request, ref: str, name: str, _who: Reader) -> dict[str, Any]:
-    context = ctx(request)
-    with context.store.read() as session:
-        for entry in release_dashboard(session, ref, context.clock.now()).timeline:
-            if entry.view.name == name:
-                return checkpoint_json(entry)
+    for entry in dashboard_for(request, ref).timeline:
+        if entry.view.name == name:
+            return checkpoint_json(entry)
     raise NotFound(f"checkpoint {name} is not in this release's plan")
 
 
@@ -110,21 +105,23 @@ def charts(
     group: str | None = None,
     v: Annotated[str | None, Query(description="the dashboard version; a matching one may be cached")] = None,
 ) -> Response:
-    context = ctx(request)
-    with context.store.read() as session:
-        dash = release_dashboard(session, ref, context.clock.now())
+    dash = dashboard_for(request, ref)
     if metric is not None:
         return JSONResponse([c for c in dash.charts.charts if c["metric"] == metric])
     # Versioned URLs never change content: let the browser keep them (privately: they need a token).
-    cache = "private, max-age=86400" if v == dash.version else "no-cache"
-    return Response(dash.charts.html_json(group), media_type="application/json", headers={"Cache-Control": cache})
+    cache = "private, max-age=86400" if v == dash.version else REVALIDATE
+    return cached_response(
+        request,
+        ("api-charts", dash.release.id, dash.version, group),
+        lambda: dash.charts.html_json(group),
+        media_type=JSON,
+        cache_control=cache,
+    )
 
 
 @router.get("/releases/{ref}/rollback", summary="The release's rollback, if one was decided")
 def rollback(request: Request, ref: str, _who: Reader) -> dict[str, Any] | None:
-    context = ctx(request)
-    with context.store.read() as session:
-        return rollback_json(release_dashboard(session, ref, context.clock.now()).rollback)
+    return rollback_json(dashboard_for(request, ref).rollback)
 
 
 @router.post(

@@ -13,9 +13,10 @@ from datetime import timedelta
 
 from fastapi import Request
 
-from vigil.access.service import Identity, identify, identity_by_token_id, mark_used
+from vigil.access.service import Identity, hash_token, identify, identity_by_token_id, mark_used
 from vigil.errors import PermissionDenied, VigilError
 from vigil.web.context import ctx
+from vigil.web.freshness import request_version
 
 SESSION_TOKEN = "token_id"
 SESSION_CSRF = "csrf"
@@ -45,26 +46,39 @@ def identity(request: Request) -> Identity | None:
 
 
 def _resolve(request: Request) -> Identity | None:
+    """Who the credentials name. The answer is kept per store version: revoking a token (or anything
+    else about people) is an audited change, so a kept answer is dropped by the very next request."""
     context = ctx(request)
+    version = request_version(request)
     header = request.headers.get("authorization")
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthRequired("use 'Authorization: Bearer vgl_…' (create one with `vigil user token NAME`)")
-        with context.store.read() as session:
-            found = identify(session, token.strip())
+        # Kept under the token's SHA-256, as stored, never the token itself. Looking a digest up tells
+        # a guesser nothing about valid tokens (that would take a preimage of the hash).
+        key = ("bearer", hash_token(token.strip()), version)
+        found = context.identities.get(key)
         if found is None:
-            raise AuthRequired("unknown or revoked API token")
+            with context.store.read() as session:
+                found = identify(session, token.strip())
+            if found is None:  # unknown tokens are not kept: a flood of guesses cannot fill the cache
+                raise AuthRequired("unknown or revoked API token")
+            context.identities.put(key, found)
         request.state.via_session = False
         return found
     token_id = request.session.get(SESSION_TOKEN)
     if token_id is None:
         return None
-    with context.store.read() as session:
-        found = identity_by_token_id(session, int(token_id))
-    if found is None:  # the token behind this session was revoked: end the session
-        request.session.clear()
-        return None
+    session_key = ("session", int(token_id), version)
+    found = context.identities.get(session_key)
+    if found is None:
+        with context.store.read() as session:
+            found = identity_by_token_id(session, int(token_id))
+        if found is None:  # the token behind this session was revoked: end the session
+            request.session.clear()
+            return None
+        context.identities.put(session_key, found)
     request.state.via_session = True
     return found
 

@@ -10,8 +10,6 @@ it can never change.
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,14 +24,13 @@ from vigil.plan.schema import Metric
 from vigil.releases.models import Release
 from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, RollbackEvent
+from vigil.web.freshness import LruCache
 
 LEAD_IN = timedelta(minutes=30)
 MAX_POINTS = 500
 INFRASTRUCTURE = frozenset({"cpu_usage", "memory_usage", "db_query_time"})
 
-_LOCK = threading.Lock()
-_CACHE: OrderedDict[tuple[Any, ...], ChartSet] = OrderedDict()
-_CACHE_MAX = 128
+_CACHE: LruCache[tuple[Any, ...], ChartSet] = LruCache(128)
 
 
 class ChartSet:
@@ -90,17 +87,7 @@ def release_charts(
         rollback.state if rollback else None,
         int(end.timestamp() // 60),
     )
-    with _LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached
-    charts = ChartSet(_build(release, plan, checkpoints, rollback, start, end))
-    with _LOCK:
-        _CACHE[key] = charts
-        while len(_CACHE) > _CACHE_MAX:
-            _CACHE.popitem(last=False)
-    return charts
+    return _CACHE.get_or_build(key, lambda: ChartSet(_build(release, plan, checkpoints, rollback, start, end)))
 
 
 def _build(

@@ -1,15 +1,19 @@
-"""What every request handler shares: the store, the clock, the settings, templates, usage recorder."""
+"""What every request handler shares: the store, the clock, the settings, templates, usage recorder, and
+this application's caches (per application, so two stores served by one process never mix)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from fastapi import Request
 from starlette.templating import Jinja2Templates
 
+from vigil.access.service import Identity
 from vigil.clock import Clock
 from vigil.store import Store
+from vigil.web.freshness import LruCache
 from vigil.web.usage import UsageRecorder
 
 
@@ -22,6 +26,12 @@ class WebContext:
     usage: UsageRecorder
     # token id -> when we last wrote its last_used_at (written at most once a minute per token)
     token_seen: dict[int, datetime] = field(default_factory=dict)
+    # (credential kind, token digest or id, store version) -> the person (see auth._resolve)
+    identities: LruCache[tuple[str, object, int], Identity] = field(default_factory=lambda: LruCache(1024))
+    # what the pages and the API read, per store version (see web.reads)
+    views: LruCache[tuple[Any, ...], Any] = field(default_factory=lambda: LruCache(512))
+    # finished response bodies with their ETags, per store version and viewer (see web.reads)
+    bodies: LruCache[tuple[Any, ...], Any] = field(default_factory=lambda: LruCache(256))
 
 
 def ctx(request: Request) -> WebContext:

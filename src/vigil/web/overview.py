@@ -1,27 +1,24 @@
 """The releases overview: one row per release with health, next checkpoint, open incidents, go/no-go.
 
 Paged in the database (newest first), and everything per row is fetched for the whole page in two
-queries, so the page costs the same with ten releases or ten thousand.
+queries, so the page costs the same with ten releases or ten thousand. The web layer keeps a computed
+page per store version (``web.reads``).
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, lazyload
 
 from vigil.plan import format_offset
 from vigil.releases.models import Release
-from vigil.store.audit import AuditHead
 from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, Decision
-from vigil.web.incidents import NO_DATA, incidents_version, open_incident_counts
-from vigil.web.plans import cached_plan, database_of
+from vigil.web.incidents import NO_DATA, open_incident_counts
+from vigil.web.plans import cached_plan
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -54,43 +51,16 @@ class OverviewPage:
     offset: int
     status: str | None
     incidents_note: str | None
-    # Rendered once per cached page and reused (the rows are the same for every reader).
-    rendered: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def has_next(self) -> bool:
         return self.offset + self.limit < self.total
 
 
-_LOCK = threading.Lock()
-_CACHE: OrderedDict[tuple[Any, ...], OverviewPage] = OrderedDict()
-_CACHE_MAX = 64
-
-
 def overview(session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, status: str | None = None) -> OverviewPage:
-    """One page of the overview, recomputed only when the store changed.
-
-    Every state change appends to the audit chain, so the chain's head sequence number is a version of
-    everything the overview shows; while it stays the same the page computed last time is still true.
-    The incident seam's version is part of the key too.
-    """
+    """One page of the overview, newest release first."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     offset = max(0, offset)
-    head = session.scalar(select(AuditHead.seq).where(AuditHead.id == 1))
-    key = (database_of(session), limit, offset, status, head, incidents_version(session, None))
-    with _LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            return cached
-    page = _compute(session, limit, offset, status)
-    with _LOCK:
-        _CACHE[key] = page
-        while len(_CACHE) > _CACHE_MAX:
-            _CACHE.popitem(last=False)
-    return page
-
-
-def _compute(session: Session, limit: int, offset: int, status: str | None) -> OverviewPage:
     # The plan text is only needed for a plan not parsed yet (cached_plan loads it then), not per row.
     query = select(Release).options(lazyload(Release.plan))
     count = select(func.count(Release.id))

@@ -1,11 +1,14 @@
 """The server-rendered pages: sign-in, releases overview, release dashboards (all metrics, business,
 infrastructure) with a live fragment, and the forms that act on a release.
 
-Every page view of a dashboard is recorded (who, which, when) for the log's "Dashboard Usage".
+Every page view of a dashboard is recorded (who, which, when) for the log's "Dashboard Usage", including a
+view answered with "304 Not Modified". A page is rendered once per store version and viewer and then
+served from memory (``web.reads``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -14,7 +17,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from vigil.access.service import Identity, identify
-from vigil.releases.roles import roles_of
 from vigil.signoffs.service import acknowledge_checkpoint
 from vigil.watch.rollback import execute_rollback, manual_rollback_for
 from vigil.web.auth import (
@@ -28,19 +30,35 @@ from vigil.web.auth import (
     writer,
 )
 from vigil.web.context import ctx
-from vigil.web.overview import PAGE_SIZE, overview
-from vigil.web.release_view import ReleaseDashboard, can_acknowledge, release_dashboard
+from vigil.web.overview import PAGE_SIZE, OverviewPage
+from vigil.web.reads import cached_response, dashboard_for, memo, overview_for, roles_for
+from vigil.web.release_view import ReleaseDashboard, can_acknowledge
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Identity | None, Depends(reader)]
 Writer = Annotated[Identity, Depends(writer)]
 GROUPS = {"business": "Business Metrics", "infrastructure": "Infrastructure"}
+DONE = ("acknowledged", "rollback")  # the flash messages a redirect after a form may ask for
 
 
 def _render(request: Request, template: str, code: int = 200, **values: Any) -> HTMLResponse:
     values.setdefault("who", getattr(request.state, "identity", None))
     values.setdefault("status", code)
     return ctx(request).templates.TemplateResponse(request, template, values, status_code=code)
+
+
+def _cached_page(
+    request: Request, template: str, key: tuple[Any, ...], values: Callable[[], dict[str, Any]]
+) -> Response:
+    """A page kept per store version, ``key`` (what the page shows) and viewer (their name and the CSRF
+    token their forms carry)."""
+    who = getattr(request.state, "identity", None)
+    csrf = csrf_token(request) if who else ""
+
+    def render() -> str:
+        return ctx(request).templates.get_template(template).render(request=request, who=who, status=200, **values())
+
+    return cached_response(request, (template, *key, who.name if who else None, csrf), render, media_type="text/html")
 
 
 @router.get("/login")
@@ -75,85 +93,89 @@ def logout(request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token"
 
 
 @router.get("/")
-def releases_overview(request: Request, who: Reader, status: str | None = None, page: int = 1) -> HTMLResponse:
+def releases_overview(request: Request, who: Reader, status: str | None = None, page: int = 1) -> Response:
     context = ctx(request)
-    page = max(1, page)
-    with context.store.read() as session:
-        found = overview(session, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=status or None)
+    page, status = max(1, page), status or None
     context.usage.record("overview", context.clock.now(), None, who.person_id if who else None)
-    rows = found.rendered.get("rows")
-    if rows is None:
-        rows = found.rendered["rows"] = context.templates.get_template("overview_rows.html").render(page=found)
-    return _render(request, "overview.html", page=found, page_no=page, filter=status or "", rows=Markup(rows))
+
+    def values() -> dict[str, Any]:
+        found = overview_for(request, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=status)
+        return {"page": found, "page_no": page, "filter": status or "", "rows": _overview_rows(request, found)}
+
+    return _cached_page(request, "overview.html", (page, status), values)
+
+
+def _overview_rows(request: Request, found: OverviewPage) -> Markup:
+    """The rows are the same for every viewer: rendered once per page of the overview."""
+    template = ctx(request).templates.get_template("overview_rows.html")
+    rows: Markup = memo(request, ("overview-rows", found.limit, found.offset, found.status),
+                        lambda: Markup(template.render(page=found)))
+    return rows
 
 
 @router.get("/releases/{ref}")
-def release_page(request: Request, ref: str, who: Reader, done: str | None = None) -> HTMLResponse:
+def release_page(request: Request, ref: str, who: Reader, done: str | None = None) -> Response:
     return _dashboard(request, ref, who, None, done)
 
 
 @router.get("/releases/{ref}/dashboards/{group}")
-def group_page(request: Request, ref: str, group: str, who: Reader) -> HTMLResponse:
+def group_page(request: Request, ref: str, group: str, who: Reader) -> Response:
     if group not in GROUPS:
         return _render(request, "error.html", code=404, message=f"no dashboard '{group}'")
     return _dashboard(request, ref, who, group, None)
 
 
-def _dashboard(request: Request, ref: str, who: Identity | None, group: str | None, done: str | None) -> HTMLResponse:
+def _dashboard(request: Request, ref: str, who: Identity | None, group: str | None, done: str | None) -> Response:
     context = ctx(request)
-    with context.store.read() as session:
-        dash = release_dashboard(session, ref, context.clock.now())
-    roles = roles_of(context.store, dash.release.id, who.name) if who else set()
+    dash = dashboard_for(request, ref)
+    roles = roles_for(request, dash.release.id, who)
     context.usage.record(group or "release", context.clock.now(), dash.release.id, who.person_id if who else None)
-    return _render(
-        request,
-        "release.html",
-        dash=dash,
-        group=group,
-        group_title=GROUPS.get(group or ""),
-        roles=roles,
-        done=done,
-        live_html=_live_html(request, dash, group, who, roles),
-    )
+    done = done if done in DONE else None
+    return _cached_page(request, "release.html", (dash.release.id, dash.version, group, done), lambda: {
+        "dash": dash,
+        "group": group,
+        "group_title": GROUPS.get(group or ""),
+        "roles": roles,
+        "done": done,
+        "live_html": _live_html(request, dash, group, who, roles),
+    })
 
 
 @router.get("/releases/{ref}/live")
 def live(request: Request, ref: str, who: Reader, v: str = "", group: str | None = None) -> Response:
     """The self-refreshing part of a dashboard: 204 while nothing changed. A finished release's fragment
     carries no polling trigger, so the page stops asking once the watch is over."""
-    context = ctx(request)
-    with context.store.read() as session:
-        dash = release_dashboard(session, ref, context.clock.now())
+    dash = dashboard_for(request, ref)
     if dash.version == v:
         return Response(status_code=204)
-    roles = roles_of(context.store, dash.release.id, who.name) if who else set()
-    return HTMLResponse(str(_live_html(request, dash, group if group in GROUPS else None, who, roles)))
+    group = group if group in GROUPS else None
+    roles = roles_for(request, dash.release.id, who)
+    csrf = csrf_token(request) if who else ""
+    return cached_response(
+        request,
+        ("live", dash.release.id, dash.version, group, who.name if who else None, csrf),
+        lambda: str(_live_html(request, dash, group, who, roles)),
+        media_type="text/html",
+    )
 
 
 def _live_html(
-    request: Request, dash: ReleaseDashboard, group: str | None, who: Identity | None, roles: set[str]
+    request: Request, dash: ReleaseDashboard, group: str | None, who: Identity | None, roles: frozenset[str]
 ) -> Markup:
-    """The dashboard body, rendered once per dashboard version and per viewer's forms (their roles and
-    CSRF token) and then reused: it is most of the page's cost and changes only with the data."""
-    csrf = csrf_token(request) if who else ""
-    key = (group, who.name if who else None, frozenset(roles), csrf)
-    html = dash.rendered.get(key)
-    if html is None:
-        template = ctx(request).templates.get_template("live.html")
-        html = Markup(
-            template.render(
-                request=request,
-                dash=dash,
-                group=group,
-                who=who,
-                roles=roles,
-                can_ack=can_acknowledge(roles),
-                can_rollback="release_owner" in roles,
-                live=_live_url(dash, group),
-            )
+    """The dashboard body: the part the page refreshes while a watch runs."""
+    template = ctx(request).templates.get_template("live.html")
+    return Markup(
+        template.render(
+            request=request,
+            dash=dash,
+            group=group,
+            who=who,
+            roles=roles,
+            can_ack=can_acknowledge(set(roles)),
+            can_rollback="release_owner" in roles,
+            live=_live_url(dash, group),
         )
-        dash.remember(key, html)
-    return html
+    )
 
 
 def _live_url(dash: ReleaseDashboard, group: str | None) -> str:

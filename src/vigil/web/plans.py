@@ -3,18 +3,14 @@ overview would cost more than the rest of the page together."""
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
-
 from sqlalchemy.orm import Session
 
 from vigil.plan import Plan
 from vigil.releases.models import Release
 from vigil.releases.service import plan_of
+from vigil.web.freshness import LruCache
 
-_LOCK = threading.Lock()
-_CACHE: OrderedDict[tuple[str, int], Plan] = OrderedDict()
-_MAX = 512
+_CACHE: LruCache[tuple[str, int], Plan] = LruCache(512)
 
 
 def database_of(session: Session) -> str:
@@ -24,15 +20,4 @@ def database_of(session: Session) -> str:
 
 
 def cached_plan(session: Session, release: Release) -> Plan:
-    key = (database_of(session), release.plan_id)
-    with _LOCK:
-        plan = _CACHE.get(key)
-        if plan is not None:
-            _CACHE.move_to_end(key)
-            return plan
-    plan = plan_of(release)
-    with _LOCK:
-        _CACHE[key] = plan
-        while len(_CACHE) > _MAX:
-            _CACHE.popitem(last=False)
-    return plan
+    return _CACHE.get_or_build((database_of(session), release.plan_id), lambda: plan_of(release))

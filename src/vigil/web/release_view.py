@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -24,6 +21,7 @@ from vigil.signoffs.service import ACK_ROLES, acknowledgements
 from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, RollbackEvent
 from vigil.web.charts import ChartSet, group_of, release_charts
+from vigil.web.freshness import LruCache
 from vigil.web.incidents import ReleaseIncidents, incidents_version, release_incidents
 from vigil.web.plans import cached_plan, database_of
 
@@ -47,12 +45,6 @@ class ReleaseDashboard:
     charts: ChartSet
     active: bool
     version: str  # changes whenever anything shown here changes; the live fragment polls against it
-    rendered: dict[tuple[Any, ...], Markup] = field(default_factory=dict)  # see pages._live_html
-
-    def remember(self, key: tuple[Any, ...], html: Markup) -> None:
-        if len(self.rendered) >= RENDERED_MAX:  # one entry per signed-in viewer: drop the oldest
-            self.rendered.pop(next(iter(self.rendered)), None)
-        self.rendered[key] = html
 
     @property
     def latest(self) -> CheckpointView | None:
@@ -67,10 +59,7 @@ class ReleaseDashboard:
         return self.charts.of(group)
 
 
-_LOCK = threading.Lock()
-_CACHE: OrderedDict[tuple[Any, ...], ReleaseDashboard] = OrderedDict()
-_CACHE_MAX = 256
-RENDERED_MAX = 64
+_CACHE: LruCache[tuple[Any, ...], ReleaseDashboard] = LruCache(256)
 
 
 def release_dashboard(session: Session, ref: str | int, now: datetime) -> ReleaseDashboard:
@@ -82,17 +71,7 @@ def release_dashboard(session: Session, ref: str | int, now: datetime) -> Releas
     """
     release = get_release(session, ref)
     key = _change_key(session, release, now)
-    with _LOCK:
-        cached = _CACHE.get(key)
-        if cached is not None:
-            _CACHE.move_to_end(key)
-            return cached
-    dash = _build(session, release, now, ".".join(str(k) for k in key[2:]))
-    with _LOCK:
-        _CACHE[key] = dash
-        while len(_CACHE) > _CACHE_MAX:
-            _CACHE.popitem(last=False)
-    return dash
+    return _CACHE.get_or_build(key, lambda: _build(session, release, now, ".".join(str(k) for k in key[2:])))
 
 
 def _change_key(session: Session, release: Release, now: datetime) -> tuple[Any, ...]:
