@@ -62,7 +62,8 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
     clock = Clockface(release.timezone)
     stored = {c.name: c for c in session.scalars(
         select(Checkpoint).where(Checkpoint.release_id == release.id).order_by(Checkpoint.offset_seconds))}
-    checkpoints = [_view(release, plan, offset, stored.get(format_offset(offset))) for offset in plan.checkpoints]
+    checkpoints = [checkpoint_view(release, plan, offset, stored.get(format_offset(offset)))
+                   for offset in plan.checkpoints]
     rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release.id))
     people = people_by_role(release)
     evaluated = [c for c in checkpoints if c.state == "evaluated"]
@@ -92,7 +93,7 @@ def render_monitoring_log(store: Store, release_ref: str | int, now: datetime) -
         return _environment().get_template("monitoring_log.md.j2").render(**context)
 
 
-def _view(release: Release, plan: Plan, offset: Any, stored: Checkpoint | None) -> CheckpointView:
+def checkpoint_view(release: Release, plan: Plan, offset: Any, stored: Checkpoint | None) -> CheckpointView:
     name, due = format_offset(offset), release.started_at + offset
     if stored is None:
         return CheckpointView(name, due, "pending", traffic_percent=plan.traffic_percent(offset))

@@ -14,8 +14,7 @@ from vigil.releases.models import Release, ReleaseRole
 from vigil.releases.roles import ROLE_TITLES
 from vigil.releases.service import get_release
 from vigil.reports.formatting import Clockface
-from vigil.reports.monitoring_log import CheckpointView
-from vigil.reports.monitoring_log import _view as checkpoint_view
+from vigil.reports.monitoring_log import CheckpointView, checkpoint_view
 from vigil.signoffs.models import CheckpointAcknowledgement
 from vigil.signoffs.service import ACK_ROLES, acknowledgements
 from vigil.watch.loop import ACTIVE
