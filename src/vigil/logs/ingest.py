@@ -61,30 +61,24 @@ class RowBuilder:
         self.now_micros = micros(now)
         self.result = IngestResult()
 
-    def row(self, line: str) -> Row | None:
-        line = line.rstrip("\r\n")
-        if not line.strip():
-            self.result.blank += 1
-            return None
-        parsed = self.parser.parse(line)
-        result = self.result
-        result.lines += 1
-        formats = result.formats
-        formats[parsed.format] = formats.get(parsed.format, 0) + 1
-        if parsed.format == "raw":
-            result.unparsed += 1
-        source = self.source
-        return (self.now_micros if parsed.ts is None else parsed.ts, parsed.level,
-                parsed.service or source.service, parsed.release or source.release, parsed.host,
-                parsed.component, parsed.message, line,
-                None if parsed.fields is None else orjson.dumps(parsed.fields).decode(),
-                parsed.format, source.name)
-
     def rows(self, lines: Iterable[str]) -> Iterator[Row]:
+        """One row per line that is not blank (blank lines are only counted). One loop with everything
+        in locals: this runs once per ingested line."""
+        result, formats, parse, source = self.result, self.result.formats, self.parser.parse, self.source
+        now, service, release, name = self.now_micros, source.service, source.release, source.name
+        dumps = orjson.dumps
         for line in lines:
-            row = self.row(line)
-            if row is not None:
-                yield row
+            line = line.rstrip("\r\n")
+            if not line or line.isspace():
+                result.blank += 1
+                continue
+            ts, level, message, fmt, component, host, line_service, line_release, fields = parse(line)
+            result.lines += 1
+            formats[fmt] = formats.get(fmt, 0) + 1
+            if fmt == "raw":
+                result.unparsed += 1
+            yield (now if ts is None else ts, level, line_service or service, line_release or release, host,
+                   component, message, line, None if fields is None else dumps(fields).decode(), fmt, name)
 
 
 def insert_rows(session: Session, rows: list[Row]) -> None:
