@@ -7,9 +7,11 @@ understands is stored as a raw record with the ingest time, and counted.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from operator import itemgetter
 from typing import IO
 
 import orjson
@@ -19,9 +21,10 @@ from vigil.errors import StoreError
 from vigil.logs.parsers import LineParser
 from vigil.logs.timestamps import micros
 from vigil.store import Store
-from vigil.store.logindex import Row, follow_text_index, log_index
+from vigil.store.logindex import ROW_COLUMNS, Row, follow_text_index, log_index
 
 BATCH = 20_000
+_FORMAT = itemgetter(ROW_COLUMNS.index("format"))
 
 
 @dataclass
@@ -64,8 +67,8 @@ class RowBuilder:
 
     def batches(self, lines: Iterable[str], *, size: int) -> Iterator[list[Row]]:
         """Rows of the lines that are not blank (blank lines are only counted), ``size`` at a time.
-        One loop with everything in locals: this runs once per ingested line."""
-        result, formats, parse, source = self.result, self.result.formats, self.parser.parse, self.source
+        One loop with everything in locals, counting per batch: this runs once per ingested line."""
+        parse, source, result = self.parser.parse, self.source, self.result
         now, service, release, name = self.now_micros, source.service, source.release, source.name
         dumps = orjson.dumps
         rows: list[Row] = []
@@ -76,18 +79,23 @@ class RowBuilder:
                 result.blank += 1
                 continue
             ts, level, message, fmt, component, host, line_service, line_release, fields = parse(line)
-            result.lines += 1
-            formats[fmt] = formats.get(fmt, 0) + 1
-            if fmt == "raw":
-                result.unparsed += 1
             add((now if ts is None else ts, level, line_service or service, line_release or release, host,
                  component, message, line, None if fields is None else dumps(fields).decode(), fmt, name))
             if len(rows) >= size:
+                self._count(rows)
                 yield rows
                 rows = []
                 add = rows.append
         if rows:
+            self._count(rows)
             yield rows
+
+    def _count(self, rows: list[Row]) -> None:
+        result = self.result
+        result.lines += len(rows)
+        for fmt, n in Counter(map(_FORMAT, rows)).items():  # counted in C
+            result.formats[fmt] = result.formats.get(fmt, 0) + n
+        result.unparsed = result.formats.get("raw", 0)
 
 
 def insert_rows(session: Session, rows: list[Row]) -> None:
