@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from logs_common import generate, grep_count
+from logs_common import generate, grep_count, remove_store, store_size
 
 from vigil.logs.ingest import RowBuilder, Source, ingest_lines, read_lines
 from vigil.logs.search import LogFilter, count
@@ -109,9 +109,7 @@ def _bare_insert(data: Path, db: Path) -> float:
 
 
 def _full_ingest(data: Path, db: Path, now: datetime) -> dict[str, float]:
-    files = [Path(f"{db}{suffix}") for suffix in ("", "-wal", "-shm", "-fts", "-fts-wal", "-fts-shm")]
-    for path in files:
-        path.unlink(missing_ok=True)
+    remove_store(db)
     store = Store(f"sqlite:///{db}")
     stored_at: list[float] = []
     t0, cpu0 = time.perf_counter(), time.process_time()
@@ -125,7 +123,7 @@ def _full_ingest(data: Path, db: Path, now: datetime) -> dict[str, float]:
     return {"lines": result.lines, "unparsed": result.unparsed, "stored": stored_at[0] - t0,
             "searchable": searchable, "cpu": cpu, "declined": declined,
             "grep": grep_count(["-iw", "declined"], data),
-            "size": sum(p.stat().st_size for p in files if p.exists()), "rows_size": db.stat().st_size}
+            "size": store_size(db), "rows_size": db.stat().st_size}
 
 
 if __name__ == "__main__":

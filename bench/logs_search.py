@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from logs_common import generate
+from logs_common import generate, remove_store
 
 from vigil.logs.ingest import Source
 from vigil.logs.search import LogFilter, count, search
@@ -39,8 +39,7 @@ def build(workdir: Path, lines: int) -> tuple[Path, Store]:
     db = workdir / f"search-{lines}.db"
     ready = workdir / f"search-{lines}.ready"
     if not ready.exists() or ready.read_text() != LAYOUT:
-        for suffix in ("", "-wal", "-shm", "-fts", "-fts-wal", "-fts-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+        remove_store(db)
         print(f"ingesting {lines:,} lines (once; reused by later runs) ...", flush=True)
         t0 = time.perf_counter()
         store = Store(f"sqlite:///{db}")

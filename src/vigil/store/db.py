@@ -105,8 +105,10 @@ def _sqlite_engine(url: str, *, begin: str, text_index: bool = False) -> Engine:
         # A checkpoint every 40 MB of log rather than 4 MB: bulk log ingest commits ~10 MB batches, and
         # the log text indexer checkpoints after each one on its own core (vigil.store.logtext_sqlite).
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000",
-                       "wal_autocheckpoint=10000", "cache_size=-65536"):
+                       "wal_autocheckpoint=10000"):
             cursor.execute(f"PRAGMA {pragma}")
+        if not text_index:  # writers: a 64 MB page cache holds a whole log batch until its commit
+            cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
         if text_index:
             attach_text_index(dbapi_connection, database)
