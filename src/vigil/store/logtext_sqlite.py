@@ -100,16 +100,13 @@ def _state(session: Session) -> tuple[str, int] | None:
 
 
 def _fill_tail(session: Session, upto: int, newest: int) -> None:
-    """Make temp.log_tail index exactly the rows in (upto, newest]: extended when only newer rows came,
-    rebuilt when the index file moved on. Rows are only ever added above the newest id, so this is exact."""
-    after, until = session.execute(text("SELECT after, upto FROM temp.log_tail_span")).one()
-    if (after, until) == (upto, newest):
+    """Make temp.log_tail index exactly the rows in (upto, newest]. Its writes belong to the read
+    transaction and roll back with it; a second search in the same transaction finds it ready."""
+    if session.execute(text("SELECT after, upto FROM temp.log_tail_span")).one() == (upto, newest):
         return
-    if after != upto or until > newest:
-        session.execute(text("INSERT INTO temp.log_tail(log_tail) VALUES ('delete-all')"))
-        until = upto
+    session.execute(text("INSERT INTO temp.log_tail(log_tail) VALUES ('delete-all')"))
     session.execute(text("INSERT INTO temp.log_tail(rowid, raw) SELECT id, raw FROM log_records "
-                         "WHERE id > :lo AND id <= :hi"), {"lo": until, "hi": newest})
+                         "WHERE id > :lo AND id <= :hi"), {"lo": upto, "hi": newest})
     session.execute(text("UPDATE temp.log_tail_span SET after = :a, upto = :u"), {"a": upto, "u": newest})
 
 
