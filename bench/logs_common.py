@@ -60,6 +60,17 @@ def generate(path: Path, lines: int, *, seed: int = 7, start: datetime | None = 
     return path
 
 
+def remove_store(db: Path) -> None:
+    """Delete a SQLite store and every file beside it (its log, and its text index file and that one's)."""
+    for suffix in ("", "-wal", "-shm", "-fts", "-fts-wal", "-fts-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+
+
+def store_size(db: Path) -> int:
+    """Bytes on disk of a SQLite store with its text index file."""
+    return sum(p.stat().st_size for p in db.parent.glob(f"{db.name}*") if p.is_file())
+
+
 def timed(fn, repeat: int = 1) -> tuple[float, object]:
     """Best wall time over ``repeat`` runs, and the last result."""
     best, result = float("inf"), None

@@ -17,7 +17,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from logs_common import generate
+from logs_common import generate, remove_store
 
 from vigil.logs.ingest import Source
 from vigil.logs.search import LogFilter, search
@@ -47,8 +47,7 @@ def main() -> int:
         generate(data, args.lines)
 
     db = args.workdir / f"engines-{args.lines}.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    remove_store(db)
     store = Store(f"sqlite:///{db}")
     t0 = time.perf_counter()
     ingest_file(store, data, Source(str(data), "bench"), now=datetime.now(UTC))

@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from logs_common import generate
+from logs_common import generate, remove_store
 
 from vigil.logs.ingest import Source
 from vigil.logs.search import LogFilter, count, search
@@ -28,6 +28,7 @@ from vigil.logs.service import ingest_file
 from vigil.store import Store
 
 P50_GOAL_MS, SPEEDUP_GOAL = 20.0, 50.0
+LAYOUT = "text index file 1"  # a store built by an older layout is rebuilt, not reused
 
 
 def build(workdir: Path, lines: int) -> tuple[Path, Store]:
@@ -37,16 +38,15 @@ def build(workdir: Path, lines: int) -> tuple[Path, Store]:
         generate(data, lines)
     db = workdir / f"search-{lines}.db"
     ready = workdir / f"search-{lines}.ready"
-    if not ready.exists():
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db}{suffix}").unlink(missing_ok=True)
+    if not ready.exists() or ready.read_text() != LAYOUT:
+        remove_store(db)
         print(f"ingesting {lines:,} lines (once; reused by later runs) ...", flush=True)
         t0 = time.perf_counter()
         store = Store(f"sqlite:///{db}")
         result = ingest_file(store, data, Source(str(data), "bench"), now=datetime.now(UTC))
         print(f"  {result.lines:,} lines in {time.perf_counter() - t0:,.0f} s", flush=True)
         store.dispose()
-        ready.write_text("ok")
+        ready.write_text(LAYOUT)
     return data, Store(f"sqlite:///{db}", migrate=False)
 
 

@@ -27,6 +27,6 @@ def test_every_line_is_kept_and_unparsed_ones_are_counted(sqlite_store: Store) -
 
 def test_a_failing_writer_stops_the_ingest_with_its_error(sqlite_store: Store) -> None:
     with sqlite_store.write() as session:
-        session.execute(text("DROP TABLE log_fts"))
-    with pytest.raises(StoreError, match=r"cannot store log lines.*log_fts"):
+        session.execute(text("DROP TABLE log_blocks"))
+    with pytest.raises(StoreError, match=r"cannot store log lines.*log_blocks"):
         ingest_lines(sqlite_store, ['{"msg":"x"}'] * 50, Source("s", "app"), now=NOW, batch=10)

@@ -25,6 +25,7 @@ from vigil.clock import Clock, SystemClock
 from vigil.logs.ingest import IngestResult, RowBuilder, Source, insert_rows
 from vigil.logs.models import LogCursor
 from vigil.store import Store
+from vigil.store.logindex import catch_up_text_index
 
 CHUNK = 1 << 20  # bytes read (and committed) at a time
 
@@ -157,7 +158,7 @@ class Follower:
     def _commit(self, lines: list[str], cur: _Open) -> None:
         now = self.clock.now()
         builder = RowBuilder(self.source, now=now)
-        rows = list(builder.rows(lines))
+        rows = builder.rows(lines)
         with self.store.write() as session:
             insert_rows(session, rows)
             cursor = session.get(LogCursor, self.key)
@@ -166,6 +167,8 @@ class Follower:
                 session.add(cursor)
             cursor.device, cursor.inode, cursor.head_sha256 = cur.device, cur.inode, cur.head
             cursor.offset, cursor.lines, cursor.updated_at = cur.offset, cur.lines, now
+        if rows:  # searchable now; killed before this, the index catches up when the store is next opened
+            catch_up_text_index(self.store)
         self.result.add(builder.result)
         if self.on_commit is not None and lines:
             self.on_commit(len(rows), builder.result)

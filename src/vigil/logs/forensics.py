@@ -35,13 +35,16 @@ def content_hash(lines: list[dict[str, Any]]) -> str:
 def attach(store: Store, flt: LogFilter, *, now: datetime, actor: str, release: str | None = None,
            incident_ref: str | None = None, max_lines: int = MAX_LINES) -> LogExcerpt:
     """Freeze the lines matching ``flt`` (oldest first, at most ``max_lines``) as an excerpt."""
-    with store.write() as session:
+    # The search runs in a read transaction (one snapshot for the count and the lines): text search
+    # needs a reader's view of the index (vigil.store.logtext_sqlite); the excerpt is written after.
+    with store.read() as session:
         release_id = get_release(session, release).id if release is not None else None
         matched = count(session, flt)
         if matched == 0:
             raise EmptyExcerpt("the search matched no log lines; nothing was attached")
         lines = [line.to_json() for line in all_matches(session, flt, cap=max_lines)]
-        filters = {**flt.describe(), "max_lines": max_lines, "truncated": matched > len(lines)}
+    filters = {**flt.describe(), "max_lines": max_lines, "truncated": matched > len(lines)}
+    with store.write() as session:
         excerpt = LogExcerpt(query=flt.text, filters=filters, matched_count=matched, lines=lines,
                              sha256=content_hash(lines), created_at=now, created_by=actor,
                              release_id=release_id, incident_ref=incident_ref)

@@ -7,11 +7,11 @@ understands is stored as a raw record with the ingest time, and counted.
 
 from __future__ import annotations
 
-import queue
-import threading
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from operator import itemgetter
 from typing import IO
 
 import orjson
@@ -21,9 +21,10 @@ from vigil.errors import StoreError
 from vigil.logs.parsers import LineParser
 from vigil.logs.timestamps import micros
 from vigil.store import Store
-from vigil.store.logindex import Row, log_index
+from vigil.store.logindex import ROW_COLUMNS, Row, follow_text_index, log_index
 
 BATCH = 20_000
+_FORMAT = itemgetter(ROW_COLUMNS.index("format"))
 
 
 @dataclass
@@ -61,30 +62,40 @@ class RowBuilder:
         self.now_micros = micros(now)
         self.result = IngestResult()
 
-    def row(self, line: str) -> Row | None:
-        line = line.rstrip("\r\n")
-        if not line.strip():
-            self.result.blank += 1
-            return None
-        parsed = self.parser.parse(line)
-        result = self.result
-        result.lines += 1
-        formats = result.formats
-        formats[parsed.format] = formats.get(parsed.format, 0) + 1
-        if parsed.format == "raw":
-            result.unparsed += 1
-        source = self.source
-        return (self.now_micros if parsed.ts is None else parsed.ts, parsed.level,
-                parsed.service or source.service, parsed.release or source.release, parsed.host,
-                parsed.component, parsed.message, line,
-                None if parsed.fields is None else orjson.dumps(parsed.fields).decode(),
-                parsed.format, source.name)
+    def rows(self, lines: Iterable[str]) -> list[Row]:
+        return [row for rows in self.batches(lines, size=BATCH) for row in rows]
 
-    def rows(self, lines: Iterable[str]) -> Iterator[Row]:
+    def batches(self, lines: Iterable[str], *, size: int) -> Iterator[list[Row]]:
+        """Rows of the lines that are not blank (blank lines are only counted), ``size`` at a time.
+        One loop with everything in locals, counting per batch: this runs once per ingested line."""
+        parse, source, result = self.parser.parse, self.source, self.result
+        now, service, release, name = self.now_micros, source.service, source.release, source.name
+        dumps = orjson.dumps
+        rows: list[Row] = []
+        add = rows.append
         for line in lines:
-            row = self.row(line)
-            if row is not None:
-                yield row
+            line = line.rstrip("\r\n")
+            if not line or line.isspace():
+                result.blank += 1
+                continue
+            ts, level, message, fmt, component, host, line_service, line_release, fields = parse(line)
+            add((now if ts is None else ts, level, line_service or service, line_release or release, host,
+                 component, message, line, None if fields is None else dumps(fields).decode(), fmt, name))
+            if len(rows) >= size:
+                self._count(rows)
+                yield rows
+                rows = []
+                add = rows.append
+        if rows:
+            self._count(rows)
+            yield rows
+
+    def _count(self, rows: list[Row]) -> None:
+        result = self.result
+        result.lines += len(rows)
+        for fmt, n in Counter(map(_FORMAT, rows)).items():  # counted in C
+            result.formats[fmt] = result.formats.get(fmt, 0) + n
+        result.unparsed = result.formats.get("raw", 0)
 
 
 def insert_rows(session: Session, rows: list[Row]) -> None:
@@ -92,63 +103,43 @@ def insert_rows(session: Session, rows: list[Row]) -> None:
         log_index(session).insert_rows(session, rows)
 
 
-def ingest_lines(store: Store, lines: Iterable[str], source: Source, *, now: datetime,
-                 batch: int = BATCH) -> IngestResult:
+def ingest_lines(store: Store, lines: Iterable[str], source: Source, *, now: datetime, batch: int = BATCH,
+                 on_stored: Callable[[], None] | None = None) -> IngestResult:
     """Store every line; each batch commits on its own (a crash loses at most the batch in flight).
 
-    Parsing (Python, holding the GIL) and writing (SQLite/PostgreSQL, which release the GIL while they
-    work) overlap: this thread parses the next batch while a writer thread commits the previous one.
+    This thread parses and stores; on SQLite an indexer thread tokenises each committed batch into the
+    text index file meanwhile, on the other core (sqlite releases the GIL while it works). Storing here
+    rather than on a writer thread is deliberate: the sqlite3 module takes the GIL back for every row it
+    inserts, which a busy parser thread would hold for up to a switch interval each time. The call returns
+    once every line is searchable; ``on_stored`` is called when the last batch is committed, before that.
     """
     builder = RowBuilder(source, now=now)
-    writer = _Writer(store)
-    try:
-        pending: list[Row] = []
-        for row in builder.rows(lines):
-            pending.append(row)
-            if len(pending) >= batch:
-                writer.put(pending)
-                pending = []
-        if pending:
-            writer.put(pending)
-    finally:
-        writer.finish()
+    with follow_text_index(store) as index:
+        for rows in builder.batches(lines, size=batch):
+            _store(store, rows)
+            index.wake()
+        if on_stored is not None:
+            on_stored()
     return builder.result
 
 
-class _Writer:
-    """Commits batches on its own thread, at most two batches behind the parser."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.queue: queue.Queue[list[Row] | None] = queue.Queue(maxsize=2)
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, name="vigil-log-writer", daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        while (rows := self.queue.get()) is not None:
-            if self.error is not None:
-                continue  # keep draining so the parser never blocks on a dead writer
-            try:
-                with self.store.write() as session:
-                    insert_rows(session, rows)
-            except Exception as exc:  # re-raised on the caller's thread by put() or finish()
-                self.error = StoreError(f"cannot store log lines in {self.store.safe_url}: {exc}")
-                self.error.__cause__ = exc
-
-    def put(self, rows: list[Row]) -> None:
-        if self.error is not None:
-            raise self.error
-        self.queue.put(rows)
-
-    def finish(self) -> None:
-        self.queue.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
+def _store(store: Store, rows: list[Row]) -> None:
+    try:
+        with store.write() as session:
+            insert_rows(session, rows)
+    except Exception as exc:  # SQLAlchemy's errors and the drivers' own (the bulk paths use them directly)
+        raise StoreError(f"cannot store log lines in {store.safe_url}: {exc}") from exc
 
 
-def read_lines(stream: IO[bytes]) -> Iterator[str]:
-    """Lines of a byte stream as text; bytes that are not UTF-8 are kept as U+FFFD, never dropped."""
-    for chunk in stream:
-        yield chunk.decode("utf-8", errors="replace")
+def read_lines(stream: IO[bytes], *, chunk: int = 1 << 20) -> Iterator[str]:
+    """Lines of a byte stream as text, without their newline; bytes that are not UTF-8 are kept as
+    U+FFFD, never dropped. Decoded a megabyte of whole lines at a time, not line by line."""
+    rest = b""
+    while data := stream.read(chunk):
+        data = rest + data
+        end = data.rfind(b"\n") + 1
+        rest = data[end:]
+        if end:
+            yield from data[:end].decode("utf-8", errors="replace").split("\n")[:-1]
+    if rest:
+        yield rest.decode("utf-8", errors="replace")

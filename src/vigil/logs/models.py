@@ -26,8 +26,9 @@ LEVELS = ("trace", "debug", "info", "warn", "error", "fatal")
 class LogRecord(Base):
     __tablename__ = "log_records"
     # One index only: each extra index costs a fifth of the ingest rate (measured); service and level
-    # filters ride on the time index or the text index.
-    __table_args__ = (Index("ix_log_records_ts", "ts"),)
+    # filters ride on the time index or the text index. AUTOINCREMENT on SQLite: ids are never reused,
+    # which the separate text index relies on (vigil.store.logtext_sqlite).
+    __table_args__ = (Index("ix_log_records_ts", "ts"), {"sqlite_autoincrement": True})
 
     id: Mapped[int] = mapped_column(RecordId, primary_key=True)
     ts: Mapped[datetime] = mapped_column(UTCTimestamp)

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -38,8 +37,9 @@ def normalise_level(value: object) -> str:
     return _LEVEL_NAMES.get(str(value).strip().lower(), "")
 
 
-@dataclass(slots=True)
-class Parsed:
+class Parsed(NamedTuple):
+    """What a parser read from one line. A tuple, so the JSON hot path can build one at C speed."""
+
     ts: int | None  # epoch microseconds, UTC; None when the line carries no time
     level: str
     message: str
@@ -71,13 +71,13 @@ def _take(doc: dict[str, Any], keys: tuple[str, ...]) -> Any:
 
 
 def json_ts(value: Any, tz: tzinfo) -> int | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return parse_epoch(value)
-    if isinstance(value, str):
+    if isinstance(value, str):  # tested first: by far the most common
         try:
             return parse_iso(value, tz)
         except ValueError:
             return parse_epoch(value) if value.replace(".", "", 1).isdigit() else None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return parse_epoch(value)
     return None
 
 
@@ -85,10 +85,34 @@ _ROLES = {key: role for role, keys in (("ts", _TS_KEYS), ("level", _LEVEL_KEYS),
                                        ("service", _SERVICE_KEYS), ("release", _RELEASE_KEYS),
                                        ("host", _HOST_KEYS), ("component", _COMPONENT_KEYS))
           for key in keys}
+_PLAN_ROLES = ("ts", "level", "message", "component", "host", "service", "release")
+_PLANS: dict[tuple[str, ...], tuple[str | None, ...]] = {}
+_new_parsed = tuple.__new__  # Parsed from a plain tuple without the generated __new__'s Python frame
+
+
+def _plan(keys: tuple[str, ...]) -> tuple[str | None, ...]:
+    """Which key plays each role of ``_PLAN_ROLES`` in documents with these keys (the first one wins).
+
+    Lines of one source nearly always share a key layout, so this is worked out once per layout instead
+    of once per line (this is the hot path of JSON ingest)."""
+    plan = _PLANS.get(keys)
+    if plan is None:
+        chosen: dict[str, str] = {}
+        for key in keys:
+            role = _ROLES.get(key)
+            if role is not None:
+                chosen.setdefault(role, key)
+        plan = tuple(chosen.get(role) for role in _PLAN_ROLES)
+        if len(_PLANS) >= 4096:  # documents with ever-changing keys must not grow the cache forever
+            _PLANS.clear()
+        _PLANS[keys] = plan
+    return plan
 
 
 def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
-    if not line.startswith("{"):
+    # Written for speed (JSON ingest runs this once per line): plain ifs rather than helper calls for the
+    # common case of string values.
+    if line[:1] != "{":
         return None
     try:
         doc = orjson.loads(line)
@@ -96,21 +120,25 @@ def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
         return None
     if type(doc) is not dict:
         return None
-    # One pass over the document's keys (this is the hot path of JSON ingest): the first key of each
-    # role wins; everything that has no role stays behind as a field.
-    found: dict[str, Any] = {}
-    for key in [k for k in doc if k in _ROLES]:
-        role = _ROLES[key]
-        if role not in found:
-            found[role] = doc.pop(key)
-    get = found.get
-    level = get("level")
-    message = get("message")
-    return Parsed(ts=json_ts(get("ts"), tz),
-                  level="" if level is None else _LEVEL_NAMES.get(level) or normalise_level(level),
-                  message="" if message is None else str(message), format="json",
-                  service=_text(get("service")), release=_text(get("release")), host=_text(get("host")),
-                  component=_text(get("component")), fields=doc or None)
+    keys = tuple(doc)
+    ts_key, level_key, message_key, component_key, host_key, service_key, release_key = (
+        _PLANS.get(keys) or _plan(keys))
+    pop = doc.pop  # what keeps no role stays behind as a field
+    ts = None if ts_key is None else json_ts(pop(ts_key), tz)
+    level = "" if level_key is None else pop(level_key)
+    if level != "":
+        level = (_LEVEL_NAMES.get(level) if type(level) is str else None) or normalise_level(level)
+    message = "" if message_key is None else pop(message_key)
+    if type(message) is not str:
+        message = "" if message is None else str(message)
+    component = None if component_key is None else pop(component_key)
+    host = None if host_key is None else pop(host_key)
+    service = None if service_key is None else pop(service_key)
+    release = None if release_key is None else pop(release_key)
+    return _new_parsed(Parsed, (
+        ts, level, message, "json", component if type(component) is str else _text(component),
+        host if type(host) is str else _text(host), service if type(service) is str else _text(service),
+        release if type(release) is str else _text(release), doc or None))
 
 
 def _text(value: Any) -> str | None:
@@ -284,7 +312,9 @@ class LineParser:
 
     def parse(self, line: str) -> Parsed:
         order = self._order
-        for i, parse in enumerate(order):
+        if order and (parsed := order[0](line, self.now, self.tz)) is not None:
+            return parsed  # the common case, without the loop's bookkeeping
+        for i, parse in enumerate(order[1:], start=1):
             parsed = parse(line, self.now, self.tz)
             if parsed is not None:
                 if i:  # remember the winner: the next line most likely has the same format

@@ -1,7 +1,8 @@
 """Retention: delete log records older than their service's limit.
 
 A rule names a service, or ``*`` for every service without a rule of its own. Rules and each purge are
-audited; the purge deletes in one transaction per rule (the SQLite FTS index follows by trigger).
+audited; the purge deletes in one transaction per rule (the text index follows: on SQLite through an
+outbox the indexer applies, see vigil.store.logtext_sqlite).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from vigil.errors import NotFound, VigilError
 from vigil.logs.models import LogRecord, LogRetention
 from vigil.store import Store
 from vigil.store.audit import append as audit
+from vigil.store.logindex import catch_up_text_index
 
 ALL = "*"
 
@@ -74,4 +76,5 @@ def apply(store: Store, *, now: datetime, actor: str) -> list[Purged]:
             audit(session, at=now, actor=actor, action="logs.retention_applied", entity="log_retention",
                   entity_id=rule.service, payload={"cutoff": cutoff.isoformat(), "deleted": deleted})
         out.append(Purged(rule.service, cutoff, deleted))
+    catch_up_text_index(store)  # the text index forgets the deleted lines now rather than at the next ingest
     return out

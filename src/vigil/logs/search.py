@@ -112,7 +112,7 @@ def conditions(session: Session, flt: LogFilter, *, text: bool = True) -> list[C
         where.append(column == value if column is not None else index.field_predicate(key, value))
     node = parse_query(flt.text) if text else None
     if node is not None:
-        where.append(index.text_predicate(node))
+        where.append(index.text_predicate(session, node))
     return where
 
 

@@ -7,6 +7,7 @@ while WAL lets readers carry on meanwhile. On PostgreSQL one engine serves both.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,6 +21,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.errors import StoreError
+from vigil.store.logtext_sqlite import attach as attach_text_index
+from vigil.store.logtext_sqlite import catch_up
+from vigil.store.logtext_sqlite import pin as pin_text_index
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Arbitrary constant: the PostgreSQL advisory lock that serialises concurrent first-use migrations.
@@ -32,7 +36,9 @@ class Store:
         self.is_sqlite = make_url(url).get_backend_name() == "sqlite"
         if self.is_sqlite:
             _ensure_parent(url)
-            self._reader = _sqlite_engine(url, begin="BEGIN")
+            # Only readers attach the log text index file: a writer's BEGIN IMMEDIATE would lock it too
+            # and stop the indexer (see vigil.store.logtext_sqlite).
+            self._reader = _sqlite_engine(url, begin="BEGIN", text_index=True)
             self._writer = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
         else:
             self._reader = self._writer = create_engine(url, pool_pre_ping=True)
@@ -77,8 +83,10 @@ class Store:
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = conn
                 command.upgrade(config, "head")
-        except OperationalError as exc:
-            raise StoreError(f"cannot open the store at {self.safe_url}: {exc.orig}") from None
+            if self.is_sqlite:  # the log text index is derived: after a crash or an upgrade it catches up here
+                catch_up(str(make_url(self.url).database))
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            raise StoreError(f"cannot open the store at {self.safe_url}: {getattr(exc, 'orig', exc)}") from None
 
     @property
     def safe_url(self) -> str:
@@ -101,20 +109,30 @@ def _ensure_parent(url: str) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _sqlite_engine(url: str, *, begin: str) -> Engine:
+def _sqlite_engine(url: str, *, begin: str, text_index: bool = False) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    database = str(make_url(url).database)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the sqlite3 module so the "begin" hook below decides.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+        # A checkpoint every 40 MB of log rather than 4 MB: bulk log ingest commits ~10 MB batches, and
+        # the log text indexer checkpoints after each one on its own core (vigil.store.logtext_sqlite).
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000",
+                       "wal_autocheckpoint=10000"):
             cursor.execute(f"PRAGMA {pragma}")
+        if not text_index:  # writers: a 64 MB page cache holds a whole log batch until its commit
+            cursor.execute("PRAGMA cache_size=-65536")
         cursor.close()
+        if text_index:
+            attach_text_index(dbapi_connection, database)
 
     @event.listens_for(engine, "begin")
     def _begin(conn: Any) -> None:
         conn.exec_driver_sql(begin)
+        if text_index:
+            pin_text_index(conn)
 
     return engine

@@ -30,12 +30,12 @@ class PostgresLogIndex:
             for row in rows:
                 copy.write_row(row)
 
-    def text_predicate(self, node: Node) -> ColumnElement[bool]:
+    def text_predicate(self, session: Session, node: Node) -> ColumnElement[bool]:
         if isinstance(node, Term):
             return LogRecord.raw.regexp_match(pattern(node), flags="i")
         if isinstance(node, Not):
-            return not_(self.text_predicate(node.item))
-        parts = [self.text_predicate(item) for item in node.items]
+            return not_(self.text_predicate(session, node.item))
+        parts = [self.text_predicate(session, item) for item in node.items]
         return and_(*parts) if isinstance(node, And) else or_(*parts)
 
     def field_predicate(self, key: str, value: str) -> ColumnElement[bool]:
