@@ -1,7 +1,7 @@
 """logs: the SQLite full-text index moves to a file of its own, fed by an outbox of deleted lines
 
-Revision ID: 0006
-Revises: 0002
+Revision ID: 0007
+Revises: 0006
 
 On SQLite the FTS5 index of log lines leaves the store for ``<store>-fts``, built by an indexer connection
 in parallel with ingest (see ``vigil.store.logtext_sqlite``; the index file rebuilds itself from the rows
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0006'
-down_revision: str | None = '0002'  # history: 0001 → 0004 → 0003 → 0005 → 0002 → 0006
+revision: str = '0007'
+down_revision: str | None = '0006'  # history: 0001 → 0004 → 0003 → 0005 → 0002 → 0006 → 0007
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
