@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from sqlalchemy import select
 
+from plan_text import plan_header
 from vigil.analysis.canary_step import event_counts, judge_window
 from vigil.errors import PlanError
 from vigil.metrics.base import Series
@@ -29,16 +30,7 @@ STEP = 15.0
 
 def _plan(source: str = "{kind: simulator}", errors: str = "compare: share, exposure: throughput",
           window: str = "5m") -> str:
-    return f"""release:
-  name: api
-  service: api
-  version: "2"
-  date: {T0.isoformat()}
-  deployment_method: canary
-people:
-  release_owner: {{name: A}}
-  monitoring_owner: {{name: B}}
-source: {source}
+    return plan_header(T0) + f"""source: {source}
 metrics:
   - {{name: error_rate, {errors}}}
   # The cohorts' request rates differ by design (5 % vs 95 % of traffic): exposure only, not judged.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from plan_text import plan_header
 from vigil.clock import ManualClock
 from vigil.plan import parse_plan
 from vigil.releases.service import create_release, get_release
@@ -20,16 +21,7 @@ Rows = list[tuple[datetime, float, str]]
 
 
 def _plan(data: Path, baseline: str, date: datetime = T0, version: str = "2") -> str:
-    return f"""release:
-  name: api
-  service: api
-  version: "{version}"
-  date: {date.isoformat()}
-  deployment_method: big-bang
-people:
-  release_owner: {{name: A}}
-  monitoring_owner: {{name: B}}
-source: {{kind: file, path: "{data}"}}
+    return plan_header(date, "big-bang", version) + f"""source: {{kind: file, path: "{data}"}}
 metrics: [{{name: p99_latency}}]
 checkpoints: [T+0, T+15m]
 evaluation_window: 5m

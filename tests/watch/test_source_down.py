@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from plan_text import plan_header
 from vigil.plan import parse_plan
 from vigil.releases.service import create_release
 from vigil.store import Store
@@ -25,16 +26,7 @@ def _closed_port() -> int:
 
 
 def test_unreachable_prometheus_is_unknown_and_holds_never_healthy(tmp_path: Path) -> None:
-    text = f"""release:
-  name: api
-  service: api
-  version: "2"
-  date: {T0.isoformat()}
-  deployment_method: canary
-people:
-  release_owner: {{name: A}}
-  monitoring_owner: {{name: B}}
-source:
+    text = plan_header(T0) + f"""source:
   kind: prometheus
   url: http://127.0.0.1:{_closed_port()}
   options: {{retries: 2, backoff: 0s, timeout: 2s}}
