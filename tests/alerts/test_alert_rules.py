@@ -163,3 +163,19 @@ def test_run_based_evaluation_matches_the_sample_by_sample_oracle(
     until = float(ts[-1]) + tail
     got, _ = evaluate(r, s, RuleRun(), 0.0, until)
     assert [(t.kind, t.at) for t in got] == oracle(r, s, 0.0, until)
+
+
+def test_anomaly_rule_fires_on_a_level_shift_and_not_on_the_noise_before_it() -> None:
+    rng = np.random.default_rng(3)
+    values = 100 + rng.standard_normal(600)
+    values[450:] += 12  # a step of about twelve standard deviations
+    r = rule(condition="anomaly", value=0.999, window="5h")
+    obs = observed(r, series(list(values)), None)
+    assert obs.values.min() >= 0 and obs.values.max() <= 1
+    # Learn from the first 300 samples, evaluate the rest: one alert at the step (sample 450 is at
+    # 60 + 450·60 s), resolved once the detector has re-centred on the new level.
+    transitions, _ = evaluate(r, obs, RuleRun(), since=300 * 60, until=600 * 60)
+    assert [t.kind for t in transitions] == ["fire", "resolve"]
+    assert transitions[0].at == 60 + 450 * 60 < transitions[1].at
+    calm = observed(r, series(list(values[:450])), None)
+    assert evaluate(r, calm, RuleRun(), since=300 * 60, until=450 * 60)[0] == []

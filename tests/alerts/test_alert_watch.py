@@ -8,12 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from alerting_fixtures import BASE_PLAN
 from vigil.alerts.evaluation import evaluate_rules
 from vigil.alerts.models import Alert, Communication
 from vigil.clock import ManualClock
 from vigil.incidents.models import Incident
 from vigil.metrics.simulator import STEP_SECONDS
+from vigil.plan import parse_plan
 from vigil.releases.models import Release
+from vigil.releases.service import create_release
 from vigil.store import Store
 from vigil.watch import watch
 
@@ -107,3 +110,18 @@ def test_on_a_wall_clock_the_loop_wakes_every_evaluation_interval_between_checkp
     watch(store, ManualClock(T0), [other.slug])
     with store.read() as s:
         assert s.scalars(select(Alert).where(Alert.release_id == other.id)).one().started_at == fired
+
+
+def test_an_anomaly_rule_catches_a_latency_regression_within_minutes(store: Store) -> None:
+    text = BASE_PLAN.replace("{kind: memory_leak, start: 0m, magnitude: 5.5}",
+                             "{kind: latency_regression, start: 90m, magnitude: 0.3}") + """
+alerting:
+  rules:
+    - {name: p99-anomaly, metric: p99_latency, condition: anomaly, value: 0.999, window: 2h}
+"""
+    release = create_release(store, parse_plan(text), text, "plan.yaml", now=T0)
+    watch(store, ManualClock(T0), [release.slug])
+    fired = [started for rule, started, _ in _alerts(store) if rule == "p99-anomaly"]
+    # Nothing in the 90 healthy minutes; the first alert within minutes of the 30 % regression.
+    assert fired and all(t >= T0 + timedelta(minutes=90) for t in fired)  # type: ignore[operator]
+    assert fired[0] <= T0 + timedelta(minutes=95)  # type: ignore[operator]

@@ -88,7 +88,7 @@ def _observed(
 ) -> Series:
     metric = next(m for m in plan.metrics if m.name == rule.metric)
     source = sources.for_metric(metric)
-    start = since - rule.window if rule.condition == "rate" else since
+    start = since - rule.window if rule.condition in {"rate", "anomaly"} else since
     try:
         new = source.fetch(metric, "new", start, now)
         baseline: Series | float | None = None
@@ -136,7 +136,8 @@ def _summary(rule: AlertRule, label: str, transition: Transition, nodata: bool) 
         return f"{label}: no data for {_mins(rule.no_data_after)} ({rule.name})"
     if rule.summary:
         return rule.summary
-    what = {"threshold": label, "relative": f"{label} vs baseline (%)", "rate": f"{label} change per hour"}
+    what = {"threshold": label, "relative": f"{label} vs baseline (%)", "rate": f"{label} change per hour",
+            "anomaly": f"{label} anomaly score"}
     value = f"{transition.value:.2f}" if transition.value is not None else "n/a"
     return f"{what[rule.condition]} {rule.op} {rule.value:g} for {_mins(rule.for_)}: now {value} ({rule.name})"
 

@@ -16,6 +16,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from vigil.analysis.anomaly import score_series
 from vigil.metrics.base import Series
 from vigil.plan.alerting import AlertRule
 
@@ -47,10 +48,14 @@ class RuleRun:
 
 
 def observed(rule: AlertRule, new: Series, baseline: Series | float | None) -> Series:
-    """The quantity the rule compares: the value, % change against baseline, or change per hour."""
+    """The quantity the rule compares: the value, % change against baseline, change per hour, or the
+    anomaly score (the detector runs over every sample given, so samples before the evaluated span, which
+    the caller fetches for ``window``, are what it learns from)."""
     new = new.finite()
     if rule.condition == "threshold" or len(new) == 0:
         return new
+    if rule.condition == "anomaly":
+        return Series(new.timestamps, score_series(new.values))
     if rule.condition == "relative":
         base = _baseline_at(new.timestamps, baseline)
         with np.errstate(divide="ignore", invalid="ignore"):

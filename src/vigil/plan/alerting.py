@@ -25,16 +25,19 @@ class AlertRule(_Strict):
     """A condition on one metric of the new version that must hold for ``for`` before the alert fires.
 
     ``threshold`` compares the value itself; ``relative`` the percent change against the baseline cohort
-    (or the hour before deployment); ``rate`` the change per hour over ``window``.
+    (or the hour before deployment); ``rate`` the change per hour over ``window``; ``anomaly`` the streaming
+    detector's score in [0, 1] (``value`` e.g. 0.999), learnt over ``window`` before each evaluated sample.
     """
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     metric: str
-    condition: Literal["threshold", "relative", "rate"] = "threshold"
+    condition: Literal["threshold", "relative", "rate", "anomaly"] = "threshold"
     op: Literal[">", ">=", "<", "<="] = ">"
     value: float
     for_: Duration = Field(default=timedelta(0), alias="for")
-    window: Duration = Field(default=timedelta(minutes=10), description="rate: span the slope is taken over")
+    window: Duration = Field(default=timedelta(minutes=10),
+                             description="rate: span the slope is taken over; anomaly: history the detector learns "
+                                         "from (hours: it needs about a hundred samples before it scores)")
     severity: AlertSeverity = "warning"
     no_data: Literal["ok", "alerting", "keep"] = Field(
         default="keep", description="what a gap in the data means: resolve, fire a no-data alert, or hold"
