@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vigil.analysis.anomaly import AnomalyDetector
+from vigil.analysis.anomaly import SeasonalDetector
 
 PUBLISHED_BEST, PUBLISHED_GAUSSIAN = 74.9, 39.6
 TP_WEIGHT, FP_WEIGHT, FN_WEIGHT = 1.0, 0.11, 1.0  # profiles.json "standard"
@@ -206,7 +206,7 @@ class WindowedGaussian:
         return 0.5 * math.erfc((x - self.mean) / self.std / math.sqrt(2))
 
 
-def run(files: list[NabFile], make: Callable[[NabFile], AnomalyDetector | WindowedGaussian]) -> list[np.ndarray]:
+def run(files: list[NabFile], make: Callable[[NabFile], SeasonalDetector | WindowedGaussian]) -> list[np.ndarray]:
     out = []
     for file in files:
         detector = make(file)
@@ -220,7 +220,7 @@ def main() -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
     files = load(data_root())
     start = time.perf_counter()
-    ours = run(files, lambda f: AnomalyDetector())
+    ours = run(files, lambda f: SeasonalDetector())
     ours_time = time.perf_counter() - start
     baseline = run(files, lambda f: WindowedGaussian())
     threshold, score, categories = corpus_score(files, ours)
@@ -228,7 +228,7 @@ def main() -> None:
     points = sum(f.values.size for f in files)
     print(f"NAB (standard profile) on {len(files)} files, {points:,} points, {sum(f.windows for f in files)} windows")
     print(
-        f"  vigil AnomalyDetector : {score:6.1f}   (threshold {threshold:.4f}, {ours_time / points * 1e6:.0f} µs/point)"
+        f"  vigil SeasonalDetector: {score:6.1f}   (threshold {threshold:.4f}, {ours_time / points * 1e6:.0f} µs/point)"
     )
     print(f"  windowed Gaussian     : {g_score:6.1f}   (same harness, threshold {g_threshold:.4f})")
     print(f"  ratio to baseline     : {score / g_score:.2f}×" if g_score > 0 else "  ratio: baseline ≤ 0")

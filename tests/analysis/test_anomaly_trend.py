@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from vigil.analysis.anomaly import AnomalyDetector, score_series
+from vigil.analysis.anomaly import AnomalyDetector, SeasonalDetector, dominant_period, score_series
 from vigil.analysis.trend import growth_trend, stability, trend_test
 from vigil.metrics.base import Series
 from vigil.plan.schema import LeakCheck
@@ -39,6 +39,32 @@ def test_detector_ignores_gaps_and_starts_quiet() -> None:
 
 def _series(values: np.ndarray, step_s: float = 60.0) -> Series:
     return Series(np.arange(values.size) * step_s, values.astype(float))
+
+
+def test_a_day_unlike_the_days_before_is_flagged_at_its_start_once_the_cycle_is_learnt() -> None:
+    """A daily cycle (48 points a day) whose 26th day runs a quarter-day early: every value stays inside
+    the usual range, so only the comparison with the same time on earlier days sees it at once."""
+    rng = np.random.default_rng(5)
+    t = np.arange(48 * 30)
+    values = 100 + 20 * np.sin(2 * np.pi * t / 48) + rng.standard_normal(t.size)
+    day = slice(48 * 25, 48 * 26)
+    values[day] = 100 + 20 * np.sin(2 * np.pi * t[day] / 48 + np.pi / 2) + rng.standard_normal(48)
+    assert dominant_period(values[:600], 0.9) == 48
+
+    def first_alarm(detector: AnomalyDetector | SeasonalDetector) -> int:
+        scores = np.array([detector.update(float(v)) for v in values])
+        return int(np.flatnonzero(scores >= 0.9995)[0])
+
+    seasonal = first_alarm(SeasonalDetector())
+    assert 48 * 25 <= seasonal < 48 * 25 + 6  # nothing before the odd day, then at its first points
+    assert first_alarm(AnomalyDetector()) > seasonal + 24  # the plain detector sees it half a day later
+
+
+def test_noise_without_a_cycle_keeps_the_plain_detector() -> None:
+    detector = SeasonalDetector()
+    for v in np.random.default_rng(2).standard_normal(700):
+        detector.update(float(v))
+    assert detector.period is None
 
 
 def test_leak_is_found_despite_outliers_and_reaches_its_limit() -> None:

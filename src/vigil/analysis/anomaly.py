@@ -114,7 +114,65 @@ class AnomalyDetector:
         return 1.0 - (1.0 - excess) / (2.0 * n), True
 
 
+class SeasonalDetector:
+    """``AnomalyDetector`` on what a strong daily (or other) cycle does not explain.
+
+    After ``decide_after`` values it looks for a period in their autocorrelation; when one explains the
+    series well (autocorrelation ≥ ``min_acf`` at that lag), every later value is scored as its difference
+    from the median of the same phase in the last three periods, so the daily peak is no longer a spike
+    and a day that looks unlike the days before it is. Otherwise it is the plain detector.
+    """
+
+    def __init__(self, settings: DetectorSettings | None = None, decide_after: int = 600,
+                 min_acf: float = 0.9) -> None:
+        self.settings, self.decide_after, self.min_acf = settings, decide_after, min_acf
+        self.detector = AnomalyDetector(settings)
+        self.period: int | None = None
+        self._seen: list[float] = []  # every value until the decision, then the last three periods
+
+    def update(self, value: float) -> float:
+        if not np.isfinite(value):
+            return 0.0
+        self._seen.append(value)
+        if len(self._seen) == self.decide_after:
+            self._decide()
+        if self.period is None:
+            return self.detector.update(value)
+        del self._seen[: -3 * self.period - 1]
+        return self.detector.update(value - self._same_phase(len(self._seen) - 1))
+
+    def _decide(self) -> None:
+        self.period = dominant_period(np.array(self._seen), self.min_acf)
+        if self.period is None:
+            self._seen = []
+            return
+        # Start again on the differences, warmed on the values already seen.
+        self.detector = AnomalyDetector(self.settings)
+        for i in range(self.period, len(self._seen) - 1):
+            self.detector.update(self._seen[i] - self._same_phase(i))
+
+    def _same_phase(self, i: int) -> float:
+        assert self.period is not None
+        return float(np.median([self._seen[i - k * self.period] for k in (1, 2, 3) if i - k * self.period >= 0]))
+
+
+def dominant_period(values: np.ndarray, min_acf: float) -> int | None:
+    """The lag of the highest autocorrelation peak after it first turns negative, if ≥ ``min_acf``."""
+    x = values - values.mean()
+    n = x.size
+    if n < 48 or not np.any(x):
+        return None
+    spectrum = np.fft.rfft(x, 2 * n)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+    acf = acf / acf[0] * n / (n - np.arange(n))  # unbiased: long lags average fewer products
+    first_negative = np.flatnonzero(acf[: n // 2] < 0)
+    if not first_negative.size:
+        return None
+    lag = int(first_negative[0] + np.argmax(acf[first_negative[0] : n // 2]))
+    return lag if acf[lag] >= min_acf else None
+
+
 def score_series(values: np.ndarray, settings: DetectorSettings | None = None) -> np.ndarray:
     """Scores for a whole series, as the streaming detector would have produced them point by point."""
-    detector = AnomalyDetector(settings)
+    detector = SeasonalDetector(settings)
     return np.array([detector.update(float(v)) for v in values])
