@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -121,19 +120,43 @@ def test_each_viewer_gets_their_own_page(client: TestClient, world: World) -> No
     assert "Signed in as <strong>Vic Viewer</strong>" in viewer and "Acknowledge" not in viewer
 
 
-def test_a_value_missing_under_load_is_built_once() -> None:
-    cache: LruCache[str, int] = LruCache(4)
-    builds: list[int] = []
+class _CountingCache(LruCache[str, int]):
+    """Counts lookups, so the test knows when every thread has missed and is queued behind the build."""
 
-    def slow() -> int:
+    def __init__(self, max_items: int) -> None:
+        super().__init__(max_items)
+        self.lookups = threading.Condition()
+        self.misses = 0
+
+    def get(self, key: str) -> int | None:
+        found = super().get(key)
+        if found is None:
+            with self.lookups:
+                self.misses += 1
+                self.lookups.notify_all()
+        return found
+
+
+def test_a_value_missing_under_load_is_built_once() -> None:
+    cache = _CountingCache(4)
+    builds: list[int] = []
+    building, release = threading.Event(), threading.Event()
+
+    def build() -> int:
         builds.append(1)
-        time.sleep(0.05)
+        building.set()
+        release.wait()  # held until the other seven have missed and wait for this build
         return 42
 
     results: list[int] = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get_or_build("page", slow))) for _ in range(8)]
-    for t in threads:
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_build("page", build))) for _ in range(8)]
+    threads[0].start()
+    building.wait()
+    for t in threads[1:]:
         t.start()
+    with cache.lookups:
+        cache.lookups.wait_for(lambda: cache.misses >= 8)
+    release.set()
     for t in threads:
         t.join()
     assert results == [42] * 8 and len(builds) == 1
