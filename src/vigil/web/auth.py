@@ -45,6 +45,10 @@ def identity(request: Request) -> Identity | None:
     return found
 
 
+class _Revoked(Exception):
+    """The token behind a browser session is gone (never cached: ``get_or_build`` keeps only values)."""
+
+
 def _resolve(request: Request) -> Identity | None:
     """Who the credentials name. The answer is kept per store version: revoking a token (or anything
     else about people) is an audited change, so a kept answer is dropped by the very next request."""
@@ -55,30 +59,35 @@ def _resolve(request: Request) -> Identity | None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthRequired("use 'Authorization: Bearer vgl_…' (create one with `vigil user token NAME`)")
-        # Kept under the token's SHA-256, as stored, never the token itself. Looking a digest up tells
-        # a guesser nothing about valid tokens (that would take a preimage of the hash).
-        key = ("bearer", hash_token(token.strip()), version)
-        found = context.identities.get(key)
-        if found is None:
+
+        def by_token() -> Identity:
             with context.store.read() as session:
                 found = identify(session, token.strip())
-            if found is None:  # unknown tokens are not kept: a flood of guesses cannot fill the cache
+            if found is None:  # raised, so unknown tokens are not kept: guesses cannot fill the cache
                 raise AuthRequired("unknown or revoked API token")
-            context.identities.put(key, found)
+            return found
+
+        # Kept under the token's SHA-256, as stored, never the token itself. Looking a digest up tells
+        # a guesser nothing about valid tokens (that would take a preimage of the hash).
+        found = context.identities.get_or_build(("bearer", hash_token(token.strip()), version), by_token)
         request.state.via_session = False
         return found
     token_id = request.session.get(SESSION_TOKEN)
     if token_id is None:
         return None
-    session_key = ("session", int(token_id), version)
-    found = context.identities.get(session_key)
-    if found is None:
+
+    def by_session() -> Identity:
         with context.store.read() as session:
             found = identity_by_token_id(session, int(token_id))
-        if found is None:  # the token behind this session was revoked: end the session
-            request.session.clear()
-            return None
-        context.identities.put(session_key, found)
+        if found is None:
+            raise _Revoked
+        return found
+
+    try:
+        found = context.identities.get_or_build(("session", int(token_id), version), by_session)
+    except _Revoked:  # the token behind this session was revoked: end the session
+        request.session.clear()
+        return None
     request.state.via_session = True
     return found
 
