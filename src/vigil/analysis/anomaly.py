@@ -117,10 +117,10 @@ class AnomalyDetector:
 class SeasonalDetector:
     """``AnomalyDetector`` on what a strong daily (or other) cycle does not explain.
 
-    After ``decide_after`` values it looks for a period in their autocorrelation; when one explains the
-    series well (autocorrelation ≥ ``min_acf`` at that lag), every later value is scored as its difference
-    from the median of the same phase in the last three periods, so the daily peak is no longer a spike
-    and a day that looks unlike the days before it is. Otherwise it is the plain detector.
+    Every ``decide_after`` values, until it finds one, it looks for a period in their autocorrelation; when
+    one explains the series well (autocorrelation ≥ ``min_acf`` at that lag), every later value is scored
+    as its difference from the median of the same phase in the last three periods, so the daily peak is no
+    longer a spike and a day that looks unlike the days before it is. Otherwise it is the plain detector.
     """
 
     def __init__(self, settings: DetectorSettings | None = None, decide_after: int = 600,
@@ -144,7 +144,7 @@ class SeasonalDetector:
     def _decide(self) -> None:
         self.period = dominant_period(np.array(self._seen), self.min_acf)
         if self.period is None:
-            self._seen = []
+            self._seen = []  # no cycle yet: look again over the next ``decide_after`` values
             return
         # Start again on the differences, warmed on the values already seen.
         self.detector = AnomalyDetector(self.settings)
