@@ -114,21 +114,29 @@ class AnomalyDetector:
         return 1.0 - (1.0 - excess) / (2.0 * n), True
 
 
+_PHASE_SPAN = 3  # steps either side of the same phase whose spread scales a seasonal difference
+
+
 class SeasonalDetector:
     """``AnomalyDetector`` on what a strong daily (or other) cycle does not explain.
 
     Every ``decide_after`` values, until it finds one, it looks for a period in their autocorrelation; when
     one explains the series well (autocorrelation ≥ ``min_acf`` at that lag), every later value is scored
-    as its difference from the median of the same phase in the last three periods, so the daily peak is no
+    by its difference from the median of the same phase in the last three periods, so the daily peak is no
     longer a spike and a day that looks unlike the days before it is. Otherwise it is the plain detector.
+
+    The difference is measured in the usual size of the differences at that phase (their MAD around the
+    same phase, ±3 steps, in those periods): a busy hour is usually noisier than a quiet one, and in one unit
+    for the whole day the start of every busy hour would look like an anomaly.
     """
 
     def __init__(self, settings: DetectorSettings | None = None, decide_after: int = 600,
                  min_acf: float = 0.9) -> None:
-        self.settings, self.decide_after, self.min_acf = settings, decide_after, min_acf
+        self.settings, self.decide_after, self.min_acf = settings or DetectorSettings(), decide_after, min_acf
         self.detector = AnomalyDetector(settings)
         self.period: int | None = None
         self._seen: list[float] = []  # every value until the decision, then the last three periods
+        self._diffs: list[float] = []  # the difference of each of ``_seen`` from its same phase, once known
 
     def update(self, value: float) -> float:
         if not np.isfinite(value):
@@ -138,8 +146,9 @@ class SeasonalDetector:
             self._decide()
         if self.period is None:
             return self.detector.update(value)
-        del self._seen[: -3 * self.period - 1]
-        return self.detector.update(value - self._same_phase(len(self._seen) - 1))
+        keep = 3 * self.period + _PHASE_SPAN + 1
+        del self._seen[:-keep], self._diffs[: -keep + 1]
+        return self.detector.update(self._surprise(len(self._seen) - 1))
 
     def _decide(self) -> None:
         self.period = dominant_period(np.array(self._seen), self.min_acf)
@@ -148,12 +157,24 @@ class SeasonalDetector:
             return
         # Start again on the differences, warmed on the values already seen.
         self.detector = AnomalyDetector(self.settings)
+        self._diffs = [np.nan] * self.period
         for i in range(self.period, len(self._seen) - 1):
-            self.detector.update(self._seen[i] - self._same_phase(i))
+            self.detector.update(self._surprise(i))
 
-    def _same_phase(self, i: int) -> float:
+    def _surprise(self, i: int) -> float:
+        """Value ``i``'s difference from the same phase of the last three periods, in its usual size there."""
         assert self.period is not None
-        return float(np.median([self._seen[i - k * self.period] for k in (1, 2, 3) if i - k * self.period >= 0]))
+        seen, diffs, period = self._seen, self._diffs, self.period
+        lags = [k * period for k in (1, 2, 3) if i - k * period >= 0]
+        centre = float(np.median([seen[i - lag] for lag in lags]))
+        diff = seen[i] - centre
+        diffs.append(diff)
+        usual = np.array([diffs[j] for lag in lags
+                          for j in range(i - lag - _PHASE_SPAN, i - lag + _PHASE_SPAN + 1) if 0 <= j < i])
+        usual = usual[np.isfinite(usual)]
+        floor = self.settings.floor * max(abs(centre), 1.0)
+        spread = max(float(np.median(np.abs(usual - np.median(usual)))), floor) if usual.size >= _PHASE_SPAN else 1.0
+        return diff / spread
 
 
 def dominant_period(values: np.ndarray, min_acf: float) -> int | None:
