@@ -14,6 +14,7 @@ from vigil.store import Store
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "src" / "vigil" / "examples"
 PG_ADMIN = os.environ.get("VIGIL_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+pytest_plugins = ["audit_guard"]  # every test fails if it commits a page-visible write without auditing it
 
 
 def shared_dir() -> Path:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 
+import audit_guard
 from vigil.plan import parse_plan
 from vigil.releases.models import Release
 from vigil.releases.service import create_release, get_release
@@ -44,6 +45,7 @@ def test_release_round_trip_keeps_exact_aware_timestamps(store: Store, demo_plan
         assert session.scalar(select(Release.id).where(Release.created_at > now)) is None
 
 
+@pytest.mark.unaudited_writes  # inserts a duplicate row directly
 def test_checkpoint_key_is_unique(store: Store, demo_plan_text: str) -> None:
     release = create_release(store, parse_plan(demo_plan_text), demo_plan_text, "p", now=T0)
 
@@ -57,6 +59,18 @@ def test_checkpoint_key_is_unique(store: Store, demo_plan_text: str) -> None:
         session.add(row())
     with store.read() as session:
         assert session.scalar(text("SELECT count(*) FROM checkpoints")) == 1
+
+
+@pytest.mark.unaudited_writes  # checks the guard that every other test runs under
+def test_the_audit_guard_names_a_page_visible_write_committed_without_an_audit_entry(
+        store: Store, demo_plan_text: str) -> None:
+    release = create_release(store, parse_plan(demo_plan_text), demo_plan_text, "p", now=T0)
+    assert audit_guard.unaudited == []  # creating a release is audited
+    with store.write() as session:
+        session.execute(update(Release).where(Release.id == release.id).values(status="closed"))
+    with store.write() as session:  # telemetry no page shows is not a page-visible write
+        session.execute(text("UPDATE api_tokens SET last_used_at=1 WHERE id = 0"))
+    assert audit_guard.unaudited == ["releases"]
 
 
 def test_audit_chain_detects_alteration_deletion_and_reordering(store: Store) -> None:

@@ -5,7 +5,9 @@ Every state change in vigil appends to the audit chain inside its own transactio
 sequence number is a version of the whole store: it moves, atomically with the change, whenever anything
 a page or an API read shows changes, whichever process wrote it (the watch CLI, another server worker).
 What it does not move for is telemetry (dashboard views, a token's last use) and alert re-fires, which
-only bump an occurrence counter no page shows. A request reads the version first, then looks up or
+only bump an occurrence counter no page shows. Every test runs under a guard that fails it when the code
+it drives commits a write a page shows without an audit entry (tests/audit_guard.py). A request reads the
+version first, then looks up or
 builds what it needs under that version; a build reads the store after the version was read, so it is
 never older than the version it is filed under.
 """
