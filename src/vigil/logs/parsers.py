@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from vigil.logs.layouts import LAYOUTS
-from vigil.logs.timestamps import find_timestamp, parse_epoch, parse_iso, syslog_year_micros
+from vigil.logs.timestamps import EPOCH, find_timestamp, parse_epoch, parse_iso, syslog_year_micros
 
 _LEVEL_NAMES = {
     "trace": "trace", "finest": "trace", "finer": "trace", "debug": "debug", "fine": "debug",
@@ -49,6 +49,10 @@ class Parsed(NamedTuple):
     service: str | None = None
     release: str | None = None
     fields: dict[str, Any] | None = None
+    # True when ``fields`` can be read back from the raw line as it is (``json_fields``, and SQLite's
+    # json_extract on it give the same values): a JSON object without nested containers or repeated keys,
+    # whose every key named like a role took that role. The SQLite store then does not keep them twice.
+    fields_in_raw: bool = False
 
 
 ParseFn = Callable[[str, datetime, tzinfo], "Parsed | None"]
@@ -86,12 +90,14 @@ _ROLES = {key: role for role, keys in (("ts", _TS_KEYS), ("level", _LEVEL_KEYS),
                                        ("host", _HOST_KEYS), ("component", _COMPONENT_KEYS))
           for key in keys}
 _PLAN_ROLES = ("ts", "level", "message", "component", "host", "service", "release")
-_PLANS: dict[tuple[str, ...], tuple[str | None, ...]] = {}
+ROLE_KEYS = frozenset(_ROLES)
+_PLANS: dict[tuple[str, ...], tuple[Any, ...]] = {}
 _new_parsed = tuple.__new__  # Parsed from a plain tuple without the generated __new__'s Python frame
 
 
-def _plan(keys: tuple[str, ...]) -> tuple[str | None, ...]:
-    """Which key plays each role of ``_PLAN_ROLES`` in documents with these keys (the first one wins).
+def _plan(keys: tuple[str, ...]) -> tuple[Any, ...]:
+    """Which key plays each role of ``_PLAN_ROLES`` in documents with these keys (the first one wins),
+    then whether every key named like a role takes one (no "message" left as a field beside "msg").
 
     Lines of one source nearly always share a key layout, so this is worked out once per layout instead
     of once per line (this is the hot path of JSON ingest)."""
@@ -102,7 +108,7 @@ def _plan(keys: tuple[str, ...]) -> tuple[str | None, ...]:
             role = _ROLES.get(key)
             if role is not None:
                 chosen.setdefault(role, key)
-        plan = tuple(chosen.get(role) for role in _PLAN_ROLES)
+        plan = (*(chosen.get(role) for role in _PLAN_ROLES), len(chosen) == len(ROLE_KEYS.intersection(keys)))
         if len(_PLANS) >= 4096:  # documents with ever-changing keys must not grow the cache forever
             _PLANS.clear()
         _PLANS[keys] = plan
@@ -121,7 +127,7 @@ def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
     if type(doc) is not dict:
         return None
     keys = tuple(doc)
-    ts_key, level_key, message_key, component_key, host_key, service_key, release_key = (
+    ts_key, level_key, message_key, component_key, host_key, service_key, release_key, plain = (
         _PLANS.get(keys) or _plan(keys))
     pop = doc.pop  # what keeps no role stays behind as a field
     ts = None if ts_key is None else json_ts(pop(ts_key), tz)
@@ -138,7 +144,16 @@ def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
     return _new_parsed(Parsed, (
         ts, level, message, "json", component if type(component) is str else _text(component),
         host if type(host) is str else _text(host), service if type(service) is str else _text(service),
-        release if type(release) is str else _text(release), doc or None))
+        release if type(release) is str else _text(release), doc or None,
+        # No repeated key: n keys are n - 1 commas apart, and any other comma is inside a value. Nothing
+        # nested: SQLite would give it back as written, not as orjson writes it (1.50, not 1.5).
+        plain and line.count(",") < len(keys) and line.find("{", 1) < 0 and "[" not in line))
+
+
+def json_fields(raw: str) -> dict[str, Any] | None:
+    """The fields of a JSON line, as ``parse_json`` gives them (for rows stored without them)."""
+    parsed = parse_json(raw, EPOCH, UTC)
+    return None if parsed is None else parsed.fields
 
 
 def _text(value: Any) -> str | None:

@@ -1,6 +1,7 @@
 """The log index on SQLite: rows go in through multi-row INSERTs (``vigil.store.logrows_sqlite``), free
 text becomes an FTS5 MATCH expression over the index file and the reader's unindexed tail
-(``vigil.store.logtext_sqlite``), fields are read with ``json_extract``."""
+(``vigil.store.logtext_sqlite``), fields are read with ``json_extract`` (from the raw line of a JSON
+line stored without them)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
 from vigil.logs.models import LogRecord
+from vigil.logs.parsers import ROLE_KEYS
 from vigil.logs.query import And, Node, Not, Or, Term
 from vigil.store import logrows_sqlite
 from vigil.store.logindex import Row
@@ -84,8 +86,14 @@ class SqliteLogIndex:
         return _sql(node, found)
 
     def field_predicate(self, key: str, value: str) -> ColumnElement[bool]:
+        """JSON lines stored without their fields (``Parsed.fields_in_raw``) have them in the raw line,
+        beside the keys that took a role: those are never fields of such a line, so for a key named like a
+        role only the stored fields count."""
         path = '$."' + key.replace('"', '""') + '"'
-        return sa_cast(text("json_extract(log_records.fields, :path)").bindparams(path=path), Text) == value
+        sql = "json_extract(log_records.fields, :path)" if key in ROLE_KEYS else (
+            "CASE WHEN log_records.fields IS NULL AND log_records.format = 'json' "
+            "THEN json_extract(log_records.raw, :path) ELSE json_extract(log_records.fields, :path) END")
+        return sa_cast(text(sql).bindparams(path=path), Text) == value
 
 
 def time_spans(rows: Sequence[Row], *, first: int) -> list[tuple[int, int, int]]:
