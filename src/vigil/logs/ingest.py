@@ -73,7 +73,7 @@ class RowBuilder:
     def batches(self, lines: Iterable[str], *, size: int) -> Iterator[list[Row]]:
         """Rows of the lines that are not blank (blank lines are only counted), ``size`` at a time.
         One loop with everything in locals, counting per batch: this runs once per ingested line."""
-        parse, source, result = self.parser.parse, self.source, self.result
+        parse, source, result = self.parser.parse_row, self.source, self.result
         now, service, release, name = self.now_micros, source.service, source.release, source.name
         dumps, in_raw_ok = orjson.dumps, self.fields_in_raw
         rows: list[Row] = []

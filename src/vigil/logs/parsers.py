@@ -38,7 +38,7 @@ def normalise_level(value: object) -> str:
 
 
 class Parsed(NamedTuple):
-    """What a parser read from one line. A tuple, so the JSON hot path can build one at C speed."""
+    """What a parser read from one line."""
 
     ts: int | None  # epoch microseconds, UTC; None when the line carries no time
     level: str
@@ -55,7 +55,9 @@ class Parsed(NamedTuple):
     fields_in_raw: bool = False
 
 
-ParseFn = Callable[[str, datetime, tzinfo], "Parsed | None"]
+# A parser gives a Parsed, or a plain tuple of Parsed's fields in its order: the JSON parser does, as
+# building a Parsed and unpacking it cost about three times as much as a plain tuple (JSON ingest's hot path).
+ParseFn = Callable[[str, datetime, tzinfo], "tuple[Any, ...] | None"]
 
 # ---------------------------------------------------------------- JSON lines
 _TS_KEYS = ("ts", "time", "timestamp", "@timestamp", "datetime", "date", "t")
@@ -92,7 +94,6 @@ _ROLES = {key: role for role, keys in (("ts", _TS_KEYS), ("level", _LEVEL_KEYS),
 _PLAN_ROLES = ("ts", "level", "message", "component", "host", "service", "release")
 ROLE_KEYS = frozenset(_ROLES)
 _PLANS: dict[tuple[str, ...], tuple[Any, ...]] = {}
-_new_parsed = tuple.__new__  # Parsed from a plain tuple without the generated __new__'s Python frame
 
 
 def _plan(keys: tuple[str, ...]) -> tuple[Any, ...]:
@@ -115,7 +116,7 @@ def _plan(keys: tuple[str, ...]) -> tuple[Any, ...]:
     return plan
 
 
-def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
+def parse_json(line: str, _now: datetime, tz: tzinfo) -> tuple[Any, ...] | None:
     # Written for speed (JSON ingest runs this once per line): plain ifs rather than helper calls for the
     # common case of string values.
     if line[:1] != "{":
@@ -141,19 +142,19 @@ def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
     host = None if host_key is None else pop(host_key)
     service = None if service_key is None else pop(service_key)
     release = None if release_key is None else pop(release_key)
-    return _new_parsed(Parsed, (
+    return (
         ts, level, message, "json", component if type(component) is str else _text(component),
         host if type(host) is str else _text(host), service if type(service) is str else _text(service),
         release if type(release) is str else _text(release), doc or None,
         # No repeated key: n keys are n - 1 commas apart, and any other comma is inside a value. Nothing
         # nested: SQLite would give it back as written, not as orjson writes it (1.50, not 1.5).
-        plain and line.count(",") < len(keys) and line.find("{", 1) < 0 and "[" not in line))
+        plain and line.count(",") < len(keys) and line.find("{", 1) < 0 and "[" not in line)
 
 
 def json_fields(raw: str) -> dict[str, Any] | None:
     """The fields of a JSON line, as ``parse_json`` gives them (for rows stored without them)."""
     parsed = parse_json(raw, EPOCH, UTC)
-    return None if parsed is None else parsed.fields
+    return None if parsed is None else Parsed._make(parsed).fields
 
 
 def _text(value: Any) -> str | None:
@@ -326,6 +327,11 @@ class LineParser:
         self.now, self.tz = now, tz
 
     def parse(self, line: str) -> Parsed:
+        parsed = self.parse_row(line)
+        return parsed if type(parsed) is Parsed else Parsed._make(parsed)
+
+    def parse_row(self, line: str) -> tuple[Any, ...]:
+        """``parse``'s fields, as a Parsed or a plain tuple in its order (see ``ParseFn``)."""
         order = self._order
         if order and (parsed := order[0](line, self.now, self.tz)) is not None:
             return parsed  # the common case, without the loop's bookkeeping
