@@ -232,12 +232,11 @@ def catch_up(database: str) -> int:
 
 # While an indexer runs, a thread waiting for the GIL gets it after this long instead of Python's 5 ms.
 # The indexer needs the GIL for a moment around each of its statements (some 20 a batch), and the ingest
-# thread holds it for the rest while it parses: at 5 ms a wait the indexer fell a batch or two behind,
-# its last batches landed after the ingest ended, and the store's log outgrew the writers' checkpoint
-# threshold, so the ingest thread checkpointed too. Measured on 1 M lines, four pairs of runs: searchable
-# 109-125 k lines/s at 5 ms, 133-137 k at 0.5 ms, with less CPU on the ingest thread (6.5-6.6 against
-# 6.9-7.4 us/line). The interval is process-wide: the first indexer to start sets it, the last to end
-# puts back what was there.
+# thread holds it for the rest while it parses: at 5 ms a wait the indexer fell behind and its last
+# batches finished 210-350 ms after the ingest's last commit instead of ~130. Measured on 1 M lines, four
+# pairs of runs: searchable 109-125 k lines/s at 5 ms, 133-137 k at 0.5 ms, with less CPU on the ingest
+# thread too (6.5-6.6 against 6.9-7.4 us/line). The interval is process-wide: the first indexer to start
+# sets it, the last to end puts back what was there.
 HANDOFF_SECONDS = 0.0005
 _handoff_lock = threading.Lock()
 _handoff_users = 0
