@@ -173,3 +173,25 @@ def test_upgrading_a_store_with_logs_builds_the_index_file(tmp_path: Path) -> No
         assert conn.execute(text("SELECT count(*) FROM log_fts WHERE log_fts MATCH 'delta'")).scalar() == len(
             _grep(_lines(0, 300), "delta"))
     engine.dispose()
+
+
+def test_indexers_hand_the_gil_over_quickly_while_they_run(sqlite_store: Store, tmp_path: Path) -> None:
+    """The switch interval is shortened while any indexer runs and put back when the last one ends."""
+    import sys
+
+    from vigil.store.logtext_sqlite import HANDOFF_SECONDS, BackgroundIndexer
+
+    before = sys.getswitchinterval()
+    seen: list[float] = []
+    ingest_lines(sqlite_store, _lines(0, 50), Source("a", "app"), now=NOW,
+                 on_stored=lambda: seen.append(sys.getswitchinterval()))
+    assert seen == [HANDOFF_SECONDS] and sys.getswitchinterval() == before
+    other = Store(f"sqlite:///{tmp_path / 'other.db'}")
+    first = BackgroundIndexer(sqlite_store.url.removeprefix("sqlite:///"))
+    second = BackgroundIndexer(other.url.removeprefix("sqlite:///"))
+    with first:
+        with second:
+            assert sys.getswitchinterval() == HANDOFF_SECONDS
+        assert sys.getswitchinterval() == HANDOFF_SECONDS  # the first one still runs
+    assert sys.getswitchinterval() == before
+    other.dispose()

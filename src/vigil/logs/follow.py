@@ -157,7 +157,7 @@ class Follower:
 
     def _commit(self, lines: list[str], cur: _Open) -> None:
         now = self.clock.now()
-        builder = RowBuilder(self.source, now=now)
+        builder = RowBuilder(self.source, now=now, fields_in_raw=self.store.is_sqlite)
         rows = builder.rows(lines)
         with self.store.write() as session:
             insert_rows(session, rows)

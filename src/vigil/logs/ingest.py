@@ -54,10 +54,15 @@ class Source:
 
 
 class RowBuilder:
-    """Turns raw lines of one source into rows for ``LogIndex.insert_rows``."""
+    """Turns raw lines of one source into rows for ``LogIndex.insert_rows``.
 
-    def __init__(self, source: Source, *, now: datetime) -> None:
+    With ``fields_in_raw`` (the SQLite store) a row leaves out the fields its raw line holds as they are
+    (``Parsed.fields_in_raw``): they are read from the raw line instead, and a JSON line is not stored a
+    third time, re-serialised."""
+
+    def __init__(self, source: Source, *, now: datetime, fields_in_raw: bool = False) -> None:
         self.source = source
+        self.fields_in_raw = fields_in_raw
         self.parser = LineParser(source.formats, now=now, tz=source.tz)
         self.now_micros = micros(now)
         self.result = IngestResult()
@@ -68,9 +73,9 @@ class RowBuilder:
     def batches(self, lines: Iterable[str], *, size: int) -> Iterator[list[Row]]:
         """Rows of the lines that are not blank (blank lines are only counted), ``size`` at a time.
         One loop with everything in locals, counting per batch: this runs once per ingested line."""
-        parse, source, result = self.parser.parse, self.source, self.result
+        parse, source, result = self.parser.parse_row, self.source, self.result
         now, service, release, name = self.now_micros, source.service, source.release, source.name
-        dumps = orjson.dumps
+        dumps, in_raw_ok = orjson.dumps, self.fields_in_raw
         rows: list[Row] = []
         add = rows.append
         for line in lines:
@@ -78,9 +83,10 @@ class RowBuilder:
             if not line or line.isspace():
                 result.blank += 1
                 continue
-            ts, level, message, fmt, component, host, line_service, line_release, fields = parse(line)
+            ts, level, message, fmt, component, host, line_service, line_release, fields, in_raw = parse(line)
             add((now if ts is None else ts, level, line_service or service, line_release or release, host,
-                 component, message, line, None if fields is None else dumps(fields).decode(), fmt, name))
+                 component, message, line,
+                 None if fields is None or (in_raw and in_raw_ok) else dumps(fields).decode(), fmt, name))
             if len(rows) >= size:
                 self._count(rows)
                 yield rows
@@ -113,7 +119,7 @@ def ingest_lines(store: Store, lines: Iterable[str], source: Source, *, now: dat
     inserts, which a busy parser thread would hold for up to a switch interval each time. The call returns
     once every line is searchable; ``on_stored`` is called when the last batch is committed, before that.
     """
-    builder = RowBuilder(source, now=now)
+    builder = RowBuilder(source, now=now, fields_in_raw=store.is_sqlite)
     with follow_text_index(store) as index:
         for rows in builder.batches(lines, size=batch):
             _store(store, rows)

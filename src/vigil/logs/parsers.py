@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from vigil.logs.layouts import LAYOUTS
-from vigil.logs.timestamps import find_timestamp, parse_epoch, parse_iso, syslog_year_micros
+from vigil.logs.timestamps import EPOCH, find_timestamp, parse_epoch, parse_iso, syslog_year_micros
 
 _LEVEL_NAMES = {
     "trace": "trace", "finest": "trace", "finer": "trace", "debug": "debug", "fine": "debug",
@@ -38,7 +38,7 @@ def normalise_level(value: object) -> str:
 
 
 class Parsed(NamedTuple):
-    """What a parser read from one line. A tuple, so the JSON hot path can build one at C speed."""
+    """What a parser read from one line."""
 
     ts: int | None  # epoch microseconds, UTC; None when the line carries no time
     level: str
@@ -49,9 +49,15 @@ class Parsed(NamedTuple):
     service: str | None = None
     release: str | None = None
     fields: dict[str, Any] | None = None
+    # True when ``fields`` can be read back from the raw line as it is (``json_fields``, and SQLite's
+    # json_extract on it give the same values): a JSON object without nested containers or repeated keys,
+    # whose every key named like a role took that role. The SQLite store then does not keep them twice.
+    fields_in_raw: bool = False
 
 
-ParseFn = Callable[[str, datetime, tzinfo], "Parsed | None"]
+# A parser gives a Parsed, or a plain tuple of Parsed's fields in its order: the JSON parser does, as
+# building a Parsed and unpacking it cost about three times as much as a plain tuple (JSON ingest's hot path).
+ParseFn = Callable[[str, datetime, tzinfo], "tuple[Any, ...] | None"]
 
 # ---------------------------------------------------------------- JSON lines
 _TS_KEYS = ("ts", "time", "timestamp", "@timestamp", "datetime", "date", "t")
@@ -86,12 +92,13 @@ _ROLES = {key: role for role, keys in (("ts", _TS_KEYS), ("level", _LEVEL_KEYS),
                                        ("host", _HOST_KEYS), ("component", _COMPONENT_KEYS))
           for key in keys}
 _PLAN_ROLES = ("ts", "level", "message", "component", "host", "service", "release")
-_PLANS: dict[tuple[str, ...], tuple[str | None, ...]] = {}
-_new_parsed = tuple.__new__  # Parsed from a plain tuple without the generated __new__'s Python frame
+ROLE_KEYS = frozenset(_ROLES)
+_PLANS: dict[tuple[str, ...], tuple[Any, ...]] = {}
 
 
-def _plan(keys: tuple[str, ...]) -> tuple[str | None, ...]:
-    """Which key plays each role of ``_PLAN_ROLES`` in documents with these keys (the first one wins).
+def _plan(keys: tuple[str, ...]) -> tuple[Any, ...]:
+    """Which key plays each role of ``_PLAN_ROLES`` in documents with these keys (the first one wins),
+    then whether every key named like a role takes one (no "message" left as a field beside "msg").
 
     Lines of one source nearly always share a key layout, so this is worked out once per layout instead
     of once per line (this is the hot path of JSON ingest)."""
@@ -102,14 +109,14 @@ def _plan(keys: tuple[str, ...]) -> tuple[str | None, ...]:
             role = _ROLES.get(key)
             if role is not None:
                 chosen.setdefault(role, key)
-        plan = tuple(chosen.get(role) for role in _PLAN_ROLES)
+        plan = (*(chosen.get(role) for role in _PLAN_ROLES), len(chosen) == len(ROLE_KEYS.intersection(keys)))
         if len(_PLANS) >= 4096:  # documents with ever-changing keys must not grow the cache forever
             _PLANS.clear()
         _PLANS[keys] = plan
     return plan
 
 
-def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
+def parse_json(line: str, _now: datetime, tz: tzinfo) -> tuple[Any, ...] | None:
     # Written for speed (JSON ingest runs this once per line): plain ifs rather than helper calls for the
     # common case of string values.
     if line[:1] != "{":
@@ -121,7 +128,7 @@ def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
     if type(doc) is not dict:
         return None
     keys = tuple(doc)
-    ts_key, level_key, message_key, component_key, host_key, service_key, release_key = (
+    ts_key, level_key, message_key, component_key, host_key, service_key, release_key, plain = (
         _PLANS.get(keys) or _plan(keys))
     pop = doc.pop  # what keeps no role stays behind as a field
     ts = None if ts_key is None else json_ts(pop(ts_key), tz)
@@ -135,10 +142,19 @@ def parse_json(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
     host = None if host_key is None else pop(host_key)
     service = None if service_key is None else pop(service_key)
     release = None if release_key is None else pop(release_key)
-    return _new_parsed(Parsed, (
+    return (
         ts, level, message, "json", component if type(component) is str else _text(component),
         host if type(host) is str else _text(host), service if type(service) is str else _text(service),
-        release if type(release) is str else _text(release), doc or None))
+        release if type(release) is str else _text(release), doc or None,
+        # No repeated key: n keys are n - 1 commas apart, and any other comma is inside a value. Nothing
+        # nested: SQLite would give it back as written, not as orjson writes it (1.50, not 1.5).
+        plain and line.count(",") < len(keys) and line.find("{", 1) < 0 and "[" not in line)
+
+
+def json_fields(raw: str) -> dict[str, Any] | None:
+    """The fields of a JSON line, as ``parse_json`` gives them (for rows stored without them)."""
+    parsed = parse_json(raw, EPOCH, UTC)
+    return None if parsed is None else Parsed._make(parsed).fields
 
 
 def _text(value: Any) -> str | None:
@@ -311,6 +327,11 @@ class LineParser:
         self.now, self.tz = now, tz
 
     def parse(self, line: str) -> Parsed:
+        parsed = self.parse_row(line)
+        return parsed if type(parsed) is Parsed else Parsed._make(parsed)
+
+    def parse_row(self, line: str) -> tuple[Any, ...]:
+        """``parse``'s fields, as a Parsed or a plain tuple in its order (see ``ParseFn``)."""
         order = self._order
         if order and (parsed := order[0](line, self.now, self.tz)) is not None:
             return parsed  # the common case, without the loop's bookkeeping

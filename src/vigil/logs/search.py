@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import VigilError
 from vigil.logs.models import LEVELS, LogRecord
+from vigil.logs.parsers import json_fields
 from vigil.logs.query import parse_query
 from vigil.store.logindex import log_index
 from vigil.store.types import from_micros
@@ -118,8 +119,15 @@ def conditions(session: Session, flt: LogFilter, *, text: bool = True) -> list[C
 
 def _lines(session: Session, query: Select[LogRecord]) -> list[LogLine]:
     return [LogLine(id=r.id, ts=r.ts, level=r.level, service=r.service, release=r.release, host=r.host,
-                    component=r.component, message=r.message, raw=r.raw, fields=r.fields, format=r.format,
+                    component=r.component, message=r.message, raw=r.raw, fields=_fields(r), format=r.format,
                     source=r.source) for r in session.scalars(query)]
+
+
+def _fields(record: LogRecord) -> dict[str, Any] | None:
+    # The SQLite store keeps a plain JSON line's fields only in its raw line (``Parsed.fields_in_raw``).
+    if record.fields is None and record.format == "json":
+        return json_fields(record.raw)
+    return record.fields
 
 
 def search(session: Session, flt: LogFilter, *, limit: int = 50, offset: int = 0) -> SearchPage:
