@@ -133,7 +133,7 @@ class SeasonalDetector:
     def __init__(self, settings: DetectorSettings | None = None, decide_after: int = 600,
                  min_acf: float = 0.9) -> None:
         self.settings, self.decide_after, self.min_acf = settings or DetectorSettings(), decide_after, min_acf
-        self.detector = AnomalyDetector(settings)
+        self.detector = AnomalyDetector(self.settings)
         self.period: int | None = None
         self._seen: list[float] = []  # every value until the decision, then the last three periods
         self._diffs: list[float] = []  # the difference of each of ``_seen`` from its same phase, once known
@@ -172,9 +172,12 @@ class SeasonalDetector:
         usual = np.array([diffs[j] for lag in lags
                           for j in range(i - lag - _PHASE_SPAN, i - lag + _PHASE_SPAN + 1) if 0 <= j < i])
         usual = usual[np.isfinite(usual)]
+        if usual.size < _PHASE_SPAN:  # the first period after the cycle was found: no same phase yet, so
+            usual = np.array(diffs[period:])  # the differences so far, to keep one unit from the start
+            if usual.size <= 2 * _PHASE_SPAN:
+                return 0.0  # too few differences yet to know their size (the detector is warming up)
         floor = self.settings.floor * max(abs(centre), 1.0)
-        spread = max(float(np.median(np.abs(usual - np.median(usual)))), floor) if usual.size >= _PHASE_SPAN else 1.0
-        return diff / spread
+        return diff / max(float(np.median(np.abs(usual - np.median(usual)))), floor)
 
 
 def dominant_period(values: np.ndarray, min_acf: float) -> int | None:
