@@ -3,9 +3,8 @@ canary plan (imported by name from tests/, which is on pytest's path)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -38,10 +37,8 @@ checkpoints: [T+0, T+15m, T+1h, T+2h, T+4h]
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'vigil.db'}")
-    yield s
-    s.dispose()
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 @pytest.fixture

@@ -36,6 +36,14 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
+def sqlite_store(sqlite_url: str) -> Iterator[Store]:
+    """A store on a fresh SQLite file, for tests that need no PostgreSQL run."""
+    store = Store(sqlite_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
     import psycopg

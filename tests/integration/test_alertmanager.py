@@ -107,10 +107,8 @@ TOKEN = "am-to-vigil-token"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(f"sqlite:///{tmp_path / 'vigil.db'}")
-    yield s
-    s.dispose()
+def store(sqlite_store: Store) -> Store:
+    return sqlite_store
 
 
 @pytest.fixture

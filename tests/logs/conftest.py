@@ -19,13 +19,6 @@ def loghub() -> Path:
 
 
 @pytest.fixture
-def sqlite_store(tmp_path: Path) -> Iterator[Store]:
-    store = Store(f"sqlite:///{tmp_path / 'vigil.db'}")
-    yield store
-    store.dispose()
-
-
-@pytest.fixture
 def pg_store() -> Iterator[Store]:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
     import psycopg
