@@ -7,8 +7,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
 
-from vigil.analysis.anomaly import AnomalyDetector, SeasonalDetector, dominant_period, score_series
+from vigil.analysis.anomaly import (
+    AnomalyDetector,
+    DetectorSettings,
+    SeasonalDetector,
+    _SlidingRange,
+    dominant_period,
+    score_series,
+)
 from vigil.analysis.trend import growth_trend, stability, trend_test
 from vigil.metrics.base import Series
 from vigil.plan.schema import LeakCheck
@@ -32,6 +41,42 @@ def test_detector_flags_a_step_promptly_and_then_re_centres() -> None:
     first = int(np.argmax(scores[1200:] >= THRESHOLD))
     assert scores[1200 + first] >= THRESHOLD and first <= 3
     assert np.sum(scores[1250:] >= THRESHOLD) <= 3  # the new level is the new normal
+
+
+def test_a_drop_out_of_the_recent_range_is_flagged_even_when_a_quieter_past_left_larger_raw_scores() -> None:
+    """Like NAB's grok_asg_anomaly: a quiet stretch (spread almost nothing) with one small spike, then a
+    stretch where most values swing away from the median (the spread grows twentyfold), then a drop to zero.
+    In the grown spread the drop is a smaller raw score than the old spike, so only the range view sees it."""
+    rng = np.random.default_rng(7)
+
+    def jitter(n: int) -> np.ndarray:
+        return rng.choice([-0.1, 0.0, 0.2], n)
+
+    quiet = 33.4 + jitter(1200)
+    quiet[1100] = 38.0
+    swinging = np.where(rng.random(600) < 0.6, rng.choice([35.8, 30.8], 600), 33.4) + jitter(600)
+    values = np.r_[quiet, swinging, 0.3 * rng.integers(0, 2, 100)]
+
+    def drop_score(settings: DetectorSettings) -> float:
+        detector = SeasonalDetector(settings)
+        return [detector.update(float(v)) for v in values][1800]
+
+    assert drop_score(DetectorSettings()) >= THRESHOLD
+    assert drop_score(DetectorSettings(range_window=0)) < THRESHOLD
+
+
+@given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=80), st.integers(1, 12))
+def test_sliding_range_matches_the_min_and_max_of_the_last_values(values: list[float], size: int) -> None:
+    window = _SlidingRange(size)
+    for i, value in enumerate(values):
+        excess = window.excess(value)
+        if i >= size:
+            low, high = min(values[i - size : i]), max(values[i - size : i])
+            expected = max(low - value, value - high, 0.0) / (high - low) if high > low else 0.0
+            assert excess == expected
+        else:
+            assert excess == 0.0
+        window.append(value)
 
 
 def test_detector_ignores_gaps_and_starts_quiet() -> None:

@@ -12,10 +12,17 @@ The larger of the two raw scores is turned into a likelihood like Numenta's: how
 average of the raw score is against its own long-term distribution, so a noisy metric has to be noisier
 than it usually is before it alerts. After an alert the detector re-centres on the new level (a
 changepoint): an alert rule wants to hear about a step once, not on every point until the window forgets it.
+
+``SeasonalDetector`` adds a third view on the raw values: a value well outside the whole range of the last
+``range_window`` values is anomalous whatever the recent spread says. The spread view alone misses it when a
+quiet stretch (a spread of almost nothing) has left much larger raw scores in the history than a later drop
+to zero from a noisier stretch produces.
 """
 
 from __future__ import annotations
 
+import operator
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +37,8 @@ class DetectorSettings:
     warmup: int = 64  # no scores before this many values
     recentre: bool = True  # after a novel score, forget the old level (a changepoint)
     floor: float = 1e-6  # scale floor relative to the median's magnitude, so flat lines do not divide by 0
+    range_window: int = 1000  # values whose range a new extreme is measured against (0: no range view)
+    range_margin: float = 0.3  # how far beyond that range, as a share of it, a value is anomalous by itself
 
 
 class _Ring:
@@ -85,10 +94,19 @@ class AnomalyDetector:
         smoothed = float(self._recent.values().mean())
         score, novel = self._likelihood(smoothed)
         self._raw.append(raw)
-        if novel and s.recentre:
-            # A changepoint: re-centre on the new level so a step alerts once, not until the window forgets.
-            self._values.clear_keep(s.short)
+        if novel:
+            self._changepoint()
         return score
+
+    def out_of_range(self, excess: float) -> float:
+        """The score of a value ``excess`` ranges beyond the recent range: above any record's, a changepoint."""
+        self._changepoint()
+        return 1.0 - 1.0 / (2.0 * self.settings.history * (1.0 + excess))
+
+    def _changepoint(self) -> None:
+        # Re-centre on the new level so a step alerts once, not until the window forgets it.
+        if self.settings.recentre:
+            self._values.clear_keep(self.settings.short)
 
     def _raw_score(self, value: float) -> float:
         s = self.settings
@@ -114,6 +132,33 @@ class AnomalyDetector:
         return 1.0 - (1.0 - excess) / (2.0 * n), True
 
 
+class _SlidingRange:
+    """The minimum and maximum of the last ``size`` values, O(1) amortised per value (monotonic queues)."""
+
+    def __init__(self, size: int) -> None:
+        self.size, self.count = size, 0
+        self._lows: deque[tuple[int, float]] = deque()  # (position, value), values rising from the left
+        self._highs: deque[tuple[int, float]] = deque()  # values falling from the left
+
+    def excess(self, value: float) -> float:
+        """How far ``value`` lies outside the range, as a share of it: 0 inside, or until the range is full."""
+        if self.size <= 0 or self.count < self.size:
+            return 0.0
+        low, high = self._lows[0][1], self._highs[0][1]
+        if high <= low:
+            return 0.0  # a flat line has no range to measure in; the spread view's floor handles it
+        return max(low - value, value - high, 0.0) / (high - low)
+
+    def append(self, value: float) -> None:
+        position, self.count = self.count, self.count + 1
+        for queue, keeps in ((self._lows, operator.lt), (self._highs, operator.gt)):
+            while queue and not keeps(queue[-1][1], value):
+                queue.pop()
+            queue.append((position, value))
+            if queue[0][0] <= position - self.size:
+                queue.popleft()
+
+
 _PHASE_SPAN = 3  # steps either side of the same phase whose spread scales a seasonal difference
 
 
@@ -137,10 +182,19 @@ class SeasonalDetector:
         self.period: int | None = None
         self._seen: list[float] = []  # every value until the decision, then the last three periods
         self._diffs: list[float] = []  # the difference of each of ``_seen`` from its same phase, once known
+        self._range = _SlidingRange(self.settings.range_window)
 
     def update(self, value: float) -> float:
         if not np.isfinite(value):
             return 0.0
+        score = self._score(value)
+        excess = self._range.excess(value)
+        self._range.append(value)
+        if excess > self.settings.range_margin:
+            score = max(score, self.detector.out_of_range(excess))
+        return score
+
+    def _score(self, value: float) -> float:
         self._seen.append(value)
         if len(self._seen) == self.decide_after:
             self._decide()
