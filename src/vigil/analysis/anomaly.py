@@ -101,7 +101,7 @@ class AnomalyDetector:
     def out_of_range(self, excess: float) -> float:
         """The score of a value ``excess`` ranges beyond the recent range: above any record's, a changepoint."""
         self._changepoint()
-        return 1.0 - 1.0 / (2.0 * self.settings.history * (1.0 + excess))
+        return _record_score(excess / (1.0 + excess), self.settings.history)
 
     def _changepoint(self) -> None:
         # Re-centre on the new level so a step alerts once, not until the window forgets it.
@@ -129,7 +129,13 @@ class AnomalyDetector:
         if smoothed <= top:
             return float(np.count_nonzero(history < smoothed)) / n, False
         excess = 1.0 - top / smoothed if smoothed > 0 else 0.0  # in (0, 1): how far above the largest
-        return 1.0 - (1.0 - excess) / (2.0 * n), True
+        return _record_score(excess, n), True
+
+
+def _record_score(share_above: float, n: int) -> float:
+    """A new record among ``n`` raw scores, ``share_above`` ∈ [0, 1) of the way above the largest: in
+    (1 − 1/(2n), 1), higher the further above, so every record outranks every score that is not one."""
+    return 1.0 - (1.0 - share_above) / (2.0 * n)
 
 
 class _SlidingRange:
