@@ -35,11 +35,10 @@ class ShapeMemory:
         self._in_block += 1
 
     def novelty(self) -> float:
-        earlier = self.length - 1
-        if len(self._lows) < earlier or self._stored <= self.length or self._high <= self._low:
+        if self._stored <= self.length or self._high <= self._low:
             return float("inf")
-        lows, highs = self._lows[len(self._lows) - earlier :], self._highs[len(self._highs) - earlier :]
-        shape = np.array([*lows, self._block_low, *highs, self._block_high])
+        # Once a shape is stored ``_lows`` holds ``length`` closed blocks: drop the oldest, add the open one.
+        shape = np.array([*self._lows[1:], self._block_low, *self._highs[1:], self._block_high])
         gaps = np.abs(self._shapes[: self._stored] - shape).max(axis=1)
         # The newest ``length`` stored shapes share blocks with this one: matching them is no evidence.
         gaps[(self._next - 1 - np.arange(self.length)) % self.capacity] = np.inf
