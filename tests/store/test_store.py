@@ -110,3 +110,35 @@ def test_sqlite_store_uses_wal(sqlite_url: str) -> None:
     store = Store(sqlite_url)
     with store.read() as session:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+# A store stamped under the old numbering (0001 → 0004 → 0003 → 0005 → 0002 → …): the new id its schema is
+# at, and the old id that was written for that same schema.
+OLD_STAMPS = [("0005", "0002"), ("0002", "0004"), ("0004", "0005")]
+
+
+@pytest.mark.parametrize(("schema_at", "old_stamp"), OLD_STAMPS)
+def test_a_store_stamped_before_the_renumbering_upgrades_to_head(
+    db_url: str, schema_at: str, old_stamp: str
+) -> None:
+    old = Store(db_url, migrate=False)
+    old.migrate(to=schema_at)
+    with old.write() as session:
+        session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": old_stamp})
+    old.dispose()
+
+    store = Store(db_url)  # without the restamp: "table already exists", or tables silently never made
+    tables = set(inspect(store._reader).get_table_names())
+    assert {"action_items", "alert_rule_states", "server_secrets", "log_records"} <= tables
+    with store.read() as session:
+        assert session.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+    store.dispose()
+
+
+def test_a_store_stamped_under_the_new_numbering_keeps_its_stamp(db_url: str) -> None:
+    fresh = Store(db_url, migrate=False)
+    fresh.migrate(to="0004")  # governance, alerts and web: "0004" here is the new meaning
+    fresh.migrate()
+    tables = set(inspect(fresh._reader).get_table_names())
+    assert {"server_secrets", "log_records"} <= tables
+    fresh.dispose()

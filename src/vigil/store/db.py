@@ -24,6 +24,7 @@ from vigil.errors import StoreError
 from vigil.store.logtext_sqlite import attach as attach_text_index
 from vigil.store.logtext_sqlite import catch_up
 from vigil.store.logtext_sqlite import pin as pin_text_index
+from vigil.store.renumbering import restamp_old_numbering
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Arbitrary constant: the PostgreSQL advisory lock that serialises concurrent first-use migrations.
@@ -74,16 +75,19 @@ class Store:
             connection.close()  # back to the pool, which rolls back whatever the driver began
         return row[0] if row else None
 
-    def migrate(self) -> None:
+    def migrate(self, to: str = "head") -> None:
+        """Upgrade the schema to revision ``to`` (the latest unless a test asks for an older one)."""
         try:
             with self._writer.begin() as conn:
                 if not self.is_sqlite:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
+                restamp_old_numbering(conn)
                 config = Config()
                 config.set_main_option("script_location", str(MIGRATIONS))
                 config.attributes["connection"] = conn
-                command.upgrade(config, "head")
-            if self.is_sqlite:  # the log text index is derived: after a crash or an upgrade it catches up here
+                command.upgrade(config, to)
+            # The log text index is derived: after a crash or an upgrade it catches up here.
+            if self.is_sqlite and to == "head":
                 catch_up(str(make_url(self.url).database))
         except (OperationalError, sqlite3.OperationalError) as exc:
             raise StoreError(f"cannot open the store at {self.safe_url}: {getattr(exc, 'orig', exc)}") from None

@@ -9,7 +9,7 @@ connection = context.config.attributes["connection"]
 
 
 def _include_name(name: str | None, type_: str, _parents: object) -> bool:
-    # The FTS5 table and its shadow tables are made by hand in 0002_logs: autogenerate must not drop them.
+    # The FTS5 table and its shadow tables are made by hand in 0005_logs: autogenerate must not drop them.
     return not (type_ == "table" and name is not None and name.startswith("log_fts"))
 
 

@@ -1,7 +1,7 @@
 """alerts and incidents
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import vigil.store.types
 
 revision: str = '0003'
-down_revision: str | None = '0004'  # history: 0001 → 0004 → 0003 → 0005 → 0002
+down_revision: str | None = '0002'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

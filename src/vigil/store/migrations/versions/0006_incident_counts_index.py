@@ -1,7 +1,7 @@
 """incidents: index (release_id, status) for the overview's open-incident counts
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 """
 
 from collections.abc import Sequence
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0006'
-down_revision: str | None = '0002'  # history: 0001 → 0004 → 0003 → 0005 → 0002 → 0006
+down_revision: str | None = '0005'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

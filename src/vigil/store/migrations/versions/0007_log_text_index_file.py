@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0007'
-down_revision: str | None = '0006'  # history: 0001 → 0004 → 0003 → 0005 → 0002 → 0006 → 0007
+down_revision: str | None = '0006'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
@@ -49,7 +49,7 @@ def downgrade() -> None:
     op.execute("DROP TABLE log_fts_owner")
     with op.batch_alter_table("log_records", recreate="always"):
         pass
-    # 0002's index inside the store, filled again from the rows.
+    # 0005's index inside the store, filled again from the rows.
     op.execute("CREATE VIRTUAL TABLE log_fts USING fts5(raw, content='log_records', content_rowid='id', "
                f"{_TOKENIZER}, columnsize=0)")
     op.execute("INSERT INTO log_fts(log_fts) VALUES ('rebuild')")

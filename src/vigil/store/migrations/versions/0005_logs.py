@@ -1,7 +1,7 @@
 """logs: records with a full-text index, follow cursors, frozen excerpts, retention rules
 
-Revision ID: 0002
-Revises: 0004 (re-chained after main's 0004 so the history stays linear)
+Revision ID: 0005
+Revises: 0004
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 import vigil.store.types
 
-revision: str = '0002'
-down_revision: str | None = '0005'  # history: 0001 → 0004 → 0003 → 0005 → 0002
+revision: str = '0005'
+down_revision: str | None = '0004'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """governance: evidence, smoke, retro, signoffs
 
-Revision ID: 0004
+Revision ID: 0002
 Revises: 0001
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 import vigil.store.types
 
-revision: str = '0004'
+revision: str = '0002'
 down_revision: str | None = '0001'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """web: api tokens, server secrets, dashboard views, checkpoint acknowledgements
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0004
+Revises: 0003
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 
 import vigil.store.types
 
-revision: str = '0005'
+revision: str = '0004'
 down_revision: str | None = '0003'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
