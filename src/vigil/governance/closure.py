@@ -12,16 +12,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.errors import Conflict, VigilError
+from vigil.errors import VigilError
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.service import items_for
-from vigil.governance.models import Signoff, signed_off
+from vigil.governance.models import Signoff
 from vigil.governance.render import render
 from vigil.governance.requirements import Status, gate, trace
-from vigil.governance.signing import seal_signoff
+from vigil.governance.signing import SignoffKind, sign
 from vigil.releases.models import Release
-from vigil.releases.roles import authorize
-from vigil.releases.service import get_release, plan_of
+from vigil.releases.service import plan_of
 from vigil.retro.models import ActionItem
 from vigil.smoke.service import runs_for
 from vigil.store import Store
@@ -69,30 +68,20 @@ def render_closure(
     return render("closure.md.j2", approval=approval, **closure_context(session, release, root, now))
 
 
+CLOSURE = SignoffKind(kind="closure", role="sponsor", purpose="approve project closure",
+                      already="closure of {slug} was already approved", evidence_kind="closure_report",
+                      requirement="PM-29", action="closure.approved")
+
+
 def approve(
     store: Store, root: Path, release_ref: str, *, actor: str, now: datetime, note: str = ""
 ) -> EvidenceItem:
     """The Sponsor approves closure: role first (refusals audited), then the gate without PM-29."""
-    with store.read() as session:
-        release_id = get_release(session, release_ref).id
-    authorize(store, release_id, actor, ["sponsor"], "approve project closure", now)
-    with store.write() as session:
-        release = get_release(session, release_id)
-        if signed_off(session, release_id, "closure"):
-            raise Conflict(f"closure of {release.slug} was already approved")
+
+    def closure_report(session: Session, release: Release, signoff: Signoff) -> str:
         unmet = gate(session, release, root, now, exclude=("PM-29",))
         if unmet:
             raise GateFailed(unmet)
-        signoff = Signoff(
-            release_id=release_id,
-            kind="closure",
-            person=actor,
-            role="sponsor",
-            signed_at=now,
-            note=note,
-            details={},
-            evidence_id=0,
-        )
-        text = render_closure(session, release, root, now, signoff)
-        return seal_signoff(session, root, release, signoff, text=text, evidence_kind="closure_report",
-                            requirement="PM-29", action="closure.approved")
+        return render_closure(session, release, root, now, signoff)
+
+    return sign(store, root, release_ref, CLOSURE, closure_report, actor=actor, now=now, note=note)

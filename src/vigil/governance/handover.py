@@ -9,14 +9,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.errors import Conflict, VigilError
+from vigil.errors import VigilError
 from vigil.evidence.models import EvidenceItem
-from vigil.governance.models import Signoff, signed_off
+from vigil.governance.models import Signoff
 from vigil.governance.render import render
-from vigil.governance.signing import seal_signoff
+from vigil.governance.signing import SignoffKind, sign
 from vigil.releases.models import Release
-from vigil.releases.roles import authorize
-from vigil.releases.service import get_release, plan_of
+from vigil.releases.service import plan_of
 from vigil.retro.models import ActionItem
 from vigil.store import Store
 
@@ -68,33 +67,24 @@ def render_handover(
     )
 
 
+HANDOVER = SignoffKind(kind="handover", role="service_owner", purpose="accept the handover",
+                       already="the handover of {slug} was already accepted", evidence_kind="handover",
+                       requirement="PM-28", action="handover.accepted")
+
+
 def accept(
     store: Store, root: Path, release_ref: str, *, actor: str, now: datetime, note: str = ""
 ) -> EvidenceItem:
     """The Service Owner accepts operational ownership; refused for anyone else (and the refusal audited)."""
-    with store.read() as session:
-        release_id = get_release(session, release_ref).id
-    authorize(store, release_id, actor, ["service_owner"], "accept the handover", now)
-    with store.write() as session:
-        release = get_release(session, release_id)
-        if signed_off(session, release_id, "handover"):
-            raise Conflict(f"the handover of {release.slug} was already accepted")
-        gaps = [i for i in checklist(session, release) if not i.ok]
+
+    def handover_document(session: Session, release: Release, signoff: Signoff) -> str:
+        items = checklist(session, release)
+        gaps = [i for i in items if not i.ok]
         if gaps:
             raise VigilError(
                 "the handover checklist is incomplete: " + "; ".join(f"{i.label}: {i.empty}" for i in gaps)
             )
-        signoff = Signoff(
-            release_id=release_id,
-            kind="handover",
-            person=actor,
-            role="service_owner",
-            signed_at=now,
-            note=note,
-            details={},
-            evidence_id=0,
-        )
-        text = render_handover(session, release, now, signoff)
-        signoff.details = {i.label: i.entries for i in checklist(session, release)}
-        return seal_signoff(session, root, release, signoff, text=text, evidence_kind="handover",
-                            requirement="PM-28", action="handover.accepted")
+        signoff.details = {i.label: i.entries for i in items}
+        return render_handover(session, release, now, signoff)
+
+    return sign(store, root, release_ref, HANDOVER, handover_document, actor=actor, now=now, note=note)
