@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import operator
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from vigil.analysis.categories import CategorySettings, ShapeCategories
 from vigil.analysis.shapes import ShapeMemory
 
 
@@ -48,6 +49,8 @@ class DetectorSettings:
     shape_block: int = 6  # values summarised (min, max) per block of a shape
     shape_length: int = 8  # blocks per shape
     shape_memory: int = 5000  # shapes remembered
+    record_margin: float = 0.1  # a record less than this share above the largest is only familiar
+    categories: CategorySettings | None = field(default_factory=CategorySettings)  # None: no categories
 
 
 class _Ring:
@@ -114,6 +117,10 @@ class AnomalyDetector:
         """What a record scores when its shape has been seen before: as if one past score had been higher."""
         return 1.0 - 1.0 / max(self._raw.count, 1)
 
+    def new_shape_score(self) -> float:
+        """What a shape no category fits scores: as a record just ``record_margin`` above the largest."""
+        return _record_score(self.settings.record_margin, max(self._raw.count, 1))
+
     def out_of_range(self, excess: float) -> float:
         """The score of a value ``excess`` ranges beyond the recent range: above any record's, a changepoint."""
         self._changepoint()
@@ -145,6 +152,10 @@ class AnomalyDetector:
         if smoothed <= top:
             return float(np.count_nonzero(history < smoothed)) / n, False
         excess = 1.0 - top / smoothed if smoothed > 0 else 0.0  # in (0, 1): how far above the largest
+        if excess < self.settings.record_margin:
+            # Barely above the largest: any long stream does that about once per ``history`` values, so
+            # it re-centres like a record but scores like a familiar one.
+            return self.familiar_score(), True
         return _record_score(excess, n), True
 
 
@@ -207,6 +218,7 @@ class SeasonalDetector:
         self._range = _SlidingRange(self.settings.range_window)
         s = self.settings
         self._shapes = ShapeMemory(s.shape_block, s.shape_length, s.shape_memory)
+        self._categories = ShapeCategories(s.categories) if s.categories else None
 
     def update(self, value: float) -> float:
         if not np.isfinite(value):
@@ -219,6 +231,8 @@ class SeasonalDetector:
         self._range.append(value)
         if excess > self.settings.range_margin:
             score = max(score, self.detector.out_of_range(excess))
+        if self._categories is not None and self._categories.update(value) > 0:
+            score = max(score, self.detector.new_shape_score())
         return score
 
     def _is_familiar_record(self) -> bool:
