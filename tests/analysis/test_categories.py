@@ -74,3 +74,18 @@ def test_the_detector_flags_a_new_shape_inside_the_range_the_spread_view_cannot_
     assert spread_only.period is None  # the spikes have no period for the seasonal stage to learn
     assert not np.any(plain[2200:2240] >= threshold)  # lower than the spikes: no record
     assert np.any(full[2200:2240] >= threshold)
+
+
+def test_a_step_alarms_once_its_echo_in_the_other_view_is_quiet() -> None:
+    # The spread view records the step; one value later the categories meet a shape never seen. One event:
+    # the second alarm is an echo, inside the quiet spell and no stronger than the first.
+    rng = np.random.default_rng(2)
+    values = np.r_[rng.normal(20, 1, 1200), rng.normal(35, 1, 100)]
+
+    def alarms_after_step(settings: DetectorSettings) -> list[int]:
+        detector = SeasonalDetector(settings)
+        scores = np.array([detector.update(float(v)) for v in values])
+        return [int(i) for i in np.flatnonzero(scores[1200:] >= 0.9995) + 1200]
+
+    assert alarms_after_step(DetectorSettings(quiet_after=0)) == [1200, 1201]
+    assert alarms_after_step(DetectorSettings()) == [1200]

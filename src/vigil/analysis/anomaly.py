@@ -51,6 +51,7 @@ class DetectorSettings:
     shape_memory: int = 5000  # shapes remembered
     record_margin: float = 0.1  # a record less than this share above the largest is only familiar
     categories: CategorySettings | None = field(default_factory=CategorySettings)  # None: no categories
+    quiet_after: int = 100  # values after an alarm (of any view) in which another only scores as familiar
 
 
 class _Ring:
@@ -219,10 +220,31 @@ class SeasonalDetector:
         s = self.settings
         self._shapes = ShapeMemory(s.shape_block, s.shape_length, s.shape_memory)
         self._categories = ShapeCategories(s.categories) if s.categories else None
+        self._since_alarm: int | None = None  # values since the last alarm of any view
+        self._spell_score = 0.0  # the score of the alarm that began the current quiet spell
 
     def update(self, value: float) -> float:
         if not np.isfinite(value):
             return 0.0
+        return self._quieted(self._judge(value))
+
+    def _quieted(self, score: float) -> float:
+        # One event, one alarm: its echoes in the other views (a new shape right after a step, a record
+        # as the spread settles) follow within a few dozen values, and each would be a false alarm. An
+        # alarm stronger than the one that began the quiet spell is not an echo: it is heard, and begins
+        # a spell of its own.
+        familiar = self.detector.familiar_score()
+        if self._since_alarm is not None:
+            self._since_alarm += 1
+        if score <= familiar:
+            return score
+        spell = self._since_alarm is not None and self._since_alarm <= self.settings.quiet_after
+        if spell and score <= self._spell_score:
+            return familiar
+        self._since_alarm, self._spell_score = 0, score
+        return score
+
+    def _judge(self, value: float) -> float:
         self._shapes.observe(value)
         score = self._score(value)
         if self._is_familiar_record():
