@@ -19,7 +19,13 @@ quiet stretch (a spread of almost nothing) has left much larger raw scores in th
 to zero from a noisier stretch produces. And it asks a memory of shapes (``shapes.ShapeMemory``) about
 every record of the spread view: a record whose recent shape the stream has drawn before (a dip like last
 week's dips) is familiar, not novel — ranking against 1,000 recent scores sets such a record about once per
-1,000 values on any long series.
+1,000 values on any long series. A record barely above the largest (less than ``record_margin``) is familiar
+too, for the same reason.
+
+Beside the spread view, ``categories.ShapeCategories`` learns the shapes the stream draws and alarms on one
+that fits none of them, inside the usual range or not. The two views echo each other (a step is a record,
+then a shape never seen), so an alarm no stronger than one in the ``quiet_after`` values before it is taken
+for its echo and scores as familiar: one event, one alarm.
 """
 
 from __future__ import annotations
