@@ -37,6 +37,14 @@ def test_a_new_shape_inside_the_usual_range_alarms_once_then_rests() -> None:
     assert all(b - a > SMALL.rest for a, b in pairwise(raised))  # the rest holds
 
 
+def test_a_stream_that_keeps_drawing_new_shapes_is_one_event() -> None:
+    rng = np.random.default_rng(6)
+    values = np.r_[wave(400, rng), rng.uniform(3.0, 6.0, 1000)]  # a new level, and noise never seen
+    categories = ShapeCategories(SMALL)
+    raised = alarms(categories, values)
+    assert len(raised) == 1 and 400 <= raised[0] < 410  # new shapes every few values extend the rest
+
+
 def test_the_vigilance_is_learnt_from_how_much_the_warm_up_wanders() -> None:
     rng = np.random.default_rng(3)
     quiet, wandering = ShapeCategories(SMALL), ShapeCategories(SMALL)

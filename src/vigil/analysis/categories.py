@@ -4,8 +4,9 @@ This is a small fuzzy-ART (adaptive resonance) scheme, the family of NAB's best 
 stream is averaged over blocks of ``block`` values, and a *shape* is the last ``length`` block means,
 scaled by the range of the warm-up. A category is a box around the shapes it has taken in: a shape *fits*
 a category when the box, stretched to hold it, is still small. A shape that fits no category starts a new
-one and, outside the rest period after the last alarm, is an alarm; one that fits nudges its category's
-box towards itself, slowly, so the categories follow a metric's slow changes without forgetting.
+one and is an alarm, unless it comes within the rest period after the last new shape: a stream still
+drawing new shapes (a new level being learnt) is one event, not one alarm per shape. A shape that fits
+nudges its category's box towards itself, slowly, so the categories follow slow changes without forgetting.
 
 How small is small (the *vigilance*) is learnt, not set: after the warm-up it is the worst fit seen in its
 second half, less a small slack. So a metric that always wanders has wide categories and alarms only
@@ -32,7 +33,7 @@ class CategorySettings:
     learning_rate: float = 0.01  # how far a fitting shape pulls its category's box towards itself
     slack: float = 0.98  # vigilance = worst warm-up fit × slack
     max_vigilance: float = 0.97  # during the warm-up, and the ceiling after it
-    rest: int = 150  # values after an alarm during which no other is raised (the categories still learn)
+    rest: int = 150  # values after a new shape in which another is not an alarm (and extends the rest)
     capacity: int = 2000  # categories kept; the least recently fitted one makes room for a new one
     beyond: float = 2.0  # how far outside the warm-up's range (in ranges) a shape is still told apart
 
@@ -53,7 +54,7 @@ class ShapeCategories:
         self._last_fit = np.empty(0)  # when each category last took a shape in, for eviction
         self._calibration: list[float] = []  # best fits in the second half of the warm-up
         self._seen = 0
-        self._last_alarm: int | None = None
+        self._last_new: int | None = None  # when the last new category was made after the warm-up
 
     def update(self, value: float) -> float:
         s = self.settings
@@ -104,11 +105,13 @@ class ShapeCategories:
             self._last_fit[best] = self._seen
             return 0.0
         self._add(shape)
-        resting = self._last_alarm is not None and self._seen - self._last_alarm <= s.rest
-        if warming or resting:
+        if warming:
             return 0.0
-        self._last_alarm = self._seen
-        return 1.0 - fit
+        resting = self._last_new is not None and self._seen - self._last_new <= s.rest
+        # A new shape within the rest is the same event still unfolding (a new level being learnt, shape
+        # after shape): it extends the rest rather than alarming again.
+        self._last_new = self._seen
+        return 0.0 if resting else 1.0 - fit
 
     def _nearest(self, shape: np.ndarray) -> tuple[int, float]:
         """The category that fits ``shape`` best and how well: 1 − the mean side of its stretched box."""
