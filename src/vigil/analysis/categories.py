@@ -92,12 +92,7 @@ class ShapeCategories:
         s = self.settings
         best, fit = self._nearest(shape)
         warming = self._seen <= s.warmup
-        if warming and self._seen > s.warmup // 2 and best >= 0:
-            self._calibration.append(fit)
-        elif not warming and self._calibration:
-            # The first shape after the warm-up: fix the vigilance from how well the warm-up fitted.
-            self.vigilance = min(s.max_vigilance, min(self._calibration) * s.slack)
-            self._calibration = []
+        self._calibrate(warming, best, fit)
         if best >= 0 and fit >= self.vigilance:
             rate = s.learning_rate
             self._lows[best] += rate * (np.minimum(self._lows[best], shape) - self._lows[best])
@@ -112,6 +107,15 @@ class ShapeCategories:
         # after shape): it extends the rest rather than alarming again.
         self._last_new = self._seen
         return 0.0 if resting else 1.0 - fit
+
+    def _calibrate(self, warming: bool, best: int, fit: float) -> None:
+        s = self.settings
+        if warming and self._seen > s.warmup // 2 and best >= 0:
+            self._calibration.append(fit)
+        elif not warming and self._calibration:
+            # The first shape after the warm-up: fix the vigilance from how well the warm-up fitted.
+            self.vigilance = min(s.max_vigilance, min(self._calibration) * s.slack)
+            self._calibration = []
 
     def _nearest(self, shape: np.ndarray) -> tuple[int, float]:
         """The category that fits ``shape`` best and how well: 1 − the mean side of its stretched box."""
