@@ -156,7 +156,7 @@ def test_upgrading_a_store_with_logs_builds_the_index_file(tmp_path: Path) -> No
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0002")  # the layout with the index inside the store
+        command.upgrade(config, "0005")  # the layout with the index inside the store
         conn.execute(text("INSERT INTO log_records (ts, level, service, message, raw, format, source) "
                           "VALUES (0, 'info', 'app', 'm', :raw, 'raw', 's')"),
                      [{"raw": line} for line in _lines(0, 300)])
@@ -169,7 +169,7 @@ def test_upgrading_a_store_with_logs_builds_the_index_file(tmp_path: Path) -> No
     engine = create_engine(url)
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.downgrade(config, "0002")
+        command.downgrade(config, "0005")
         assert conn.execute(text("SELECT count(*) FROM log_fts WHERE log_fts MATCH 'delta'")).scalar() == len(
             _grep(_lines(0, 300), "delta"))
     engine.dispose()
