@@ -57,7 +57,7 @@ class DetectorSettings:
     shape_memory: int = 5000  # shapes remembered
     record_margin: float = 0.1  # a record less than this share above the largest is only familiar
     categories: CategorySettings | None = field(default_factory=CategorySettings)  # None: no categories
-    quiet_after: int = 100  # values after an alarm (of any view) in which another only scores as familiar
+    quiet_after: int = 100  # values after an alarm (of any view) in which one no stronger is its echo
 
 
 class _Ring:
