@@ -129,6 +129,24 @@ def test_nab_daily_cycles_whose_busy_hours_are_noisier_alarm_rarely_outside_thei
     assert false_alarms <= 10
 
 
+def test_a_cycle_longer_than_half_the_first_look_is_found_on_a_later_look() -> None:
+    """A weekly-like cycle of 400 values: 600 values cannot show a lag of 400 (the search stops at half),
+    so it is found at the second look, over the 1,200 values seen by then, not forgotten with the first."""
+    rng = np.random.default_rng(8)
+    t = np.arange(1300)
+    values = 100 + 20 * np.sin(2 * np.pi * t / 400) + rng.standard_normal(t.size)
+
+    def period_after(detector: SeasonalDetector, n: int) -> int | None:
+        for v in values[:n]:
+            detector.update(float(v))
+        return detector.period
+
+    assert period_after(SeasonalDetector(), 1199) is None
+    found = period_after(SeasonalDetector(), 1200)
+    assert found is not None and abs(found - 400) <= 10  # the autocorrelation peak, give or take noise
+    assert period_after(SeasonalDetector(look_back=600), 1300) is None  # each look sees 600 values only
+
+
 def test_noise_without_a_cycle_keeps_the_plain_detector() -> None:
     detector = SeasonalDetector()
     for v in np.random.default_rng(2).standard_normal(700):

@@ -205,7 +205,8 @@ _PHASE_SPAN = 3  # steps either side of the same phase whose spread scales a sea
 class SeasonalDetector:
     """``AnomalyDetector`` on what a strong daily (or other) cycle does not explain.
 
-    Every ``decide_after`` values, until it finds one, it looks for a period in their autocorrelation; when
+    Every ``decide_after`` values, until it finds one, it looks for a period in the autocorrelation of the
+    values so far (the last ``look_back`` of them); when
     one explains the series well (autocorrelation ≥ ``min_acf`` at that lag), every later value is scored
     by its difference from the median of the same phase in the last three periods, so the daily peak is no
     longer a spike and a day that looks unlike the days before it is. Otherwise it is the plain detector.
@@ -216,12 +217,14 @@ class SeasonalDetector:
     """
 
     def __init__(self, settings: DetectorSettings | None = None, decide_after: int = 600,
-                 min_acf: float = 0.9) -> None:
+                 min_acf: float = 0.9, look_back: int = 2400) -> None:
         self.settings, self.decide_after, self.min_acf = settings or DetectorSettings(), decide_after, min_acf
+        self.look_back = look_back
         self.detector = AnomalyDetector(self.settings)
         self.period: int | None = None
         self._seen: list[float] = []  # every value until the decision, then the last three periods
         self._diffs: list[float] = []  # the difference of each of ``_seen`` from its same phase, once known
+        self._undecided = 0  # values since the last look for a cycle
         self._range = _SlidingRange(self.settings.range_window)
         s = self.settings
         self._shapes = ShapeMemory(s.shape_block, s.shape_length, s.shape_memory)
@@ -273,7 +276,8 @@ class SeasonalDetector:
 
     def _score(self, value: float) -> float:
         self._seen.append(value)
-        if len(self._seen) == self.decide_after:
+        self._undecided += 1
+        if self.period is None and self._undecided == self.decide_after:
             self._decide()
         if self.period is None:
             return self.detector.update(value)
@@ -284,7 +288,11 @@ class SeasonalDetector:
     def _decide(self) -> None:
         self.period = dominant_period(np.array(self._seen), self.min_acf)
         if self.period is None:
-            self._seen = []  # no cycle yet: look again over the next ``decide_after`` values
+            # No cycle yet: look again in ``decide_after`` values, then over up to ``look_back`` values, so
+            # a cycle longer than half the first look (a week of half-hours) can still be found.
+            self._undecided = 0
+            keep = self.look_back - self.decide_after
+            self._seen = self._seen[-keep:] if keep > 0 else []
             return
         # Start again on the differences, warmed on the values already seen.
         self.detector = AnomalyDetector(self.settings)
