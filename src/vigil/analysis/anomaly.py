@@ -222,7 +222,7 @@ class SeasonalDetector:
         self.look_back = look_back
         self.detector = AnomalyDetector(self.settings)
         self.period: int | None = None
-        self._seen: list[float] = []  # every value until the decision, then the last three periods
+        self._seen: list[float] = []  # the last ``look_back`` values until a cycle is found, then three periods
         self._diffs: list[float] = []  # the difference of each of ``_seen`` from its same phase, once known
         self._undecided = 0  # values since the last look for a cycle
         self._range = _SlidingRange(self.settings.range_window)

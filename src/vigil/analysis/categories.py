@@ -40,7 +40,8 @@ class CategorySettings:
 
 class ShapeCategories:
     """``update(value) -> misfit``: 0.0, or when the latest shape fits no category (an alarm) how badly
-    the nearest one fits it, in (0, 1]. O(categories × length) per block."""
+    the nearest one fits it, > 0 (above 1 for a shape far outside the warm-up's range). O(categories ×
+    length) per block."""
 
     def __init__(self, settings: CategorySettings | None = None) -> None:
         self.settings = s = settings or CategorySettings()

@@ -27,16 +27,14 @@ _AMBIGUOUS = {
 }
 
 
-def restamp_old_numbering(conn: Connection) -> str | None:
-    """Rewrite a stamp written under the old numbering to the same schema's new id; the new id, or None."""
+def restamp_old_numbering(conn: Connection) -> None:
+    """Rewrite a stamp written under the old numbering to the same schema's new id."""
     tables = set(inspect(conn).get_table_names())
     if "alembic_version" not in tables:
-        return None  # a new store
+        return  # a new store
     stamped = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     if stamped not in _AMBIGUOUS:
-        return None
+        return
     table, old_has_it, new_id = _AMBIGUOUS[stamped]
-    if (table in tables) != old_has_it:
-        return None  # written under the new numbering
-    conn.execute(text("UPDATE alembic_version SET version_num = :new"), {"new": new_id})
-    return new_id
+    if (table in tables) == old_has_it:  # otherwise the new numbering wrote it
+        conn.execute(text("UPDATE alembic_version SET version_num = :new"), {"new": new_id})
