@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
 
+from plan_text import plan_header
 from vigil.releases.models import Release
 from vigil.store import Store
 
@@ -43,6 +45,16 @@ def test_bad_plan_is_one_line_with_file_and_line_and_stores_nothing(tmp_path: Pa
     store = Store(f"sqlite:///{tmp_path / 'v.db'}")
     with store.read() as session:
         assert session.scalar(select(func.count()).select_from(Release)) == 0
+
+
+def test_a_short_anomaly_window_is_a_warning_with_its_line_and_the_release_is_registered(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(plan_header(datetime(2026, 11, 24, 9, tzinfo=UTC)) + "alerting:\n  rules:\n"
+                    "    - name: odd\n      metric: cpu_usage\n      condition: anomaly\n      value: 0.999\n"
+                    "      window: 1h\n")
+    done = vigil("release", "create", "--plan", str(plan), "--db", str(tmp_path / "v.db"), cwd=tmp_path)
+    assert done.returncode == 0 and "Registered release" in done.stdout
+    assert f"warning: {plan}:16: alerting.rules.0.window: holds 240 samples" in done.stderr
 
 
 def test_unknown_release_is_a_clear_error(tmp_path: Path) -> None:

@@ -191,3 +191,17 @@ def test_a_missing_secret_is_this_querys_error_not_a_crash(monkeypatch: pytest.M
     source = _source(lambda r: httpx.Response(200, json=_matrix()), auth={"bearer_token_env": "PROM_TOKEN_UNSET"})
     with pytest.raises(SourceError, match=r"PROM_TOKEN_UNSET .* is not set"):
         source.fetch(METRIC, "new", START, END)
+
+
+def test_a_callers_step_is_used_unless_the_plan_sets_one() -> None:
+    steps: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        steps.append(float(_form(request)["step"]))
+        return httpx.Response(200, json=_matrix(({}, [(START.timestamp() + 1, "1")])))
+
+    hours = START + timedelta(hours=4)
+    _source(handler).fetch(METRIC, "new", START, hours, timedelta(seconds=14.4))  # an anomaly rule's request
+    _source(handler, step="1m").fetch(METRIC, "new", START, hours, timedelta(seconds=14.4))
+    _source(handler).fetch(METRIC, "new", START, hours)
+    assert steps == [14.4, 60.0, 240.0]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from vigil.alerts.models import Alert, RuleState
 from vigil.alerts.rules import RuleRun, Transition, evaluate, observed
 from vigil.alerts.service import fire_alert, resolve_alert
+from vigil.analysis.anomaly import samples_to_learn
 from vigil.errors import SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
@@ -89,8 +90,10 @@ def _observed(
     metric = next(m for m in plan.metrics if m.name == rule.metric)
     source = sources.for_metric(metric)
     start = since - rule.window if rule.condition in {"rate", "anomaly"} else since
+    # The detector learns from the samples of its window, so it asks for enough of them to learn from.
+    step = rule.window / samples_to_learn() if rule.condition == "anomaly" else None
     try:
-        new = source.fetch(metric, "new", start, now)
+        new = source.fetch(metric, "new", start, now, step)
         baseline: Series | float | None = None
         if rule.condition == "relative":
             if plan.baseline == "concurrent":

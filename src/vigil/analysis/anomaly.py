@@ -199,6 +199,17 @@ class _SlidingRange:
                 queue.popleft()
 
 
+DECIDE_AFTER = 600  # values before the first look for a cycle
+
+
+def samples_to_learn(settings: DetectorSettings | None = None) -> int:
+    """Values the detector needs before every view speaks: the range view's window, the categories'
+    warm-up, the first look for a cycle. An alert rule's ``window`` should hold at least this many samples;
+    with fewer, a score ranks against fewer raw scores and the shape views stay silent."""
+    s = settings or DetectorSettings()
+    return max(s.range_window, s.categories.warmup if s.categories else 0, DECIDE_AFTER)
+
+
 _PHASE_SPAN = 3  # steps either side of the same phase whose spread scales a seasonal difference
 
 
@@ -216,7 +227,7 @@ class SeasonalDetector:
     for the whole day the start of every busy hour would look like an anomaly.
     """
 
-    def __init__(self, settings: DetectorSettings | None = None, decide_after: int = 600,
+    def __init__(self, settings: DetectorSettings | None = None, decide_after: int = DECIDE_AFTER,
                  min_acf: float = 0.9, look_back: int = 2400) -> None:
         self.settings, self.decide_after, self.min_acf = settings or DetectorSettings(), decide_after, min_acf
         self.look_back = look_back

@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
+    from vigil.plan import Plan
     from vigil.store import Store
 
 console = Console()
@@ -32,3 +33,11 @@ def require_actor(actor: str | None) -> str:
     if not actor:
         raise VigilError("say who is acting with --as NAME (or VIGIL_ACTOR)")
     return actor
+
+
+def warn_about_plan(plan: Plan, text: str, path: str) -> None:
+    """Print what is valid in the plan but will probably not do what its author expects."""
+    from vigil.plan.advice import plan_warnings
+
+    for warning in plan_warnings(plan, text, path):
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli.common import DbOption, console, open_store
+from vigil.cli.common import DbOption, console, open_store, warn_about_plan
 
 app = typer.Typer(help="Register and list releases.", no_args_is_help=True)
 
@@ -22,6 +22,7 @@ def create(plan: Annotated[Path, typer.Option("--plan", help="Monitoring plan (Y
     from vigil.releases.service import create_release
 
     parsed, text = load_plan(plan)
+    warn_about_plan(parsed, text, str(plan))
     store = open_store(db)
     release = create_release(store, parsed, text, str(plan), now=SystemClock().now(), slug=slug)
     console.print(f"Registered release [bold]{release.slug}[/] (#{release.id}): {release.name}, "

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli.common import console
+from vigil.cli.common import console, warn_about_plan
 
 
 def replay(plan: Annotated[Path, typer.Option("--plan", help="Monitoring plan (YAML).")],
@@ -26,7 +26,8 @@ def replay(plan: Annotated[Path, typer.Option("--plan", help="Monitoring plan (Y
     from vigil.store import Store
     from vigil.watch.replay import replay as run
 
-    _, text = load_plan(plan)
+    parsed, text = load_plan(plan)
+    warn_about_plan(parsed, text, str(plan))
     with tempfile.TemporaryDirectory(prefix="vigil-replay-") as tmp:
         store = Store(database_url(db) if db else f"sqlite:///{Path(tmp) / 'replay.db'}")
         try:

@@ -7,7 +7,7 @@ read as a healthy zero.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 import numpy as np
@@ -41,6 +41,13 @@ class Series:
 class MetricSource(Protocol):
     name: str
 
-    def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime) -> Series:
-        """Samples with ``start < t <= end``; raises ``SourceError`` when the source is unreachable."""
+    def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime,
+              step: timedelta | None = None) -> Series:
+        """Samples with ``start < t <= end``; raises ``SourceError`` when the source is unreachable.
+
+        ``step`` is the spacing the caller needs when the source has none of its own (Prometheus range
+        queries): an anomaly rule needs a thousand samples of its window, a checkpoint a few dozen. Sources
+        whose samples come with their spacing (files, the simulator) ignore it, and so does a ``step`` set
+        in the plan, which says what the team's metrics can bear.
+        """
         ...

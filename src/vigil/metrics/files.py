@@ -21,7 +21,7 @@ import csv
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -65,7 +65,8 @@ class FileSource:
         self.name, self._root, self._options = name, Path(path), options
         self._cache: dict[Path, dict[Key, Column]] = {}
 
-    def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime) -> Series:
+    def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime,
+              step: timedelta | None = None) -> Series:
         files, wanted = self._files_for(metric)
         label = getattr(self._options.cohorts, cohort)
         parts = [(key, column) for f in files for key, column in self._table(f).items()

@@ -136,14 +136,16 @@ class PrometheusSource:
         label = getattr(self._options.cohorts, cohort)
         return metric.query.replace("${cohort}", label).replace("$cohort", label)
 
-    def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime) -> Series:
+    def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime,
+              step: timedelta | None = None) -> Series:
         query = self.query_for(metric, cohort)
         if self._options.mode == "instant":
             data = self._client.instant(query, end)
             return _one_series(data, query, instant=True)
         # Prometheus refuses more than 11,000 points per series, so long ranges (a leak check over the
         # whole release) widen the step rather than fail.
-        step = max(self._options.step or (end - start) / 60, timedelta(seconds=1), (end - start) / MAX_POINTS)
+        wanted = self._options.step or step or (end - start) / 60
+        step = max(wanted, timedelta(seconds=1), (end - start) / MAX_POINTS)
         # The API includes the start point; the source contract is start < t <= end.
         series = _one_series(self._client.range(query, start, end, step), query, instant=False)
         keep = series.timestamps > start.timestamp()

@@ -33,4 +33,4 @@ class SourceSet:
         return self._plan.traffic_percent(offset)
 
     def for_metric(self, metric: Metric) -> MetricSource:
-        return self._sources[metric.source or self._plan.source.name]
+        return self._sources[self._plan.source_of(metric).name]

@@ -61,7 +61,8 @@ class SimulatorSource:
         self._traffic = traffic_percent
         self._rolled_back = rolled_back_at.timestamp() if rolled_back_at else None
 
-    def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime) -> Series:
+    def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime,
+              step: timedelta | None = None) -> Series:
         self._check_reachable(start, end)
         first = int(np.floor(start.timestamp() / STEP_SECONDS)) + 1
         last = int(np.floor(end.timestamp() / STEP_SECONDS))

@@ -37,7 +37,7 @@ class AlertRule(_Strict):
     for_: Duration = Field(default=timedelta(0), alias="for")
     window: Duration = Field(default=timedelta(minutes=10),
                              description="rate: span the slope is taken over; anomaly: history the detector learns "
-                                         "from (hours: it needs about a hundred samples before it scores)")
+                                         "from (it needs 1,000 samples of it: hours at a 15 s scrape)")
     severity: AlertSeverity = "warning"
     no_data: Literal["ok", "alerting", "keep"] = Field(
         default="keep", description="what a gap in the data means: resolve, fire a no-data alert, or hold"

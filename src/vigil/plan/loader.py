@@ -63,7 +63,7 @@ def validate_yaml(model: type[M], data: Any, name: str, what: str) -> M:
         first = min(errors, key=lambda e: e["type"] != "extra_forbidden")
         loc = tuple(first["loc"])
         field = ".".join(str(p) for p in loc) or what
-        raise PlanError(name, _line_of(data, loc), field, _message(first, errors)) from None
+        raise PlanError(name, line_of(data, loc), field, _message(first, errors)) from None
 
 
 def _plain(node: Any) -> Any:
@@ -75,7 +75,7 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def _line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
+def line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
     """The 1-based line of the deepest part of ``loc`` that exists in the YAML."""
     node, line = root, 1
     for part in loc:

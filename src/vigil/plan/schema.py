@@ -254,11 +254,11 @@ class Plan(Strict):
             raise ValueError(f"metric names must be unique; repeated: {', '.join(dupes)}")
         if self.checkpoints != sorted(set(self.checkpoints)):
             raise ValueError("checkpoints must be distinct and in increasing order")
-        known = {s.name: s for s in self.all_sources()}
+        known = {s.name for s in self.all_sources()}
         for metric in self.metrics:
             if metric.source is not None and metric.source not in known:
                 raise ValueError(f"metric '{metric.name}' names unknown source '{metric.source}'")
-            if known[metric.source or self.source.name].kind == "prometheus" and not metric.query:
+            if self.source_of(metric).kind == "prometheus" and not metric.query:
                 raise ValueError(f"metric '{metric.name}' reads from Prometheus and needs a query")
             _check_exposure(metric, names)
         for rule in self.alerting.rules:
@@ -270,6 +270,10 @@ class Plan(Strict):
 
     def all_sources(self) -> list[Source]:
         return [self.source, *self.sources]
+
+    def source_of(self, metric: Metric) -> Source:
+        """The source ``metric`` reads from: the one it names, or the plan's default."""
+        return next(s for s in self.all_sources() if s.name == (metric.source or self.source.name))
 
     def checkpoint_names(self) -> list[str]:
         return [format_offset(c) for c in self.checkpoints]

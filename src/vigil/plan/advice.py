@@ -1,0 +1,71 @@
+"""Warnings about a plan that is valid but will not do what its author probably expects.
+
+A ``PlanError`` refuses a plan; advice lets it through and says, with the same file:line: field, what to
+change. Today that is one thing: an anomaly rule whose ``window`` holds too few samples for the detector to
+learn from, at the sample spacing known from the plan (the simulator's, or a Prometheus source's ``step``;
+a file source's spacing is only known from its data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from vigil.metrics.config import prometheus_options
+from vigil.plan.loader import line_of, parse_yaml
+from vigil.plan.schema import Plan, Source
+
+
+@dataclass(frozen=True)
+class PlanWarning:
+    path: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line is not None else self.path
+        return f"{where}: {self.field}: {self.message}"
+
+
+def plan_warnings(plan: Plan, text: str, name: str) -> list[PlanWarning]:
+    """Every warning for ``plan``, whose YAML is ``text`` read from ``name``."""
+    from vigil.analysis.anomaly import samples_to_learn  # here: numpy is only needed when warnings are asked for
+
+    needed = samples_to_learn()
+    data: Any = None
+    warnings = []
+    metrics = {m.name: m for m in plan.metrics}
+    for i, rule in enumerate(plan.alerting.rules):
+        if rule.condition != "anomaly":
+            continue
+        spacing = _spacing(plan.source_of(metrics[rule.metric]), rule.window / needed)
+        if spacing is None or rule.window >= needed * spacing:
+            continue
+        data = data if data is not None else parse_yaml(text, name)
+        loc = ("alerting", "rules", i, "window")
+        samples = int(rule.window / spacing)
+        warnings.append(PlanWarning(
+            name, line_of(data, loc), ".".join(map(str, loc)),
+            f"holds {samples} samples of '{rule.metric}' at {spacing.total_seconds():g} s apart; the anomaly "
+            f"detector learns from {needed} (a window of at least {_hours(needed * spacing)}), and with fewer "
+            "it scores lower and its shape views stay silent"))
+    return warnings
+
+
+def _spacing(source: Source, wanted: timedelta) -> timedelta | None:
+    """The spacing of the samples an anomaly rule will get from ``source``, when the plan tells it."""
+    if source.kind == "simulator":
+        from vigil.metrics.simulator import STEP_SECONDS
+
+        return timedelta(seconds=STEP_SECONDS)
+    if source.kind == "prometheus":
+        # As PrometheusSource.fetch: the plan's step, else the one the rule asks for, never under a second.
+        return max(prometheus_options(source.options).step or wanted, timedelta(seconds=1))
+    return None
+
+
+def _hours(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours:.1f} h" if hours >= 1 else f"{span.total_seconds() / 60:.0f} min"

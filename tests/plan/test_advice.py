@@ -1,0 +1,73 @@
+"""Plan advice: an anomaly rule whose window holds too few samples is warned about, with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vigil.plan import parse_plan
+from vigil.plan.advice import plan_warnings
+
+HEADER = """\
+release:
+  name: Search v5
+  service: search
+  version: "5.0"
+  date: 2026-11-24T09:00:00+01:00
+  deployment_method: rolling
+people:
+  release_owner: {name: A}
+  monitoring_owner: {name: B}
+"""
+
+
+def _plan(source: str, rule: str) -> str:
+    return (HEADER + source
+            + "metrics:\n  - name: cpu_usage\n    query: cpu{version=\"$cohort\"}\n"
+            + "alerting:\n  rules:\n    - name: cpu-odd\n      metric: cpu_usage\n" + rule)
+
+
+def _warnings(text: str) -> list[str]:
+    return [str(w) for w in plan_warnings(parse_plan(text, "p.yaml"), text, "p.yaml")]
+
+
+def test_a_short_window_at_the_simulators_spacing_is_warned_about_at_its_line() -> None:
+    text = _plan("", "      condition: anomaly\n      value: 0.999\n      window: 2h\n")
+    line = text.splitlines().index("      window: 2h") + 1
+    (warning,) = _warnings(text)
+    assert warning.startswith(f"p.yaml:{line}: alerting.rules.0.window: holds 480 samples of 'cpu_usage' at 15 s")
+    assert "learns from 1000 (a window of at least 4.2 h)" in warning
+
+
+def test_a_long_enough_window_and_other_conditions_are_not() -> None:
+    assert _warnings(_plan("", "      condition: anomaly\n      value: 0.999\n      window: 5h\n")) == []
+    assert _warnings(_plan("", "      condition: rate\n      value: 5\n      window: 2m\n")) == []
+
+
+def test_a_default_window_points_at_the_rule() -> None:
+    text = _plan("", "      condition: anomaly\n      value: 0.999\n")
+    line = text.splitlines().index("    - name: cpu-odd") + 1
+    (warning,) = _warnings(text)
+    assert warning.startswith(f"p.yaml:{line}: alerting.rules.0.window: holds 40 samples")
+
+
+@pytest.mark.parametrize(("options", "window", "samples"), [
+    ("  options: {step: 1m}\n", "6h", 360),  # the plan's step is what the rule gets
+    ("", "10m", 600),  # no step: the rule asks for window/1000, but never under a second
+])
+def test_prometheus_spacing_comes_from_the_plans_step_or_the_rules_request(
+        options: str, window: str, samples: int) -> None:
+    source = "source:\n  kind: prometheus\n  url: http://127.0.0.1:9090\n" + options
+    (warning,) = _warnings(_plan(source, f"      condition: anomaly\n      value: 0.999\n      window: {window}\n"))
+    assert f"holds {samples} samples" in warning
+
+
+def test_prometheus_without_a_step_gets_enough_samples_of_an_hour() -> None:
+    source = "source:\n  kind: prometheus\n  url: http://127.0.0.1:9090\n"
+    assert _warnings(_plan(source, "      condition: anomaly\n      value: 0.999\n      window: 1h\n")) == []
+
+
+def test_a_file_sources_spacing_is_unknown_so_nothing_is_said(tmp_path: Path) -> None:
+    source = f"source:\n  kind: file\n  path: {tmp_path}\n"
+    assert _warnings(_plan(source, "      condition: anomaly\n      value: 0.999\n      window: 1m\n")) == []
