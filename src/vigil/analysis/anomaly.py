@@ -26,6 +26,9 @@ Beside the spread view, ``categories.ShapeCategories`` learns the shapes the str
 that fits none of them, inside the usual range or not. The two views echo each other (a step is a record,
 then a shape never seen), so an alarm no stronger than one in the ``quiet_after`` values before it is taken
 for its echo and scores as familiar: one event, one alarm.
+
+Last, ``runs.LongestRun`` watches how long the stream has repeated one value: longer than it ever has
+before means stuck, silent or stopped, though every value is an ordinary one.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vigil.analysis.categories import CategorySettings, ShapeCategories
+from vigil.analysis.runs import LongestRun, RunSettings
 from vigil.analysis.shapes import ShapeMemory
 
 
@@ -58,6 +62,7 @@ class DetectorSettings:
     record_margin: float = 0.1  # a record less than this share above the largest is only familiar
     categories: CategorySettings | None = field(default_factory=CategorySettings)  # None: no categories
     quiet_after: int = 100  # values after an alarm (of any view) in which one no stronger is its echo
+    runs: RunSettings | None = field(default_factory=RunSettings)  # None: no longest-run view
 
 
 class _Ring:
@@ -125,7 +130,8 @@ class AnomalyDetector:
         return 1.0 - 1.0 / max(self._raw.count, 1)
 
     def new_shape_score(self) -> float:
-        """What a shape no category fits scores: as a record just ``record_margin`` above the largest."""
+        """What a new shape (one no category fits, or a run of one value longer than any before) scores: as
+        a record just ``record_margin`` above the largest."""
         return _record_score(self.settings.record_margin, max(self._raw.count, 1))
 
     def out_of_range(self, excess: float) -> float:
@@ -240,6 +246,7 @@ class SeasonalDetector:
         s = self.settings
         self._shapes = ShapeMemory(s.shape_block, s.shape_length, s.shape_memory)
         self._categories = ShapeCategories(s.categories) if s.categories else None
+        self._runs = LongestRun(s.runs) if s.runs else None
         self._since_alarm: int | None = None  # values since the last alarm of any view
         self._spell_score = 0.0  # the score of the alarm that began the current quiet spell
 
@@ -274,6 +281,8 @@ class SeasonalDetector:
         if excess > self.settings.range_margin:
             score = max(score, self.detector.out_of_range(excess))
         if self._categories is not None and self._categories.update(value) > 0:
+            score = max(score, self.detector.new_shape_score())
+        if self._runs is not None and self._runs.update(value):
             score = max(score, self.detector.new_shape_score())
         return score
 
