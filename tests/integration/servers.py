@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
+PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 
 
 def free_port() -> int:
@@ -55,18 +56,25 @@ class PrometheusServer:
 
 
 @contextmanager
-def prometheus(tmp: Path, targets: list[str], scrape_interval: str = "1s") -> Iterator[PrometheusServer]:
-    """The Debian package's Prometheus scraping ``targets`` (host:port) into a throwaway TSDB."""
+def prometheus(tmp: Path, targets: list[str], scrape_interval: str = "1s",
+               backfill: str | None = None) -> Iterator[PrometheusServer]:
+    """The Debian package's Prometheus scraping ``targets`` (host:port) into a throwaway TSDB, which first
+    holds ``backfill`` (OpenMetrics text, written into blocks by the package's promtool) when given."""
     port = free_port()
     config = tmp / "prometheus.yml"
+    jobs = ("  - job_name: app\n"
+            f"    static_configs:\n      - targets: [{', '.join(repr(t) for t in targets)}]\n") if targets else " []\n"
     config.write_text(
         "global:\n"
         f"  scrape_interval: {scrape_interval}\n"
         f"  evaluation_interval: {scrape_interval}\n"
-        "scrape_configs:\n"
-        "  - job_name: app\n"
-        f"    static_configs:\n      - targets: [{', '.join(repr(t) for t in targets)}]\n",
+        "scrape_configs:" + ("\n" if targets else "") + jobs,
         encoding="utf-8")
+    if backfill is not None:
+        history = tmp / "history.om"
+        history.write_text(backfill, encoding="utf-8")
+        subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "-q", str(history),
+                        str(tmp / "tsdb")], check=True, capture_output=True)
     log = (tmp / "prometheus.log").open("wb")
     process = subprocess.Popen(
         [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={tmp / 'tsdb'}",
