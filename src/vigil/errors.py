@@ -13,6 +13,12 @@ class VigilError(Exception):
     exit_code = 1
 
 
+def located(path: str, line: int | None, field: str, message: str) -> str:
+    """``file:line: field: message``, the form of every plan error and warning."""
+    where = f"{path}:{line}" if line is not None else path
+    return f"{where}: {field}: {message}"
+
+
 class PlanError(VigilError):
     """A monitoring plan that cannot be used; names the file, line and field."""
 
@@ -20,8 +26,7 @@ class PlanError(VigilError):
 
     def __init__(self, path: str, line: int | None, field: str, message: str) -> None:
         self.path, self.line, self.field, self.message = path, line, field, message
-        where = f"{path}:{line}" if line is not None else path
-        super().__init__(f"{where}: {field}: {message}")
+        super().__init__(located(path, line, field, message))
 
 
 class NotFound(VigilError):

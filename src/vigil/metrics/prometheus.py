@@ -142,14 +142,20 @@ class PrometheusSource:
         if self._options.mode == "instant":
             data = self._client.instant(query, end)
             return _one_series(data, query, instant=True)
-        # Prometheus refuses more than 11,000 points per series, so long ranges (a leak check over the
-        # whole release) widen the step rather than fail.
-        wanted = self._options.step or step or (end - start) / 60
-        step = max(wanted, timedelta(seconds=1), (end - start) / MAX_POINTS)
+        step = query_step(self._options.step, step, end - start)
         # The API includes the start point; the source contract is start < t <= end.
         series = _one_series(self._client.range(query, start, end, step), query, instant=False)
         keep = series.timestamps > start.timestamp()
         return Series(series.timestamps[keep], series.values[keep])
+
+
+def query_step(plan_step: timedelta | None, wanted: timedelta | None, span: timedelta) -> timedelta:
+    """The resolution of a range query over ``span``: the plan's step, else the caller's, else 60 points.
+
+    Prometheus refuses more than 11,000 points per series, so long ranges (a leak check over the whole
+    release) widen the step rather than fail; and it takes no step under a second here.
+    """
+    return max(plan_step or wanted or span / 60, timedelta(seconds=1), span / MAX_POINTS)
 
 
 def _one_series(data: dict[str, Any], query: str, *, instant: bool) -> Series:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from vigil.errors import located
 from vigil.metrics.config import prometheus_options
 from vigil.plan.loader import line_of, parse_yaml
 from vigil.plan.schema import Plan, Source
@@ -25,8 +26,7 @@ class PlanWarning:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line is not None else self.path
-        return f"{where}: {self.field}: {self.message}"
+        return located(self.path, self.line, self.field, self.message)
 
 
 def plan_warnings(plan: Plan, text: str, name: str) -> list[PlanWarning]:
@@ -40,7 +40,7 @@ def plan_warnings(plan: Plan, text: str, name: str) -> list[PlanWarning]:
     for i, rule in enumerate(plan.alerting.rules):
         if rule.condition != "anomaly":
             continue
-        spacing = _spacing(plan.source_of(metrics[rule.metric]), rule.window / needed)
+        spacing = _spacing(plan.source_of(metrics[rule.metric]), rule.window / needed, rule.window)
         if spacing is None or rule.window >= needed * spacing:
             continue
         data = data if data is not None else parse_yaml(text, name)
@@ -54,15 +54,16 @@ def plan_warnings(plan: Plan, text: str, name: str) -> list[PlanWarning]:
     return warnings
 
 
-def _spacing(source: Source, wanted: timedelta) -> timedelta | None:
+def _spacing(source: Source, wanted: timedelta, span: timedelta) -> timedelta | None:
     """The spacing of the samples an anomaly rule will get from ``source``, when the plan tells it."""
     if source.kind == "simulator":
         from vigil.metrics.simulator import STEP_SECONDS
 
         return timedelta(seconds=STEP_SECONDS)
     if source.kind == "prometheus":
-        # As PrometheusSource.fetch: the plan's step, else the one the rule asks for, never under a second.
-        return max(prometheus_options(source.options).step or wanted, timedelta(seconds=1))
+        from vigil.metrics.prometheus import query_step
+
+        return query_step(prometheus_options(source.options).step, wanted, span)
     return None
 
 
