@@ -17,6 +17,7 @@ import pytest
 from servers import PrometheusServer, prometheus
 from sqlalchemy import select
 
+from plan_text import plan_header
 from vigil.alerts.evaluation import evaluate_rules
 from vigil.alerts.models import Alert
 from vigil.plan import parse_plan
@@ -48,17 +49,7 @@ def history_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Prometh
 
 def test_an_anomaly_rule_fires_at_the_step_in_prometheus_history(
         history_server: PrometheusServer, sqlite_store: Store) -> None:
-    text = f"""
-release:
-  name: queue
-  service: queue
-  version: "2.0"
-  date: {(NOW - timedelta(hours=6)).isoformat()}
-  deployment_method: canary
-people:
-  release_owner: {{name: Ana}}
-  monitoring_owner: {{name: Ravi}}
-source:
+    text = plan_header(NOW - timedelta(hours=6)) + f"""source:
   kind: prometheus
   url: {history_server.url}
   options: {{cohorts: {{baseline: stable, new: canary}}}}

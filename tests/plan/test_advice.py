@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from plan_text import plan_header
 from vigil.plan import parse_plan
 from vigil.plan.advice import plan_warnings
 
-HEADER = """\
-release:
-  name: Search v5
-  service: search
-  version: "5.0"
-  date: 2026-11-24T09:00:00+01:00
-  deployment_method: rolling
-people:
-  release_owner: {name: A}
-  monitoring_owner: {name: B}
-"""
+HEADER = plan_header(datetime(2026, 11, 24, 9, tzinfo=UTC), method="rolling")
 
 
 def _plan(source: str, rule: str) -> str:
