@@ -179,3 +179,13 @@ def test_anomaly_rule_fires_on_a_level_shift_and_not_on_the_noise_before_it() ->
     assert transitions[0].at == 60 + 450 * 60 < transitions[1].at
     calm = observed(r, series(list(values[:450])), None)
     assert evaluate(r, calm, RuleRun(), since=300 * 60, until=450 * 60)[0] == []
+
+
+def test_an_anomaly_score_is_high_for_one_sample_so_a_for_never_holds() -> None:
+    # Why the plan advice warns about ``for`` on an anomaly rule: one event, one alarm.
+    rng = np.random.default_rng(3)
+    values = 100 + rng.standard_normal(600)
+    values[450:] += 12
+    held = rule(condition="anomaly", value=0.999, window="5h", **{"for": "2m"})
+    transitions, _ = evaluate(held, observed(held, series(list(values)), None), RuleRun(), 300 * 60, 600 * 60)
+    assert transitions == []

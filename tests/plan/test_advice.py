@@ -63,3 +63,11 @@ def test_prometheus_without_a_step_gets_enough_samples_of_an_hour() -> None:
 def test_a_file_sources_spacing_is_unknown_so_nothing_is_said(tmp_path: Path) -> None:
     source = f"source:\n  kind: file\n  path: {tmp_path}\n"
     assert _warnings(_plan(source, "      condition: anomaly\n      value: 0.999\n      window: 1m\n")) == []
+
+
+def test_a_for_on_an_anomaly_rule_is_warned_about_at_its_line() -> None:
+    text = _plan("", "      condition: anomaly\n      value: 0.999\n      window: 5h\n      for: 2m\n")
+    line = text.splitlines().index("      for: 2m") + 1
+    (warning,) = _warnings(text)
+    assert warning.startswith(f"p.yaml:{line}: alerting.rules.0.for: an anomaly score stays above 0.999 for one "
+                              "sample, so a rule that needs 120 s of it will hardly ever fire")

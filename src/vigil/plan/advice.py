@@ -1,19 +1,20 @@
 """Warnings about a plan that is valid but will not do what its author probably expects.
 
 A ``PlanError`` refuses a plan; advice lets it through and says, with the same file:line: field, what to
-change. Today that is one thing: an anomaly rule whose ``window`` holds too few samples for the detector to
-learn from, at the sample spacing known from the plan (the simulator's, or a Prometheus source's ``step``;
-a file source's spacing is only known from its data).
+change. Today that is about anomaly rules: a ``window`` holding too few samples for the detector to learn
+from, at the sample spacing known from the plan (the simulator's, or a Prometheus source's ``step``; a file
+source's spacing is only known from its data), and a ``for`` the detector's one-sample alarms never meet.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 from vigil.errors import located
 from vigil.metrics.config import prometheus_options
+from vigil.plan.alerting import AlertRule
 from vigil.plan.loader import line_of, parse_yaml
 from vigil.plan.schema import Plan, Source
 
@@ -31,27 +32,34 @@ class PlanWarning:
 
 def plan_warnings(plan: Plan, text: str, name: str) -> list[PlanWarning]:
     """Every warning for ``plan``, whose YAML is ``text`` read from ``name``."""
-    from vigil.analysis.anomaly import samples_to_learn  # here: numpy is only needed when warnings are asked for
-
-    needed = samples_to_learn()
-    data: Any = None
+    data = None
     warnings = []
-    metrics = {m.name: m for m in plan.metrics}
     for i, rule in enumerate(plan.alerting.rules):
         if rule.condition != "anomaly":
             continue
-        spacing = _spacing(plan.source_of(metrics[rule.metric]), rule.window / needed, rule.window)
-        if spacing is None or rule.window >= needed * spacing:
-            continue
-        data = data if data is not None else parse_yaml(text, name)
-        loc = ("alerting", "rules", i, "window")
-        samples = int(rule.window / spacing)
-        warnings.append(PlanWarning(
-            name, line_of(data, loc), ".".join(map(str, loc)),
-            f"holds {samples} samples of '{rule.metric}' at {spacing.total_seconds():g} s apart; the anomaly "
-            f"detector learns from {needed} (a window of at least {_hours(needed * spacing)}), and with fewer "
-            "it scores lower and its shape views stay silent"))
+        for field, message in _anomaly_rule_advice(plan, rule):
+            data = data if data is not None else parse_yaml(text, name)
+            loc = ("alerting", "rules", i, field)
+            warnings.append(PlanWarning(name, line_of(data, loc), ".".join(map(str, loc)), message))
     return warnings
+
+
+def _anomaly_rule_advice(plan: Plan, rule: AlertRule) -> Iterator[tuple[str, str]]:
+    """(field, message) for each way ``rule`` will not do what it seems to."""
+    from vigil.analysis.anomaly import samples_to_learn  # here: numpy is only needed when warnings are asked for
+
+    if rule.for_ > timedelta(0):
+        # One event, one alarm: the score is high on the sample that shows the change, then familiar.
+        yield ("for", f"an anomaly score stays above {rule.value:g} for one sample, so a rule that needs "
+                      f"{rule.for_.total_seconds():g} s of it will hardly ever fire; leave 'for' out")
+    needed = samples_to_learn()
+    metric = next(m for m in plan.metrics if m.name == rule.metric)
+    spacing = _spacing(plan.source_of(metric), rule.window / needed, rule.window)
+    if spacing is not None and rule.window < needed * spacing:
+        yield ("window", f"holds {int(rule.window / spacing)} samples of '{rule.metric}' at "
+                         f"{spacing.total_seconds():g} s apart; the anomaly detector learns from {needed} (a window "
+                         f"of at least {_hours(needed * spacing)}), and with fewer it scores lower and its shape "
+                         "views stay silent")
 
 
 def _spacing(source: Source, wanted: timedelta, span: timedelta) -> timedelta | None:
