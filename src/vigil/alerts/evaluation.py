@@ -87,7 +87,7 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
 def _observed(
     plan: Plan, release: Release, sources: SourceSet, rule: AlertRule, since: datetime, now: datetime
 ) -> Series:
-    metric = next(m for m in plan.metrics if m.name == rule.metric)
+    metric = plan.metric(rule.metric)
     source = sources.for_metric(metric)
     start = since - rule.window if rule.condition in {"rate", "anomaly"} else since
     # The detector learns from the samples of its window, so it asks for enough of them to learn from.
@@ -112,7 +112,7 @@ def _apply(session: Session, release: Release, plan: Plan, rule: AlertRule, tran
     nodata = transition.kind.startswith("nodata")
     fp = fingerprint(release.id, rule.name, nodata)
     if transition.kind in {"fire", "nodata_fire"}:
-        metric = next(m for m in plan.metrics if m.name == rule.metric)
+        metric = plan.metric(rule.metric)
         fire_alert(
             session,
             release_id=release.id,

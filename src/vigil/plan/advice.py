@@ -53,7 +53,7 @@ def _anomaly_rule_advice(plan: Plan, rule: AlertRule) -> Iterator[tuple[str, str
         yield ("for", f"an anomaly score stays above {rule.value:g} for one sample, so a rule that needs "
                       f"{rule.for_.total_seconds():g} s of it will hardly ever fire; leave 'for' out")
     needed = samples_to_learn()
-    metric = next(m for m in plan.metrics if m.name == rule.metric)
+    metric = plan.metric(rule.metric)
     spacing = _spacing(plan.source_of(metric), rule.window / needed, rule.window)
     if spacing is not None and rule.window < needed * spacing:
         yield ("window", f"holds {int(rule.window / spacing)} samples of '{rule.metric}' at "

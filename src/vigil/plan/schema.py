@@ -271,6 +271,10 @@ class Plan(Strict):
     def all_sources(self) -> list[Source]:
         return [self.source, *self.sources]
 
+    def metric(self, name: str) -> Metric:
+        """The plan's metric called ``name`` (validation has checked every rule's metric exists)."""
+        return next(m for m in self.metrics if m.name == name)
+
     def source_of(self, metric: Metric) -> Source:
         """The source ``metric`` reads from: the one it names, or the plan's default."""
         return next(s for s in self.all_sources() if s.name == (metric.source or self.source.name))
