@@ -132,7 +132,7 @@ def corpus_score(files: list[NabFile], scores: list[np.ndarray]) -> tuple[float,
         if total > best[0]:
             best = (total, level)
     threshold = best[1]
-    return threshold, _normalised(files, scores, threshold), _by_category(files, scores, threshold)
+    return threshold, normalised(files, scores, threshold), _by_category(files, scores, threshold)
 
 
 def _delta(file: NabFile, f: int, row: int, best_tp: dict[tuple[int, int], float]) -> float:
@@ -163,7 +163,7 @@ def raw_score(files: list[NabFile], scores: list[np.ndarray], threshold: float) 
     return total, null, perfect
 
 
-def _normalised(files: list[NabFile], scores: list[np.ndarray], threshold: float) -> float:
+def normalised(files: list[NabFile], scores: list[np.ndarray], threshold: float) -> float:
     total, null, perfect = raw_score(files, scores, threshold)
     return 100.0 * (total - null) / (perfect - null)
 
@@ -245,7 +245,7 @@ def main() -> None:
     points = sum(f.values.size for f in files)
     print(f"NAB (standard profile) on {len(files)} files, {points:,} points, {sum(f.windows for f in files)} windows")
     print(
-        f"  vigil SeasonalDetector: {score:6.1f}   (threshold {threshold:.4f}, {ours_time / points * 1e6:.0f} µs/point)"
+        f"  vigil SeasonalDetector: {score:6.1f}   (threshold {threshold:.6f}, {ours_time / points * 1e6:.0f} µs/point)"
     )
     print(f"  windowed Gaussian     : {g_score:6.1f}   (same harness, threshold {g_threshold:.4f})")
     print(f"  ratio to baseline     : {score / g_score:.2f}×" if g_score > 0 else "  ratio: baseline ≤ 0")

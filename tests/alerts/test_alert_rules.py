@@ -8,6 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigil.alerts.rules import RuleRun, evaluate, observed
+from vigil.analysis.anomaly import score_series
+from vigil.analysis.sensitivity import settings_for
 from vigil.metrics.base import Series
 from vigil.plan.alerting import AlertRule
 
@@ -189,3 +191,16 @@ def test_an_anomaly_score_is_high_for_one_sample_so_a_for_never_holds() -> None:
     held = rule(condition="anomaly", value=0.999, window="5h", **{"for": "2m"})
     transitions, _ = evaluate(held, observed(held, series(list(values)), None), RuleRun(), 300 * 60, 600 * 60)
     assert transitions == []
+
+
+def test_an_anomaly_rule_scores_with_its_sensitivity_preset() -> None:
+    values = list(100 + 5 * np.random.default_rng(2).standard_normal(3_000))
+    low = observed(rule(condition="anomaly", value=0.999, sensitivity="low"), series(values), None)
+    high = observed(rule(condition="anomaly", value=0.999), series(values), None)
+    assert low.values.tolist() == score_series(np.array(values), settings_for("low")).tolist()
+    assert low.values.tolist() != high.values.tolist()
+
+
+def test_sensitivity_is_refused_on_a_rule_that_is_not_an_anomaly_rule() -> None:
+    with pytest.raises(ValueError, match="sensitivity applies only to condition: anomaly"):
+        rule(condition="threshold", sensitivity="low")

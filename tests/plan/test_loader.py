@@ -48,6 +48,10 @@ def test_metric_override_keeps_the_rest_of_the_catalogue_defaults() -> None:
     ("rollback:\n  consecutive_warning: 2\n", 11, "rollback.consecutive_warning"),
     ("checkpoints: [T+0, T+15x]\n", 10, "checkpoints.1"),
     ("source:\n  faults:\n    - kind: meteor_strike\n", 12, "source.faults.0.kind"),
+    ("alerting:\n  rules:\n    - name: odd\n      metric: cpu_usage\n      condition: anomaly\n"
+     "      value: 0.999\n      sensitivity: lax\n", 16, "alerting.rules.0.sensitivity"),
+    ("alerting:\n  rules:\n    - name: hot\n      metric: cpu_usage\n      value: 90\n"
+     "      sensitivity: low\n", 12, "alerting.rules.0"),
 ])
 def test_bad_plan_names_file_line_and_field(tmp_path: Path, extra: str, line: int, field: str) -> None:
     path = tmp_path / "plan.yaml"

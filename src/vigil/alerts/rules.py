@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil.analysis.anomaly import score_series
+from vigil.analysis.sensitivity import settings_for
 from vigil.metrics.base import Series
 from vigil.plan.alerting import AlertRule
 
@@ -55,7 +56,7 @@ def observed(rule: AlertRule, new: Series, baseline: Series | float | None) -> S
     if rule.condition == "threshold" or len(new) == 0:
         return new
     if rule.condition == "anomaly":
-        return Series(new.timestamps, score_series(new.values))
+        return Series(new.timestamps, score_series(new.values, settings_for(rule.sensitivity)))
     if rule.condition == "relative":
         base = _baseline_at(new.timestamps, baseline)
         with np.errstate(divide="ignore", invalid="ignore"):

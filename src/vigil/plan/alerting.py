@@ -15,6 +15,8 @@ from vigil.plan.durations import Duration
 
 Severity = Literal["critical", "high", "medium", "low"]
 AlertSeverity = Literal["critical", "warning", "info"]
+# The anomaly detector's presets (analysis/sensitivity.py); named here so the plan does not load numpy.
+Sensitivity = Literal["high", "medium", "low"]
 
 
 class _Strict(BaseModel):
@@ -38,6 +40,9 @@ class AlertRule(_Strict):
     window: Duration = Field(default=timedelta(minutes=10),
                              description="rate: span the slope is taken over; anomaly: history the detector learns "
                                          "from (it needs 1,000 samples of it: hours at a 15 s scrape)")
+    sensitivity: Sensitivity = Field(
+        default="high", description="anomaly: how eager the detector is; 'low' has about 40× fewer false alarms "
+                                    "on noise than 'high' (see analysis/sensitivity.py)")
     severity: AlertSeverity = "warning"
     no_data: Literal["ok", "alerting", "keep"] = Field(
         default="keep", description="what a gap in the data means: resolve, fire a no-data alert, or hold"
@@ -46,6 +51,12 @@ class AlertRule(_Strict):
     summary: str = ""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _sensitivity_only_for_anomaly(self) -> AlertRule:
+        if self.sensitivity != "high" and self.condition != "anomaly":
+            raise ValueError("sensitivity applies only to condition: anomaly")
+        return self
 
 
 class Alerting(_Strict):
