@@ -71,3 +71,15 @@ def test_a_for_on_an_anomaly_rule_is_warned_about_at_its_line() -> None:
     (warning,) = _warnings(text)
     assert warning.startswith(f"p.yaml:{line}: alerting.rules.0.for: an anomaly score stays above 0.999 for one "
                               "sample, so a rule that needs 120 s of it will hardly ever fire")
+
+
+def test_a_critical_anomaly_rule_at_high_sensitivity_is_warned_about_at_its_severity() -> None:
+    rule = "      condition: anomaly\n      value: 0.999\n      window: 5h\n      severity: critical\n"
+    text = _plan("", rule)
+    line = text.splitlines().index("      severity: critical") + 1
+    (warning,) = _warnings(text)
+    assert warning.startswith(f"p.yaml:{line}: alerting.rules.0.severity: a critical anomaly rule at sensitivity "
+                              "'high' (the default) also fires about once per 2,703 samples")
+    assert "set sensitivity: low (about once per 111,111)" in warning
+    assert _warnings(_plan("", rule + "      sensitivity: low\n")) == []
+    assert _warnings(_plan("", rule.replace("critical", "warning"))) == []

@@ -35,6 +35,10 @@ _PRESETS: dict[Sensitivity, DetectorSettings] = {
 }
 
 
+# The table's noise column: what the plan advice quotes to a critical rule left at "high".
+NOISE_ALARMS_PER_10K: dict[Sensitivity, float] = {"high": 3.7, "medium": 0.44, "low": 0.09}
+
+
 def settings_for(sensitivity: Sensitivity) -> DetectorSettings:
     """The detector settings of a named preset."""
     return _PRESETS[sensitivity]

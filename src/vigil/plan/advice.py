@@ -3,7 +3,8 @@
 A ``PlanError`` refuses a plan; advice lets it through and says, with the same file:line: field, what to
 change. Today that is about anomaly rules: a ``window`` holding too few samples for the detector to learn
 from, at the sample spacing known from the plan (the simulator's, or a Prometheus source's ``step``; a file
-source's spacing is only known from its data), and a ``for`` the detector's one-sample alarms never meet.
+source's spacing is only known from its data), a ``for`` the detector's one-sample alarms never meet, and a
+critical rule left at the sensitivity that is tuned for NAB, not for paging.
 """
 
 from __future__ import annotations
@@ -47,11 +48,17 @@ def plan_warnings(plan: Plan, text: str, name: str) -> list[PlanWarning]:
 def _anomaly_rule_advice(plan: Plan, rule: AlertRule) -> Iterator[tuple[str, str]]:
     """(field, message) for each way ``rule`` will not do what it seems to."""
     from vigil.analysis.anomaly import samples_to_learn  # here: numpy is only needed when warnings are asked for
+    from vigil.analysis.sensitivity import NOISE_ALARMS_PER_10K
 
     if rule.for_ > timedelta(0):
         # One event, one alarm: the score is high on the sample that shows the change, then familiar.
         yield ("for", f"an anomaly score stays above {rule.value:g} for one sample, so a rule that needs "
                       f"{rule.for_.total_seconds():g} s of it will hardly ever fire; leave 'for' out")
+    if rule.severity == "critical" and rule.sensitivity == "high":
+        every = 1e4 / NOISE_ALARMS_PER_10K["high"]
+        yield ("severity", f"a critical anomaly rule at sensitivity 'high' (the default) also fires about once "
+                           f"per {every:,.0f} samples of a metric that is only noise; for a rule that pages, set "
+                           f"sensitivity: low (about once per {1e4 / NOISE_ALARMS_PER_10K['low']:,.0f})")
     needed = samples_to_learn()
     metric = plan.metric(rule.metric)
     spacing = _spacing(plan.source_of(metric), rule.window / needed, rule.window)
