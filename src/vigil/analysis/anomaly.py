@@ -33,15 +33,15 @@ before means stuck, silent or stopped, though every value is an ordinary one.
 
 from __future__ import annotations
 
-import operator
-from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from vigil.analysis.categories import CategorySettings, ShapeCategories
+from vigil.analysis.rhythm import NewRhythm, RhythmSettings
 from vigil.analysis.runs import LongestRun, RunSettings
 from vigil.analysis.shapes import ShapeMemory
+from vigil.analysis.sliding import SlidingRange
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ class DetectorSettings:
     categories: CategorySettings | None = field(default_factory=CategorySettings)  # None: no categories
     quiet_after: int = 100  # values after an alarm (of any view) in which one no stronger is its echo
     runs: RunSettings | None = field(default_factory=RunSettings)  # None: no longest-run view
+    rhythm: RhythmSettings | None = field(default_factory=RhythmSettings)  # None: no new-rhythm view
 
 
 class _Ring:
@@ -178,33 +179,6 @@ def _record_score(share_above: float, n: int) -> float:
     return 1.0 - (1.0 - share_above) / (2.0 * n)
 
 
-class _SlidingRange:
-    """The minimum and maximum of the last ``size`` values, O(1) amortised per value (monotonic queues)."""
-
-    def __init__(self, size: int) -> None:
-        self.size, self.count = size, 0
-        self._lows: deque[tuple[int, float]] = deque()  # (position, value), values rising from the left
-        self._highs: deque[tuple[int, float]] = deque()  # values falling from the left
-
-    def excess(self, value: float) -> float:
-        """How far ``value`` lies outside the range, as a share of it: 0 inside, or until the range is full."""
-        if self.size <= 0 or self.count < self.size:
-            return 0.0
-        low, high = self._lows[0][1], self._highs[0][1]
-        if high <= low:
-            return 0.0  # a flat line has no range to measure in; the spread view's floor handles it
-        return max(low - value, value - high, 0.0) / (high - low)
-
-    def append(self, value: float) -> None:
-        position, self.count = self.count, self.count + 1
-        for queue, keeps in ((self._lows, operator.lt), (self._highs, operator.gt)):
-            while queue and not keeps(queue[-1][1], value):
-                queue.pop()
-            queue.append((position, value))
-            if queue[0][0] <= position - self.size:
-                queue.popleft()
-
-
 DECIDE_AFTER = 600  # values before the first look for a cycle
 
 
@@ -213,7 +187,8 @@ def samples_to_learn(settings: DetectorSettings | None = None) -> int:
     warm-up, the first look for a cycle. An alert rule's ``window`` should hold at least this many samples;
     with fewer, a score ranks against fewer raw scores and the shape views stay silent."""
     s = settings or DetectorSettings()
-    return max(s.range_window, s.categories.warmup if s.categories else 0, DECIDE_AFTER)
+    return max(s.range_window, s.categories.warmup if s.categories else 0, s.rhythm.memory if s.rhythm else 0,
+               DECIDE_AFTER)
 
 
 _PHASE_SPAN = 3  # steps either side of the same phase whose spread scales a seasonal difference
@@ -242,11 +217,12 @@ class SeasonalDetector:
         self._seen: list[float] = []  # the last ``look_back`` values until a cycle is found, then three periods
         self._diffs: list[float] = []  # the difference of each of ``_seen`` from its same phase, once known
         self._undecided = 0  # values since the last look for a cycle
-        self._range = _SlidingRange(self.settings.range_window)
+        self._range = SlidingRange(self.settings.range_window)
         s = self.settings
         self._shapes = ShapeMemory(s.shape_block, s.shape_length, s.shape_memory)
         self._categories = ShapeCategories(s.categories) if s.categories else None
         self._runs = LongestRun(s.runs) if s.runs else None
+        self._rhythm = NewRhythm(s.rhythm) if s.rhythm else None
         self._since_alarm: int | None = None  # values since the last alarm of any view
         self._spell_score = 0.0  # the score of the alarm that began the current quiet spell
 
@@ -283,6 +259,8 @@ class SeasonalDetector:
         if self._categories is not None and self._categories.update(value) > 0:
             score = max(score, self.detector.new_shape_score())
         if self._runs is not None and self._runs.update(value):
+            score = max(score, self.detector.new_shape_score())
+        if self._rhythm is not None and self._rhythm.update(value):
             score = max(score, self.detector.new_shape_score())
         return score
 
