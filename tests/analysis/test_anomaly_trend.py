@@ -14,10 +14,10 @@ from vigil.analysis.anomaly import (
     AnomalyDetector,
     DetectorSettings,
     SeasonalDetector,
-    _SlidingRange,
     dominant_period,
     score_series,
 )
+from vigil.analysis.sliding import SlidingRange
 from vigil.analysis.trend import growth_trend, stability, trend_test
 from vigil.metrics.base import Series
 from vigil.plan.schema import LeakCheck
@@ -67,7 +67,7 @@ def test_a_drop_out_of_the_recent_range_is_flagged_even_when_a_quieter_past_left
 
 @given(st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=80), st.integers(1, 12))
 def test_sliding_range_matches_the_min_and_max_of_the_last_values(values: list[float], size: int) -> None:
-    window = _SlidingRange(size)
+    window = SlidingRange(size)
     for i, value in enumerate(values):
         excess = window.excess(value)
         if i >= size:

@@ -74,7 +74,7 @@ def test_the_detector_flags_a_new_shape_inside_the_range_the_spread_view_cannot_
     values[np.cumsum(rng.integers(20, 31, 150))[:120]] += 1.0
     hump = slice(2210, 2218)
     values[hump] = 0.5 + rng.normal(0.0, 0.01, 8)
-    spread_only = SeasonalDetector(DetectorSettings(categories=None))
+    spread_only = SeasonalDetector(DetectorSettings(categories=None, rhythm=None))
     both = SeasonalDetector(DetectorSettings())
     plain = np.array([spread_only.update(float(v)) for v in values])
     full = np.array([both.update(float(v)) for v in values])
@@ -95,5 +95,7 @@ def test_a_step_alarms_once_its_echo_in_the_other_view_is_quiet() -> None:
         scores = np.array([detector.update(float(v)) for v in values])
         return [int(i) for i in np.flatnonzero(scores[1200:] >= 0.9995) + 1200]
 
-    assert alarms_after_step(DetectorSettings(quiet_after=0)) == [1200, 1201]
+    assert alarms_after_step(DetectorSettings(quiet_after=0, rhythm=None)) == [1200, 1201]
+    # The new-rhythm view echoes a step too (a step correlates the values at short lags): still one alarm.
+    assert alarms_after_step(DetectorSettings(quiet_after=0)) == [1200, 1201, 1204, 1205]
     assert alarms_after_step(DetectorSettings()) == [1200]

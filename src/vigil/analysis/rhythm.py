@@ -6,9 +6,11 @@ values stay in the usual range and its shapes, a block at a time, look like old 
 one block of two averages to the level). The strength of a rhythm is the highest autocorrelation of the
 last ``window`` values at lags 2 to ``window / 4`` (the usual bound for an autocorrelation from so few
 values; lag 1 is left out because any smooth or slowly drifting metric is strongly correlated with its
-previous value). ``NewRhythm`` alarms when that strength passes ``floor`` (the rhythm explains at least that
-share of the variance, so white noise never gets there) and is more than ``margin`` above the strongest of
-the last ``memory`` values — the same record rule, with the same 10 % and 1,000 values, as the spread view.
+previous value). ``NewRhythm`` alarms when that strength reaches ``floor`` (above anything 48 values of
+white noise reached in 60,000 draws) and is more than ``margin`` above the strongest of the last ``memory``
+values — the same record rule, with the same 10 % and 1,000 values, as the spread view. A step or a
+steep ramp inside the window also correlates its values at short lags; that alarm comes with the spread
+view's and is taken for its echo.
 
 On NAB it finds the two windows no other view saw: grok_asg_anomaly's new four-value rhythm and
 ec2_cpu_utilization_fe7f93's lost beats.
@@ -27,7 +29,7 @@ from vigil.analysis.sliding import SlidingRange
 @dataclass(frozen=True)
 class RhythmSettings:
     window: int = 48  # values the autocorrelation is taken over
-    floor: float = 0.5  # autocorrelation a rhythm must reach: more of the variance than noise
+    floor: float = 0.7  # above what 48 values of white noise reach (0.64 at most in 60,000 draws)
     margin: float = 0.1  # how far above the strongest of the last ``memory`` values a new rhythm must be
     memory: int = 1000  # values whose strongest rhythm a new one is measured against
     after: int = 600  # values seen before any alarm
