@@ -27,8 +27,10 @@ that fits none of them, inside the usual range or not. The two views echo each o
 then a shape never seen), so an alarm no stronger than one in the ``quiet_after`` values before it is taken
 for its echo and scores as familiar: one event, one alarm.
 
-Last, ``runs.LongestRun`` watches how long the stream has repeated one value: longer than it ever has
-before means stuck, silent or stopped, though every value is an ordinary one.
+``runs.LongestRun`` watches how long the stream has repeated one value: longer than it ever has before
+means stuck, silent or stopped, though every value is an ordinary one. Last, ``rhythm.NewRhythm`` watches
+how strongly the stream repeats itself at a short lag: a rhythm stronger than any in the last 1,000 values
+(a job that starts firing, beats that stop) is new even inside the usual range and the usual shapes.
 """
 
 from __future__ import annotations
