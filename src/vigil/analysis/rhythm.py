@@ -7,10 +7,10 @@ one block of two averages to the level). The strength of a rhythm is the highest
 last ``window`` values at lags 2 to ``window / 4`` (the usual bound for an autocorrelation from so few
 values; lag 1 is left out because any smooth or slowly drifting metric is strongly correlated with its
 previous value). ``NewRhythm`` alarms when that strength reaches ``floor`` (above anything 48 values of
-white noise reached in 60,000 draws) and is more than ``margin`` above the strongest of the last ``memory``
-values — the same record rule, with the same 10 % and 1,000 values, as the spread view. A step or a
-steep ramp inside the window also correlates its values at short lags; that alarm comes with the spread
-view's and is taken for its echo.
+white noise reached in 60,000 draws) and is more than ``margin`` above the strongest of the ``memory``
+values before its window, once per rise: the spread view's record rule, with its 10 % and 1,000 values.
+A step or a steep ramp inside the window also correlates its values at short lags; that alarm follows the
+spread view's and is taken for its echo.
 
 On NAB it finds the two windows no other view saw: grok_asg_anomaly's new four-value rhythm and
 ec2_cpu_utilization_fe7f93's lost beats.
@@ -41,7 +41,11 @@ class NewRhythm:
     def __init__(self, settings: RhythmSettings | None = None) -> None:
         self.settings = s = settings or RhythmSettings()
         self._values: deque[float] = deque(maxlen=s.window)
+        # A window's strength is compared with those of windows it does not overlap: its neighbours share
+        # most of its values, so a rhythm setting in would otherwise be measured against its own rise.
+        self._overlapping: deque[float] = deque()
         self._strengths = SlidingRange(s.memory)
+        self._above = False  # the strength is over the bar: one alarm per rise
         self._seen = 0
 
     def update(self, value: float) -> bool:
@@ -51,10 +55,12 @@ class NewRhythm:
         if len(self._values) < s.window:
             return False
         strength = self.strength()
-        known = self._strengths.count >= s.memory
-        record = (known and self._seen > s.after and strength >= s.floor
-                  and strength > self._strengths.high * (1.0 + s.margin))
-        self._strengths.append(strength)
+        over = (self._strengths.count >= s.memory and self._seen > s.after and strength >= s.floor
+                and strength > self._strengths.high * (1.0 + s.margin))
+        record, self._above = over and not self._above, over
+        self._overlapping.append(strength)
+        if len(self._overlapping) > s.window:
+            self._strengths.append(self._overlapping.popleft())
         return record
 
     def strength(self) -> float:
