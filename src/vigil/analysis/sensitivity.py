@@ -10,9 +10,9 @@ threshold 0.9992 on independent Gaussian noise, six seeds of 20,000 values; NAB 
 ========  ==================  ===================  =====================================
 preset    noise alarms / 10k  NAB (35 files)       for
 ========  ==================  ===================  =====================================
-high      3.7                 75.8                 the detector's defaults, tuned on NAB
-medium    0.44                72.5                 8× fewer false alarms; still above ARTime's 68.0
-low       0.09                67.6                 40× fewer: a rule that pages someone
+high      3.7                 75.4                 the detector's defaults, tuned on NAB
+medium    0.44                72.1                 8× fewer false alarms; still above ARTime's 68.0
+low       0.09                67.2                 40× fewer: a rule that pages someone
 ========  ==================  ===================  =====================================
 
 At a 15 s scrape, 3.7 alarms per 10,000 samples is one every 11 hours on a metric that is only noise;
