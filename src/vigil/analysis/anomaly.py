@@ -186,8 +186,9 @@ DECIDE_AFTER = 600  # values before the first look for a cycle
 
 def samples_to_learn(settings: DetectorSettings | None = None) -> int:
     """Values the detector needs before every view speaks: the range view's window, the categories'
-    warm-up, the first look for a cycle. An alert rule's ``window`` should hold at least this many samples;
-    with fewer, a score ranks against fewer raw scores and the shape views stay silent."""
+    warm-up, the rhythm view's memory (it speaks one window, 48 values, later still), the first look for a
+    cycle. An alert rule's ``window`` should hold at least this many samples; with fewer, a score ranks
+    against fewer raw scores and the shape views stay silent."""
     s = settings or DetectorSettings()
     return max(s.range_window, s.categories.warmup if s.categories else 0, s.rhythm.memory if s.rhythm else 0,
                DECIDE_AFTER)

@@ -30,8 +30,8 @@ from vigil.analysis.sliding import SlidingRange
 class RhythmSettings:
     window: int = 48  # values the autocorrelation is taken over
     floor: float = 0.7  # above what 48 values of white noise reach (0.64 at most in 60,000 draws)
-    margin: float = 0.1  # how far above the strongest of the last ``memory`` values a new rhythm must be
-    memory: int = 1000  # values whose strongest rhythm a new one is measured against
+    margin: float = 0.1  # how far above the strongest remembered rhythm a new one must be
+    memory: int = 1000  # windows before the current one's values whose strongest rhythm is remembered
     after: int = 600  # values seen before any alarm
 
 
