@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vigil.analysis.categories import CategorySettings, ShapeCategories
-from vigil.analysis.rhythm import NewRhythm, RhythmSettings
+from vigil.analysis.rhythm import NewRhythm, RhythmSettings, autocorrelation
 from vigil.analysis.runs import LongestRun, RunSettings
 from vigil.analysis.shapes import ShapeMemory
 from vigil.analysis.sliding import SlidingRange
@@ -326,9 +326,7 @@ def dominant_period(values: np.ndarray, min_acf: float) -> int | None:
     n = x.size
     if n < 48 or not np.any(x):
         return None
-    spectrum = np.fft.rfft(x, 2 * n)
-    acf = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
-    acf = acf / acf[0] * n / (n - np.arange(n))  # unbiased: long lags average fewer products
+    acf = autocorrelation(values)
     first_negative = np.flatnonzero(acf[: n // 2] < 0)
     if not first_negative.size:
         return None

@@ -65,12 +65,16 @@ class NewRhythm:
 
     def strength(self) -> float:
         """The highest autocorrelation of the last ``window`` values at lags 2 to ``window / 4``."""
-        x = np.fromiter(self._values, float, len(self._values))
-        x -= x.mean()
-        energy = float(x @ x)
-        if energy <= 0.0:
-            return 0.0  # a flat stretch has no rhythm
-        n, top = x.size, x.size // 4
-        lags = np.arange(2, top + 1)
-        products = np.correlate(x, x, mode="full")[n - 1 + 2 : n + top]
-        return float((products / energy * n / (n - lags)).max())  # unbiased: long lags sum fewer products
+        acf = autocorrelation(np.fromiter(self._values, float, len(self._values)))
+        return float(acf[2 : acf.size // 4 + 1].max())
+
+
+def autocorrelation(values: np.ndarray) -> np.ndarray:
+    """The unbiased autocorrelation of ``values`` at every lag 0…n−1 (all zeros for a flat stretch)."""
+    x = values - values.mean()
+    n = x.size
+    # Direct, not by FFT: 6× faster at the rhythm view's 48 values, and the cycle search's 2,400 run rarely.
+    acf = np.correlate(x, x, mode="full")[n - 1 :]
+    if acf[0] <= 0.0:
+        return np.zeros(n)  # a flat stretch has no rhythm
+    return acf / acf[0] * n / (n - np.arange(n))  # unbiased: long lags average fewer products

@@ -55,10 +55,10 @@ def _anomaly_rule_advice(plan: Plan, rule: AlertRule) -> Iterator[tuple[str, str
         yield ("for", f"an anomaly score stays above {rule.value:g} for one sample, so a rule that needs "
                       f"{rule.for_.total_seconds():g} s of it will hardly ever fire; leave 'for' out")
     if rule.severity == "critical" and rule.sensitivity == "high":
-        every = 1e4 / NOISE_ALARMS_PER_10K["high"]
+        high, low = (1e4 / NOISE_ALARMS_PER_10K[preset] for preset in ("high", "low"))
         yield ("severity", f"a critical anomaly rule at sensitivity 'high' (the default) also fires about once "
-                           f"per {every:,.0f} samples of a metric that is only noise; for a rule that pages, set "
-                           f"sensitivity: low (about once per {1e4 / NOISE_ALARMS_PER_10K['low']:,.0f})")
+                           f"per {high:,.0f} samples of a metric that is only noise; for a rule that pages, set "
+                           f"sensitivity: low (about once per {low:,.0f})")
     needed = samples_to_learn()
     metric = plan.metric(rule.metric)
     spacing = _spacing(plan.source_of(metric), rule.window / needed, rule.window)
