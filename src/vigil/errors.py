@@ -37,6 +37,15 @@ class Conflict(VigilError):
     """The request clashes with what is already stored (a duplicate name, a state that forbids it)."""
 
 
+class NotDue(Conflict):
+    """A checkpoint asked for before its due time: nothing is judged from a window that has not happened."""
+
+    def __init__(self, checkpoint: str, due_at: str, now: str) -> None:
+        self.checkpoint, self.due_at, self.now = checkpoint, due_at, now
+        super().__init__(f"checkpoint {checkpoint} is not due until {due_at} (it is now {now}); "
+                         "it is evaluated when it falls due, not before")
+
+
 class PermissionDenied(VigilError):
     """The actor lacks the role the action needs."""
 
