@@ -29,6 +29,12 @@ class PlanError(VigilError):
         super().__init__(located(path, line, field, message))
 
 
+class UsageError(VigilError):
+    """Options that cannot be used as given (together, or with the releases they name)."""
+
+    exit_code = 2
+
+
 class NotFound(VigilError):
     """A release, checkpoint or other record that does not exist."""
 
