@@ -111,11 +111,12 @@ def rollback(release: str, actor: ActorOption = None, db: DbOption = None) -> No
 def _clock(store: Store, releases: list[str] | None, speed: float | None, simulate: bool,
            anchor: datetime | None) -> Clock:
     from vigil.clock import ManualClock, ScaledClock, SystemClock
-    from vigil.watch.resume import chosen_releases, resume_point, simulated_origin
+    from vigil.watch.resume import chosen_releases, refuse_live_sources, resume_point, simulated_origin
 
     if not (speed or simulate):
         return SystemClock()
     chosen = chosen_releases(store, releases)
+    refuse_live_sources(chosen, "--simulate" if simulate else "--speed")
     if anchor is not None:
         return ScaledClock(simulated_origin(chosen), speed or 1.0, wall_anchor=anchor)
     start = resume_point(store, chosen)
