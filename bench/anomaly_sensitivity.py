@@ -3,10 +3,11 @@
 For each preset of ``vigil.analysis.sensitivity`` (high, medium, low) it prints:
 * alarms per 10,000 samples at the threshold 0.9992 on independent Gaussian noise (six seeds of 20,000
   values, the first 1,000 of each left to learning): every one is a false alarm;
-* the NAB score (standard profile) on the shared files, at NAB's best threshold and at 0.9992.
+* the NAB score (standard profile) on the NAB files in $VIGIL_DATA/nab (bench/public_data.py), at NAB's
+  best threshold and at 0.9992.
 Each figure is also given as a ratio to the ``high`` preset measured in the same run.
 
-Run: PYTHONPATH=src python bench/anomaly_sensitivity.py
+Run: VIGIL_DATA=/path/to/data PYTHONPATH=src python bench/anomaly_sensitivity.py
 """
 
 from __future__ import annotations

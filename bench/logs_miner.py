@@ -1,6 +1,6 @@
 """Grouping accuracy of the Drain miner on every loghub system, against its EventId column.
 
-    PYTHONPATH=src python bench/logs_miner.py
+    VIGIL_DATA=/path/to/data PYTHONPATH=src python bench/logs_miner.py   (loghub in $VIGIL_DATA/loghub)
 
 Messages come from vigil's own parsers (end to end, as detection sees them). Grouping accuracy is the
 share of lines whose predicted group holds exactly the lines of their true group. The reference in the
@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from public_data import data_set
 
 from vigil.logs.miner import TemplateMiner, grouping_accuracy
 from vigil.logs.parsers import LineParser
@@ -25,12 +26,8 @@ SYSTEMS = ["Apache", "BGL", "HDFS", "Hadoop", "HealthApp", "Linux", "OpenSSH", "
 
 
 def loghub_dir() -> Path:
-    repo = Path(__file__).resolve().parents[1]
-    shared = (os.environ.get("VIGIL_SHARED_DATA"), repo.parent / "shared" / "data", "/work/shared/data")
-    for candidate in shared:
-        if candidate and Path(candidate, "loghub").is_dir():
-            return Path(candidate, "loghub")
-    raise SystemExit("loghub data not found (set VIGIL_SHARED_DATA)")
+    return data_set("loghub", *(f"{system}/{system}_2k.log{suffix}" for system in SYSTEMS
+                                for suffix in ("", "_structured.csv")))
 
 
 def main() -> int:

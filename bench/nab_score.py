@@ -1,6 +1,6 @@
 """Score vigil's streaming anomaly detector on the NAB series with NAB's own method (standard profile).
 
-NAB scoring, as ../shared/data/README.md describes and NAB's sweeper implements:
+NAB scoring, as NAB's sweeper implements it:
 * each file's anomaly windows come from labels/combined_windows.json;
 * the first min(floor(0.15·rows), 750) rows are probation: detections there are not scored;
 * a detection inside a window is worth tpWeight·(2/(1+e^{−5y})−1)·… with y = −(end − i + 1)/width, i.e.
@@ -19,21 +19,21 @@ also scores the published detectors on these 35 files: NAB publishes each detect
 (bench/nab_published.json, from NAB's results folder), and the same normalisation over these files turns
 their sum into a figure comparable with ours. Their thresholds were chosen on all 58 files, ours on these 35.
 
-Run: PYTHONPATH=src python bench/nab_score.py
+Run: VIGIL_DATA=/path/to/data PYTHONPATH=src python bench/nab_score.py (the NAB files in $VIGIL_DATA/nab;
+see bench/public_data.py)
 """
 
 from __future__ import annotations
 
 import json
 import math
-import os
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from public_data import data_set
 
 from vigil.analysis.anomaly import SeasonalDetector
 
@@ -42,13 +42,7 @@ TP_WEIGHT, FP_WEIGHT, FN_WEIGHT = 1.0, 0.11, 1.0  # profiles.json "standard"
 
 
 def data_root() -> Path:
-    env = os.environ.get("VIGIL_SHARED_DATA")
-    candidates = [Path(env)] if env else []
-    candidates += [Path(__file__).resolve().parents[1].parent / "shared" / "data", Path("/work/shared/data")]
-    for path in candidates:
-        if (path / "nab").is_dir():
-            return path / "nab"
-    sys.exit("NAB data not found: set VIGIL_SHARED_DATA to the folder holding nab/")
+    return data_set("nab", "data", "labels/combined_windows.json", "profiles.json")
 
 
 @dataclass

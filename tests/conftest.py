@@ -1,4 +1,4 @@
-"""Shared fixtures: stores on SQLite and on the local PostgreSQL server, paths to shared data."""
+"""Shared fixtures: stores on SQLite and on the local PostgreSQL server, the vendored test data."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from vendored_data import DATA, unpack_data
 from vigil.store import Store
 
 REPO = Path(__file__).resolve().parent.parent
@@ -17,17 +18,16 @@ PG_ADMIN = os.environ.get("VIGIL_TEST_PG", "postgresql://postgres@127.0.0.1:5432
 pytest_plugins = ["audit_guard"]  # every test fails if it commits a page-visible write without auditing it
 
 
-def shared_dir() -> Path:
-    """``../shared`` beside the clone (where CI puts it), or the workplace copy."""
-    for candidate in (os.environ.get("VIGIL_SHARED"), REPO.parent / "shared", Path("/work/shared")):
-        if candidate and Path(candidate, "seeds").is_dir():
-            return Path(candidate)
-    raise RuntimeError("the shared/ folder (seeds and data) is not beside the repository")
+@pytest.fixture(scope="session")
+def nab(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The vendored NAB subset (``data/<category>/<file>.csv``, ``labels/combined_windows.json``)."""
+    return unpack_data("nab", tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="session")
-def shared() -> Path:
-    return shared_dir()
+def seeds() -> Path:
+    """The seed documents vigil was created from (the monitoring-log template)."""
+    return DATA / "seeds"
 
 
 @pytest.fixture

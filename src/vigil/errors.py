@@ -29,12 +29,27 @@ class PlanError(VigilError):
         super().__init__(located(path, line, field, message))
 
 
+class UsageError(VigilError):
+    """Options that cannot be used as given (together, or with the releases they name)."""
+
+    exit_code = 2
+
+
 class NotFound(VigilError):
     """A release, checkpoint or other record that does not exist."""
 
 
 class Conflict(VigilError):
     """The request clashes with what is already stored (a duplicate name, a state that forbids it)."""
+
+
+class NotDue(Conflict):
+    """A checkpoint asked for before its due time: nothing is judged from a window that has not happened."""
+
+    def __init__(self, checkpoint: str, due_at: str, now: str) -> None:
+        self.checkpoint, self.due_at, self.now = checkpoint, due_at, now
+        super().__init__(f"checkpoint {checkpoint} is not due until {due_at} (it is now {now}); "
+                         "it is evaluated when it falls due, not before")
 
 
 class PermissionDenied(VigilError):

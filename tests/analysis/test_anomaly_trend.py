@@ -108,11 +108,10 @@ def test_a_day_unlike_the_days_before_is_flagged_at_its_start_once_the_cycle_is_
     assert first_alarm(AnomalyDetector()) > seasonal + 24  # the plain detector: half a day later, or never
 
 
-def test_nab_daily_cycles_whose_busy_hours_are_noisier_alarm_rarely_outside_their_anomalies(shared: Path) -> None:
+def test_nab_daily_cycles_whose_busy_hours_are_noisier_alarm_rarely_outside_their_anomalies(nab: Path) -> None:
     """NAB's five noisy daily series: the busy part of each day is about five times noisier than the quiet
     part. Measured in one unit for the whole day, busy hours start with an alarm nearly every day (20 alarms
     outside the labelled windows before the per-phase unit; 7 with it)."""
-    nab = shared / "data" / "nab"
     windows = json.loads((nab / "labels" / "combined_windows.json").read_text())
     false_alarms = 0
     for name in ("artificialNoAnomaly/art_daily_small_noise.csv", "artificialWithAnomaly/art_daily_flatmiddle.csv",

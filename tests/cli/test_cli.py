@@ -63,7 +63,7 @@ def test_unknown_release_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_release_create_watch_and_report_from_the_command_line(tmp_path: Path) -> None:
-    plan = Path(__file__).resolve().parents[2] / "examples" / "checkout-leak.yaml"
+    plan = Path(__file__).resolve().parents[2] / "src" / "vigil" / "examples" / "checkout-leak.yaml"
     db = str(tmp_path / "v.db")
     assert vigil("release", "create", "--plan", str(plan), "--db", db, cwd=tmp_path).returncode == 0
     watched = vigil("watch", "checkout-2.3.0", "--simulate", "--db", db, cwd=tmp_path)

@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from vendored_data import unpack_data
 from vigil.store import Store
 
-from .support import PG_ADMIN, data_dir
+from .support import PG_ADMIN
 
 
 @pytest.fixture(scope="session")
-def loghub() -> Path:
-    return data_dir() / "loghub"
+def loghub(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The vendored loghub samples: ``<System>/<System>_2k.log`` and ``..._2k.log_structured.csv``."""
+    return unpack_data("loghub", tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture

@@ -12,11 +12,3 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 SYSTEMS = ["Apache", "BGL", "HDFS", "Hadoop", "HealthApp", "Linux", "OpenSSH", "OpenStack", "Spark",
            "Zookeeper"]
 
-
-def data_dir() -> Path:
-    """VIGIL_SHARED_DATA, else ../shared/data beside the repository, else /work/shared/data."""
-    for candidate in (os.environ.get("VIGIL_SHARED_DATA"), REPO.parent / "shared" / "data",
-                      Path("/work/shared/data")):
-        if candidate and Path(candidate, "loghub").is_dir():
-            return Path(candidate)
-    raise RuntimeError("the shared data folder (loghub) is not beside the repository")

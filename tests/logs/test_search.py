@@ -104,18 +104,13 @@ def test_newest_first_with_paging_and_filters(loaded: Store) -> None:
     assert window.lines and all(line.ts >= newest - timedelta(minutes=1) for line in window.lines)
 
 
-def test_field_filters_on_columns_and_json_fields(loaded: Store) -> None:
+def test_field_filters_on_columns_and_json_fields(loaded: Store, loghub: Path) -> None:
     with loaded.read() as session:
         by_host = count(session, LogFilter(fields=(("host", "LabSZ"),)))
         by_pid = count(session, LogFilter(services=("hdfs",), fields=(("pid", "148"),)))
     assert by_host == 2000
-    assert by_pid == sum(1 for line in _hdfs_lines() if line.split()[2] == "148")
-
-
-def _hdfs_lines() -> list[str]:
-    from .support import data_dir
-
-    return (data_dir() / "loghub" / "HDFS" / "HDFS_2k.log").read_text().splitlines()
+    hdfs = (loghub / "HDFS" / "HDFS_2k.log").read_text().splitlines()
+    assert by_pid == sum(1 for line in hdfs if line.split()[2] == "148")
 
 
 def test_counts_per_level_per_minute(loaded: Store) -> None:

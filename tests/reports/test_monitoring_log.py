@@ -19,8 +19,8 @@ from vigil.watch import evaluate_checkpoint, watch
 PER_ITEM = re.compile(r"^### (Issue #|Rollback Decision Point)")
 
 
-def template_headings(shared: Path) -> list[str]:
-    text = next(shared.joinpath("seeds").glob("000_*.txt")).read_text(encoding="utf-8")
+def template_headings(seeds: Path) -> list[str]:
+    text = next(seeds.glob("000_*.txt")).read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.startswith("#") and not PER_ITEM.match(line)]
 
 
@@ -30,9 +30,9 @@ def as_pattern(heading: str) -> re.Pattern[str]:
     return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$")
 
 
-def assert_follows_template(log: str, shared: Path) -> None:
+def assert_follows_template(log: str, seeds: Path) -> None:
     ours = [line for line in log.splitlines() if line.startswith("#") and not PER_ITEM.match(line)]
-    expected = template_headings(shared)
+    expected = template_headings(seeds)
     assert len(ours) == len(expected), (ours, expected)
     for got, want in zip(ours, expected, strict=True):
         assert as_pattern(want).match(got), f"{got!r} does not fill {want!r}"
@@ -46,7 +46,7 @@ def assert_no_blanks(log: str) -> None:
 
 @pytest.mark.parametrize("stage", ["fresh", "half-way", "finished"])
 def test_log_follows_the_template_at_every_stage(sqlite_url: str, demo_plan_text: str, stage: str,
-                                                 shared: Path) -> None:
+                                                 seeds: Path) -> None:
     store = Store(sqlite_url)
     plan = parse_plan(demo_plan_text)
     release = create_release(store, plan, demo_plan_text, "p", now=plan.release.date)
@@ -58,7 +58,7 @@ def test_log_follows_the_template_at_every_stage(sqlite_url: str, demo_plan_text
     elif stage == "finished":
         watch(store, clock, [release.slug])
     log = render_monitoring_log(store, release.slug, clock.now())
-    assert_follows_template(log, shared)
+    assert_follows_template(log, seeds)
     assert_no_blanks(log)
     if stage == "fresh":
         assert "Not yet evaluated: due at 2026-11-24 09:15 CET" in log

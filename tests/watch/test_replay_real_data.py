@@ -1,6 +1,6 @@
 """Replay on a real incident: NAB's EC2 autoscaling-group misconfiguration (CPU utilisation).
 
-The series is read in place from the shared data folder (NAB's own ``timestamp,value`` CSV, no cohort
+The series is NAB's own ``timestamp,value`` CSV, vendored under tests/data/nab (no cohort
 column: a big-bang change compared with the hour before it). The change of 12 July 2014 pushed CPU from
 about 42 % to about 55 %; replaying a plan over it must roll back, and the same plan over the quiet day
 before must not — which is how a team checks a threshold against its last incident.
@@ -30,16 +30,16 @@ rollback: {{consecutive_warnings: {warnings}}}
 """
 
 
-def _data(shared: Path, tmp_path: Path) -> Path:
+def _data(nab: Path, tmp_path: Path) -> Path:
     data = tmp_path / "data"
     data.mkdir()
     (data / "cpu_usage.csv").symlink_to(
-        shared / "data" / "nab" / "data" / "realKnownCause" / "cpu_utilization_asg_misconfiguration.csv")
+        nab / "data" / "realKnownCause" / "cpu_utilization_asg_misconfiguration.csv")
     return data
 
 
-def test_the_misconfiguration_is_rolled_back_and_the_quiet_day_is_not(shared: Path, tmp_path: Path) -> None:
-    data = _data(shared, tmp_path)
+def test_the_misconfiguration_is_rolled_back_and_the_quiet_day_is_not(nab: Path, tmp_path: Path) -> None:
+    data = _data(nab, tmp_path)
     store = Store(f"sqlite:///{tmp_path / 'replay.db'}")
 
     incident = replay(store, PLAN.format(day=12, warnings=2), "asg.yaml", data)

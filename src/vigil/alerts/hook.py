@@ -17,6 +17,7 @@ from vigil.alerts.log_signals import fire_log_signals
 from vigil.alerts.notify.outbox import deliver_pending
 from vigil.clock import Clock, ManualClock
 from vigil.incidents.models import Incident, IncidentEvent
+from vigil.incidents.service import record_mitigation
 from vigil.releases.service import get_release, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
@@ -41,11 +42,9 @@ def alerting_tick(store: Store, release_id: int, clock: Clock) -> datetime | Non
 
 
 def note_rollback(store: Store, release_id: int) -> None:
-    """Put a completed rollback on the timeline of the release's open incidents (once each).
-
-    Only a timeline entry: setting "mitigated" automatically could put it before a person's later
-    acknowledgement, and the clock must stay in order; the responder sets it (``vigil incident clock``).
-    """
+    """Put a completed rollback on the timeline of the release's open incidents (once each), and, once
+    the rollback is verified, record it as the mitigation at its real time (even before a person's
+    acknowledgement: those two steps are not ordered, see ``vigil.incidents.clock``)."""
     with store.write() as session:
         event = session.scalar(
             select(RollbackEvent).where(RollbackEvent.release_id == release_id, RollbackEvent.state == "completed")
@@ -56,7 +55,12 @@ def note_rollback(store: Store, release_id: int) -> None:
             select(Incident).where(Incident.release_id == release_id, Incident.status.in_(("open", "investigating")))
         )
         for incident in incidents:
-            if incident.detected_at > event.completed_at or any(e.kind == "rollback" for e in incident.events):
+            if incident.detected_at > event.completed_at:
+                continue
+            if event.verified:
+                record_mitigation(session, incident, event.completed_at, actor="vigil",
+                                  how=f"{event.method} rollback completed and verified")
+            if any(e.kind == "rollback" for e in incident.events):
                 continue
             text = (f"Rollback ({event.method}) completed: {event.verification or 'not verified'}").strip()
             session.add(

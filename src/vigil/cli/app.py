@@ -70,27 +70,24 @@ def _options(debug: Annotated[bool, typer.Option("--debug", help="Show traceback
     _debug = debug
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line; ``argv`` (without the program name) defaults to ``sys.argv[1:]``.
+
+    Typer runs in standalone mode: it shows its own usage errors (usage line, exit 2), help and exits, with
+    whichever copy of click it ships (typer 0.29 vendors one, so checking ``click``'s exception classes here
+    would never match). Everything else it lets through, and is sorted here.
+    """
     from vigil.errors import VigilError
 
     try:
-        root(standalone_mode=False)
+        root(args=argv, prog_name="vigil")
     except VigilError as exc:
         err_console.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         _maybe_traceback()
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
-    except Exception as exc:  # click's usage errors and anything unexpected
-        import click
-
-        if isinstance(exc, click.exceptions.Exit):
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
+    except Exception as exc:  # a bug: say so, briefly, and keep the traceback for --debug
         err_console.print(f"[red]internal error:[/] {type(exc).__name__}: {exc} (run with --debug for details)",
                           highlight=False, soft_wrap=True)
         _maybe_traceback()

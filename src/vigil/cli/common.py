@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -18,6 +19,28 @@ DbOption = Annotated[str | None, typer.Option("--db", envvar="VIGIL_DB", show_en
                                               help="SQLAlchemy URL or SQLite path (default ./vigil.db).")]
 ActorOption = Annotated[str | None, typer.Option("--as", envvar="VIGIL_ACTOR",
                                                  help="Who is acting (a person named in the release).")]
+
+
+# Times a person types are checked against this span: later arithmetic (offsets, UTC conversion) must not
+# overflow, and a time outside it is a typo rather than a moment of a release.
+_EARLIEST, _LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time typed on the command line, as aware UTC (no zone means UTC).
+
+    Used as the ``parser`` of every time option and argument, so a bad time is a usage error (exit 2) that
+    says what was expected.
+    """
+    expected = "expected an ISO time such as 2026-11-24T09:00:00+01:00 (UTC if no zone)"
+    try:
+        moment = datetime.fromisoformat(text.strip())
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise typer.BadParameter(f"'{text}' is not a time: {expected}") from None
+    if not _EARLIEST <= moment < _LATEST:
+        raise typer.BadParameter(f"'{text}' is outside {_EARLIEST:%Y}-{_LATEST:%Y}: {expected}")
+    return moment
 
 
 def open_store(db: str | None) -> Store:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vigil.cli.common import ActorOption, DbOption, console, open_store, require_actor
+from vigil.cli.common import ActorOption, DbOption, console, open_store, parse_time, require_actor
 
 if TYPE_CHECKING:
     from vigil.store import Store
@@ -30,7 +30,9 @@ def open_(
     user_impact: Annotated[str, typer.Option()] = "",
     business_impact: Annotated[str, typer.Option()] = "",
     alert: Annotated[list[int] | None, typer.Option(help="Alert id(s) that detected it.")] = None,
-    impact_started: Annotated[datetime | None, typer.Option(help="When impact began (ISO, UTC if no zone).")] = None,
+    impact_started: Annotated[
+        datetime | None, typer.Option(help="When impact began (ISO, UTC if no zone).", parser=parse_time)
+    ] = None,
     actor: ActorOption = None,
     db: DbOption = None,
 ) -> None:
@@ -82,7 +84,7 @@ def ack(ticket: str, actor: ActorOption = None, db: DbOption = None) -> None:
 def note(
     ticket: str,
     text: str,
-    at: Annotated[datetime | None, typer.Option(help="When it happened, if not now.")] = None,
+    at: Annotated[datetime | None, typer.Option(help="When it happened, if not now (ISO).", parser=parse_time)] = None,
     actor: ActorOption = None,
     db: DbOption = None,
 ) -> None:
@@ -131,7 +133,7 @@ def clock(
         str,
         typer.Argument(help="impact_started, detected, acknowledged, investigating, mitigated, resolved, closed"),
     ],
-    at: Annotated[datetime, typer.Argument(help="ISO time (UTC if no zone).")],
+    at: Annotated[datetime, typer.Argument(help="ISO time (UTC if no zone).", parser=parse_time)],
     reason: Annotated[str, typer.Option(help="Why the time is set or corrected.")],
     actor: ActorOption = None,
     db: DbOption = None,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from vigil.cli.common import ActorOption, DbOption, console, open_store, require_actor
+from vigil.cli.common import ActorOption, DbOption, console, open_store, parse_time, require_actor
 
 if TYPE_CHECKING:
     from vigil.clock import Clock
@@ -22,8 +22,8 @@ def watch(releases: Annotated[list[str] | None, typer.Argument(help="Releases to
           forever: Annotated[bool, typer.Option(help="Keep running and pick up new releases.")] = False,
           anchor: Annotated[datetime | None, typer.Option(
               help="With --speed: the wall-clock moment the sped-up clock read the earliest T+0, so "
-                   "restarted watchers agree on the time and it runs on while they are down.",
-              formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f%z"])] = None,
+                   "restarted watchers agree on the time and it runs on while they are down (ISO).",
+              parser=parse_time)] = None,
           db: DbOption = None) -> None:
     """Evaluate each checkpoint when it falls due; resumable after any stop."""
     from vigil.watch import watch as run
@@ -111,11 +111,12 @@ def rollback(release: str, actor: ActorOption = None, db: DbOption = None) -> No
 def _clock(store: Store, releases: list[str] | None, speed: float | None, simulate: bool,
            anchor: datetime | None) -> Clock:
     from vigil.clock import ManualClock, ScaledClock, SystemClock
-    from vigil.watch.resume import chosen_releases, resume_point, simulated_origin
+    from vigil.watch.resume import chosen_releases, refuse_live_sources, resume_point, simulated_origin
 
     if not (speed or simulate):
         return SystemClock()
     chosen = chosen_releases(store, releases)
+    refuse_live_sources(chosen, "--simulate" if simulate else "--speed")
     if anchor is not None:
         return ScaledClock(simulated_origin(chosen), speed or 1.0, wall_anchor=anchor)
     start = resume_point(store, chosen)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import VigilError
 from vigil.evidence.models import EvidenceItem, EvidenceRequirement
+from vigil.evidence.requirement_ids import requirement_ids as known_requirement_ids
 from vigil.settings import Settings
 from vigil.store.audit import append as audit
 
@@ -69,7 +70,7 @@ def archive(
 
     if not kind or not kind.replace("_", "").isalnum():
         raise VigilError(f"evidence kind '{kind}' must be a word such as {KINDS_HINT}")
-    requirements = sorted({r.strip().upper() for r in requirement_ids if r.strip()})
+    requirements = known_requirement_ids(requirement_ids)
     digest = hashlib.sha256(content).hexdigest()
     item = EvidenceItem(
         sha256=digest,

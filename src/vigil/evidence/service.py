@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from vigil.errors import VigilError
 from vigil.evidence.archive import archive
 from vigil.evidence.models import EvidenceItem, EvidenceRequirement
+from vigil.evidence.requirement_ids import requirement_id
+from vigil.evidence.requirement_ids import requirement_ids as known_requirement_ids
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release, plan_of
 from vigil.store import Store
@@ -32,6 +34,7 @@ def add_file(
     now: datetime,
 ) -> EvidenceItem:
     """Archive a file someone supplies by hand (a dashboard export, an RCA document, a ticket list…)."""
+    known_requirement_ids(requirement_ids)  # an unknown ID is refused before anything is read or stored
     try:
         content = path.read_bytes()
     except OSError as exc:
@@ -102,7 +105,7 @@ def items_for(
         query = query.where(
             EvidenceItem.id.in_(
                 select(EvidenceRequirement.evidence_id).where(
-                    EvidenceRequirement.requirement_id == requirement.upper()
+                    EvidenceRequirement.requirement_id == requirement_id(requirement)
                 )
             )
         )

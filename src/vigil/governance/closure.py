@@ -19,6 +19,7 @@ from vigil.governance.models import Signoff
 from vigil.governance.render import render
 from vigil.governance.requirements import Status, gate, trace
 from vigil.governance.signing import SignoffKind, sign
+from vigil.incidents.models import Incident
 from vigil.releases.models import Release
 from vigil.releases.service import plan_of
 from vigil.retro.models import ActionItem
@@ -47,6 +48,8 @@ def closure_context(session: Session, release: Release, root: Path, now: datetim
     rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release.id))
     actions = list(session.scalars(select(ActionItem).where(ActionItem.release_id == release.id)))
     runs = runs_for(session, release.id)
+    incidents = list(session.scalars(
+        select(Incident).where(Incident.release_id == release.id).order_by(Incident.detected_at, Incident.id)))
     return {
         "release": release,
         "now": now,
@@ -59,6 +62,7 @@ def closure_context(session: Session, release: Release, root: Path, now: datetim
         "evidence_count": len(items_for(session, release.id)),
         "risks": plan.governance.handover.known_risks,
         "open_actions": [a for a in actions if a.status == "open"],
+        "incidents": incidents,
     }
 
 

@@ -1,6 +1,6 @@
 """Incidents (ICT tickets) and their timeline of actions.
 
-The incident's clock is seven ordered timestamps; ``vigil.incidents.service`` keeps them in order and
+The incident's clock is seven timestamps; ``vigil.incidents.service`` keeps the ordered ones in order and
 audits every edit. The RCA document and the DORA classification inputs are structured JSON.
 """
 
@@ -17,7 +17,7 @@ from vigil.store.types import UTCTimestamp
 
 SEVERITIES = ("critical", "high", "medium", "low")
 STATUSES = ("open", "investigating", "resolved", "closed")
-# The incident's clock, in the only order it may have.
+# The incident's clock, in its usual order; which steps must precede which is ``vigil.incidents.clock.ORDER``.
 CLOCK = (
     "impact_started_at",
     "detected_at",

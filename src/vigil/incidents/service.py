@@ -1,7 +1,8 @@
 """Incident lifecycle: open (from alerts or by hand), acknowledge, investigate, resolve, close.
 
 Status moves open → investigating → resolved → closed (a resolved incident may be re-opened into
-investigating); anything else is refused. The clock (impact started … closed) must stay in order;
+investigating); anything else is refused. The clock keeps the order of the steps that really are ordered
+(``vigil.incidents.clock``: a rollback may mitigate before anyone acknowledges);
 editing a timestamp afterwards is allowed, audited and added to the timeline. A major incident cannot be
 closed without a complete root-cause analysis.
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
-from itertools import pairwise
 from typing import Any, Literal, get_args
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from vigil.alerts.models import Alert
 from vigil.errors import Conflict, NotFound, VigilError
+from vigil.incidents.clock import CLOCK_LABELS, check_order
 from vigil.incidents.models import CLOCK, SEVERITIES, STATUSES, Incident, IncidentEvent
 from vigil.plan.schema import Plan
 from vigil.releases.models import Release
@@ -34,15 +35,6 @@ TRANSITIONS: dict[str, set[str]] = {
 RootCauseCategory = Literal["code", "configuration", "infrastructure", "dependency", "capacity", "data", "process",
                             "security", "unknown"]
 ROOT_CAUSE_CATEGORIES: tuple[str, ...] = get_args(RootCauseCategory)
-CLOCK_LABELS = {
-    "impact_started_at": "impact started",
-    "detected_at": "detected",
-    "acknowledged_at": "acknowledged",
-    "investigating_at": "investigation began",
-    "mitigated_at": "mitigated",
-    "resolved_at": "resolved",
-    "closed_at": "closed",
-}
 
 
 def open_incident(
@@ -242,6 +234,19 @@ def edit_clock(
     return incident
 
 
+def record_mitigation(session: Session, incident: Incident, at: datetime, *, actor: str, how: str) -> bool:
+    """Set "mitigated" to when it really happened (an automatic rollback), unless a person already set it.
+
+    Returns whether it was set. It may precede the acknowledgement: only the ordered steps are checked.
+    """
+    if incident.mitigated_at is not None:
+        return False
+    _set_clock(incident, "mitigated_at", at)
+    _event(session, incident, at, actor, "clock", f"mitigated at {at.isoformat()}: {how}")
+    _audit(session, incident, at, actor, "incident.mitigated", {"at": at.isoformat(), "how": how})
+    return True
+
+
 def update_details(session: Session, ref: str | int, *, actor: str, now: datetime, **fields: Any) -> Incident:
     """Change description, impacts, severity, root cause, prevention, evidence or links; audited."""
     incident = get_incident(session, ref)
@@ -321,12 +326,7 @@ def _set_clock(incident: Incident, name: str, value: datetime) -> None:
 
 
 def _check_order(incident: Incident) -> None:
-    seen: list[tuple[str, datetime]] = [(n, getattr(incident, n)) for n in CLOCK if getattr(incident, n)]
-    for (a, ta), (b, tb) in pairwise(seen):
-        if tb < ta:
-            raise Conflict(
-                f"{CLOCK_LABELS[b]} ({tb.isoformat()}) cannot be before {CLOCK_LABELS[a]} ({ta.isoformat()})"
-            )
+    check_order(clock_of(incident))
 
 
 def _check_closable(incident: Incident) -> None:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.errors import Conflict, NotFound
-from vigil.plan import Plan, parse_plan
+from vigil.plan import Plan
+from vigil.plan.cache import snapshot_plan
 from vigil.plan.schema import Person as PlanPerson
 from vigil.releases.models import Person, PlanSnapshot, Release, ReleaseRole
 from vigil.store import Store
@@ -80,7 +81,9 @@ def list_releases(session: Session, status: str | None = None) -> list[Release]:
 
 
 def plan_of(release: Release) -> Plan:
-    return parse_plan(release.plan.source_text, release.plan.source_path)
+    """The release's plan, parsed once per snapshot for the whole process (``vigil.plan.cache``)."""
+    snapshot = release.plan
+    return snapshot_plan(snapshot.sha256, lambda: (snapshot.source_text, snapshot.source_path))
 
 
 def people_by_role(release: Release) -> dict[str, list[Person]]:

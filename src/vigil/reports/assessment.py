@@ -22,75 +22,31 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SummaryRow:
+    metric: str
     label: str
     baseline: str
     average: str
-    peak: str
+    peak: str  # the maximum, whatever the metric's bad direction
+    worst: str  # the extreme in the bad direction (the maximum when up is bad, the minimum when down is)
     status: str
 
 
 def summary_rows(plan: Plan, evaluated: list[CheckpointView]) -> list[SummaryRow]:
-    """One row per metric over the whole monitoring period (T+0 excluded: it is the pre-deploy state)."""
+    """One row per metric over the monitoring period after deployment start (T+0 is the pre-deploy state)."""
     rows = []
     after_start = [c for c in evaluated if c.name != "T+0"]
     for metric in plan.metrics:
         readings = [c.readings[metric.name] for c in after_start if metric.name in c.readings]
         values = [r.current for r in readings if r.current is not None]
         baselines = [r.baseline for r in readings if r.baseline is not None]
-        worst = max((r.status for r in readings), key=STATUS_ORDER.__getitem__, default="no_data")
-        peak = (max(values) if metric.bad == "up" else min(values)) if values else None
-        rows.append(SummaryRow(metric.label, fmt(fmean(baselines), metric.unit) if baselines else "no data",
+        worst_status = max((r.status for r in readings), key=STATUS_ORDER.__getitem__, default="no_data")
+        peak = max(values) if values else None
+        worst = (max(values) if metric.bad == "up" else min(values)) if values else None
+        rows.append(SummaryRow(metric.name, metric.label,
+                               fmt(fmean(baselines), metric.unit) if baselines else "no data",
                                fmt(fmean(values), metric.unit) if values else "no data",
-                               fmt(peak, metric.unit), STATUS_ICON[worst]))
+                               fmt(peak, metric.unit), fmt(worst, metric.unit), STATUS_ICON[worst_status]))
     return rows
-
-
-def final_assessment(plan: Plan, evaluated: list[CheckpointView],
-                     rollback: RollbackEvent | None) -> dict[str, Any]:
-    healths = [c.health for c in evaluated]
-    business = [m.name for m in plan.metrics if m.business]
-    user_facing = {"error_rate", "p99_latency", "p95_latency"}
-    worst_of = _worst_status_by_metric(evaluated)
-    criteria = {
-        "Technical stability achieved": all(h == "healthy" for h in healths) and bool(healths),
-        "Business impact neutral/positive": all(worst_of.get(m, "ok") == "ok" for m in business),
-        "User experience maintained": all(worst_of.get(m, "ok") == "ok" for m in user_facing),
-        "Monitoring effective": "unknown" not in healths and bool(healths),
-        "Communication successful": False,
-    }
-    if rollback is not None:
-        result, rating = "Rollback Required", "Needs Improvement" if rollback.verified else "Poor"
-    elif not evaluated:
-        result, rating = "In Progress", "Satisfactory"
-    elif "critical" in healths or "unknown" in healths:
-        result, rating = "Partial Success", "Satisfactory"
-    elif "warning" in healths:
-        result, rating = "Partial Success", "Good"
-    else:
-        result, rating = "Success", "Excellent"
-    return {"criteria": criteria, "result": result, "rating": rating,
-            "justification": _justification(evaluated, rollback)}
-
-
-def _justification(evaluated: list[CheckpointView], rollback: RollbackEvent | None) -> str:
-    if rollback is not None:
-        verified = "and the rollback was verified" if rollback.verified else "but the rollback is not verified"
-        return (f"The new version was rolled back at {rollback.checkpoint.name} because {rollback.reason}; "
-                f"the problem was caught before full rollout {verified}.")
-    if not evaluated:
-        return "No checkpoint has been evaluated yet."
-    counts = {h: sum(1 for c in evaluated if c.health == h) for h in ("healthy", "warning", "critical", "unknown")}
-    return (f"{len(evaluated)} checkpoints evaluated: {counts['healthy']} healthy, {counts['warning']} warning, "
-            f"{counts['critical']} critical, {counts['unknown']} without data.")
-
-
-def _worst_status_by_metric(evaluated: list[CheckpointView]) -> dict[str, str]:
-    worst: dict[str, str] = {}
-    for checkpoint in evaluated:
-        for name, reading in checkpoint.readings.items():
-            if STATUS_ORDER[reading.status] > STATUS_ORDER[worst.get(name, "ok")]:
-                worst[name] = reading.status
-    return worst
 
 
 def business_impact(plan: Plan, evaluated: list[CheckpointView]) -> dict[str, str]:
@@ -101,9 +57,11 @@ def business_impact(plan: Plan, evaluated: list[CheckpointView]) -> dict[str, st
                 and (c.due_at - evaluated[0].due_at).total_seconds() <= hours * 3600]
 
     def revenue_line(hours: float) -> str:
+        if not any(m.name == "revenue" for m in plan.metrics):
+            return "No data - the plan has no revenue metric"
         rows = [r for r in window("revenue", hours) if r.baseline is not None]
         if not rows:
-            return "Neutral - no revenue readings in this period"
+            return "No data - no revenue readings with a baseline in this period"
         delta = fmean(r.current - r.baseline for r in rows)
         tone = "Neutral" if abs(delta) < 0.02 * fmean(r.baseline for r in rows) else (
             "Positive" if delta > 0 else "Negative")
@@ -115,7 +73,13 @@ def business_impact(plan: Plan, evaluated: list[CheckpointView]) -> dict[str, st
         if rows:
             label = rows[0].label
             experience.append(f"{label} averaged {fmt(fmean(r.current for r in rows), rows[0].unit)}")
+    resources = [m for m in plan.metrics if m.name in ("cpu_usage", "memory_usage")]
+    elevated = sorted({r.label for m in resources for r in window(m.name, 24) if r.status in ("warning", "critical")})
+    infrastructure = ("no data: the plan watches no CPU or memory metric" if not resources
+                      else "elevated " + ", ".join(elevated) + " was recorded" if elevated
+                      else "no elevated CPU or memory usage was recorded")
     return {
+        "infrastructure": infrastructure,
         "immediate": revenue_line(4),
         "short_term": revenue_line(24),
         "user_experience": "; ".join(experience) or "no user-facing readings were recorded",
@@ -142,9 +106,10 @@ def history(session: Session, release: Release, evaluated: list[CheckpointView])
 def learnings(plan: Plan, evaluated: list[CheckpointView], rollback: RollbackEvent | None,
               clock: Clockface) -> dict[str, list[str]]:
     worked, improve = [], []
-    first_warning = next((c for c in evaluated if c.health in {"warning", "critical"}), None)
-    if rollback is not None and first_warning is not None:
-        worked.append(f"The problem was first flagged at {first_warning.name} and the rollback decided at "
+    flagged = first_flag(evaluated, rollback)
+    if rollback is not None and flagged is not None:
+        checkpoint, labels = flagged
+        worked.append(f"{', '.join(labels)} was first flagged at {checkpoint} and the rollback decided at "
                       f"{rollback.checkpoint.name}, before the new version took all traffic.")
     if rollback is not None and rollback.verified:
         worked.append("The automatic rollback ran once and was verified against the plan's limits.")
@@ -164,3 +129,29 @@ def learnings(plan: Plan, evaluated: list[CheckpointView], rollback: RollbackEve
     if not improve:
         improve.append("No monitoring gaps were identified from the recorded data.")
     return {"worked": worked, "improve": improve}
+
+
+def first_flag(evaluated: list[CheckpointView], rollback: RollbackEvent | None) -> tuple[str, list[str]] | None:
+    """Where the problem that led to the rollback was first flagged, and which metrics flagged it.
+
+    The decisive metrics are those out of limits at the rollback checkpoint; the flag is the start of the
+    unbroken run of checkpoints, ending there, in which one of them was out of limits. A warning that
+    cleared before that run, or one on another metric, had nothing to do with the decision.
+    """
+    if rollback is None:
+        return None
+    names = [c.name for c in evaluated]
+    if rollback.checkpoint.name not in names:
+        return None
+    end = names.index(rollback.checkpoint.name)
+    decisive = {n for n, r in evaluated[end].readings.items() if r.status in ("warning", "critical")}
+    if not decisive:
+        return None
+    start = end
+    while start > 0 and any(evaluated[start - 1].readings.get(n) is not None
+                            and evaluated[start - 1].readings[n].status in ("warning", "critical")
+                            for n in decisive):
+        start -= 1
+    first = evaluated[start].readings
+    labels = sorted({first[n].label for n in decisive if n in first and first[n].status in ("warning", "critical")})
+    return evaluated[start].name, labels

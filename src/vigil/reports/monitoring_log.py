@@ -14,13 +14,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.alerts.models import Alert
 from vigil.governance.logview import log_context
 from vigil.incidents import reports as incident_reports
 from vigil.plan import Plan, format_offset
 from vigil.releases.models import Release
 from vigil.releases.roles import ROLE_TITLES
 from vigil.releases.service import get_release, people_by_role, plan_of
-from vigil.reports import assessment
+from vigil.reports import assessment, rating
 from vigil.reports.formatting import (
     HEALTH_ICON,
     HEALTH_WORD,
@@ -30,6 +31,8 @@ from vigil.reports.formatting import (
     fmt,
     fmt_change,
 )
+from vigil.reports.smoke import deployment_smoke, smoke_view
+from vigil.smoke.service import runs_for
 from vigil.store import Store
 from vigil.watch.models import Checkpoint, MetricReading, RollbackEvent
 from vigil.web.usage import dashboard_usage_lines
@@ -52,6 +55,7 @@ class CheckpointView:
     recommendation: str = ""
     reasons: list[str] = field(default_factory=list)
     readings: dict[str, MetricReading] = field(default_factory=dict)
+    alerts: list[str] = field(default_factory=list)  # alerts that fired since the previous checkpoint
 
     def r(self, metric: str) -> MetricReading | None:
         return self.readings.get(metric)
@@ -64,9 +68,11 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
         select(Checkpoint).where(Checkpoint.release_id == release.id).order_by(Checkpoint.offset_seconds))}
     checkpoints = [checkpoint_view(release, plan, offset, stored.get(format_offset(offset)))
                    for offset in plan.checkpoints]
+    _attach_alerts(session, release, checkpoints, clock)
     rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release.id))
     people = people_by_role(release)
     evaluated = [c for c in checkpoints if c.state == "evaluated"]
+    runs = runs_for(session, release.id)
     return {
         "release": release, "plan": plan, "clock": clock, "now": now,
         "method_line": checkboxes(list(METHODS.values()), METHODS[release.deployment_method]),
@@ -76,7 +82,10 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
         "evaluated": evaluated, "rollback": rollback,
         "decision_points": [c for c in evaluated if c.health != "healthy" or c.go_no_go != "continue"],
         "summary": assessment.summary_rows(plan, evaluated),
-        "final": assessment.final_assessment(plan, evaluated, rollback),
+        "final": rating.final_assessment(session, release, plan, checkpoints, rollback, now),
+        "final_checkpoint": checkpoints[-1].name if checkpoints else None,
+        "smoke_runs": [smoke_view(run, clock) for run in runs],
+        "deployment_smoke": deployment_smoke(runs),
         "business": assessment.business_impact(plan, evaluated),
         "history": assessment.history(session, release, evaluated),
         "learnings": assessment.learnings(plan, evaluated, rollback, clock),
@@ -104,6 +113,16 @@ def checkpoint_view(release: Release, plan: Plan, offset: Any, stored: Checkpoin
         view.health, view.go_no_go, view.confidence, view.risk = d.health, d.go_no_go, d.confidence, d.risk
         view.recommendation, view.reasons = d.recommendation, list(d.reasons)
     return view
+
+
+def _attach_alerts(session: Session, release: Release, checkpoints: list[CheckpointView], clock: Clockface) -> None:
+    """Each checkpoint lists the alerts that started after the previous checkpoint's due time, up to its own."""
+    alerts = list(session.scalars(select(Alert).where(Alert.release_id == release.id).order_by(Alert.started_at)))
+    previous = None
+    for checkpoint in checkpoints:
+        checkpoint.alerts = [f"{a.rule} ({a.severity}, {clock.hm(a.started_at)})" for a in alerts
+                             if (previous is None or a.started_at > previous) and a.started_at <= checkpoint.due_at]
+        previous = checkpoint.due_at
 
 
 def _names(people: dict[str, Any], role: str) -> str:

@@ -2,6 +2,9 @@
 
 Idempotent by construction: a checkpoint that is already stored is returned as it is, and if two
 evaluators race, the unique key (release, checkpoint) lets exactly one insert win.
+
+Nothing is evaluated before it is due: this is the one place every entry point (the watch loop, the CLI,
+the API) goes through, so the refusal is here and nowhere else.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
 from vigil.analysis.canary_step import Window, fold, judge_window
-from vigil.errors import NotFound, SourceError
+from vigil.errors import NotDue, NotFound, SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
 from vigil.plan import Plan, format_offset, parse_duration
@@ -47,14 +50,14 @@ def evaluate_checkpoint(store: Store, release_ref: str | int, name: str, now: da
         existing = _stored(session, release.id, format_offset(offset))
         if existing is not None:
             return _outcome(existing, created=False)
+        _refuse_if_not_due(release, offset, now)
         rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release.id))
         rolled_back_after = rollback.checkpoint.name if rollback is not None else None
         history = _history(session, release.id, offset)
         previous = previous_release(session, release) if plan.baseline == "previous_release" else None
     if rolled_back_after is not None:
         return _store_skipped(store, release, offset, now, rolled_back_after, actor)
-    due = release.started_at + offset
-    window_end = min(due, now)
+    window_end = release.started_at + offset  # never later than now: it is due
     window_start = window_end - plan.evaluation_window
     judgements, unavailable, windows = _judge_all(plan, release, offset, window_start, window_end, history,
                                                   previous)
@@ -66,6 +69,14 @@ def evaluate_checkpoint(store: Store, release_ref: str | int, name: str, now: da
     decision = decide(judgements, {m.name: m for m in plan.metrics}, plan.rollback, previous_healths, canary)
     return _store_evaluated(store, release, plan, offset, now, window_start, window_end, judgements,
                             decision, actor, unavailable)
+
+
+def _refuse_if_not_due(release: Release, offset: timedelta, now: datetime) -> None:
+    """A window that ends after ``now`` has not happened: judging it would store a verdict on data that
+    does not exist yet, and the unique key would keep that verdict for good."""
+    due = release.started_at + offset
+    if now < due:
+        raise NotDue(format_offset(offset), due.isoformat(), now.isoformat())
 
 
 def _offset_in_plan(plan: Plan, name: str) -> timedelta:
@@ -134,8 +145,7 @@ def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedel
             checkpoint = Checkpoint(
                 release_id=release.id, name=name, offset_seconds=int(offset.total_seconds()),
                 due_at=release.started_at + offset, evaluated_at=now, state="evaluated",
-                traffic_percent=plan.traffic_percent(offset), window_start=start, window_end=end,
-                note="" if now >= release.started_at + offset else "evaluated before it was due")
+                traffic_percent=plan.traffic_percent(offset), window_start=start, window_end=end, note="")
             checkpoint.readings = [_reading(i, j) for i, j in enumerate(judgements)]
             checkpoint.decision = Decision(health=decision.health, go_no_go=decision.go_no_go,
                                            confidence=decision.confidence, risk=decision.risk,

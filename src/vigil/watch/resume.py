@@ -1,5 +1,8 @@
 """Where an accelerated (simulated) clock starts when a watcher starts or restarts.
 
+Only recorded or simulated metrics can be watched on such a clock: a live source (Prometheus) has no
+samples ahead of the wall clock, so a sped-up or jumping clock would judge windows that have not happened.
+
 Real time needs no such thing. A sped-up clock has no wall time to follow, so it resumes from the latest
 moment already recorded for the releases: never earlier (restarting at the earliest pending checkpoint
 would move time backwards past what is stored, and record a checkpoint due while the watcher was down
@@ -13,9 +16,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from vigil.errors import VigilError
+from vigil.errors import UsageError, VigilError
 from vigil.releases.models import Release
-from vigil.releases.service import get_release, list_releases
+from vigil.releases.service import get_release, list_releases, plan_of
 from vigil.store import Store
 from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, RollbackEvent
@@ -49,3 +52,16 @@ def resume_point(store: Store, releases: list[Release]) -> datetime:
         ]
     recorded = [m for m in moments if m is not None]
     return max([simulated_origin(releases), *recorded])
+
+
+LIVE_SOURCES = frozenset({"prometheus"})
+
+
+def refuse_live_sources(releases: list[Release], option: str) -> None:
+    """Refuse a clock that runs ahead of the wall clock (``option``) for releases read from a live source."""
+    live = sorted({f"{r.slug} (source '{s.name}', {s.kind})" for r in releases
+                   for s in plan_of(r).all_sources() if s.kind in LIVE_SOURCES})
+    if live:
+        raise UsageError(f"{option} runs the clock ahead of real time, which only the simulator and recorded "
+                         f"data (file sources, vigil replay) can follow; these read live metrics: "
+                         f"{', '.join(live)}. Watch them without {option}.")

@@ -22,7 +22,6 @@ from vigil.metrics.registry import SourceSet
 from vigil.plan import Plan
 from vigil.plan.schema import Metric
 from vigil.releases.models import Release
-from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, RollbackEvent
 from vigil.web.freshness import LruCache
 
@@ -60,14 +59,11 @@ def group_of(metric: Metric) -> str:
     return "infrastructure" if metric.name in INFRASTRUCTURE else "service"
 
 
-def chart_window(
-    release: Release, plan: Plan, now: datetime, latest_due: datetime | None = None
-) -> tuple[datetime, datetime]:
-    """[T0 − 30 min, end]: a finished release to its last checkpoint; a running one up to now, or up to
-    its latest stored checkpoint when that is later (a simulated release replayed ahead of the wall clock)."""
+def chart_window(release: Release, plan: Plan, now: datetime) -> tuple[datetime, datetime]:
+    """[T0 − 30 min, end]: up to the last checkpoint, and never past ``now`` — a chart of the future would
+    show data that does not exist yet (a simulator would even invent it)."""
     last = release.started_at + (plan.checkpoints[-1] if plan.checkpoints else timedelta(0))
-    end = last if release.status not in ACTIVE else min(last, max(now, latest_due or now))
-    return release.started_at - LEAD_IN, max(release.started_at, end)
+    return release.started_at - LEAD_IN, max(release.started_at, min(last, now))
 
 
 def release_charts(
@@ -78,7 +74,7 @@ def release_charts(
     rollback: RollbackEvent | None,
     now: datetime,
 ) -> ChartSet:
-    start, end = chart_window(release, plan, now, checkpoints[-1].due_at if checkpoints else None)
+    start, end = chart_window(release, plan, now)
     key = (
         database,
         release.id,

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload
 
 from vigil.plan import format_offset
-from vigil.releases.models import Release
+from vigil.releases.models import PlanSnapshot, Release
 from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, Decision
 from vigil.web.incidents import NO_DATA, open_incident_counts
@@ -61,8 +61,8 @@ def overview(session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, statu
     """One page of the overview, newest release first."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     offset = max(0, offset)
-    # The plan text is only needed for a plan not parsed yet (cached_plan loads it then), not per row.
-    query = select(Release).options(lazyload(Release.plan))
+    # The plan text is only needed for a plan not parsed yet (plan_of loads it then), not per row.
+    query = select(Release).options(joinedload(Release.plan).load_only(PlanSnapshot.sha256, PlanSnapshot.source_path))
     count = select(func.count(Release.id))
     if status == "active":
         query, count = query.where(Release.status.in_(ACTIVE)), count.where(Release.status.in_(ACTIVE))

@@ -1,5 +1,8 @@
-"""Parsed plans, cached by snapshot id: a plan snapshot never changes, and parsing YAML per row of the
-overview would cost more than the rest of the page together."""
+"""Which database a web session reads, and the plan of a release (parsed once per snapshot).
+
+Parsed plans are cached for the whole process by ``vigil.plan.cache`` (through ``plan_of``), keyed by the
+snapshot's hash, so no web cache of its own is needed.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,6 @@ from sqlalchemy.orm import Session
 from vigil.plan import Plan
 from vigil.releases.models import Release
 from vigil.releases.service import plan_of
-from vigil.web.freshness import LruCache
-
-_CACHE: LruCache[tuple[str, int], Plan] = LruCache(512)
 
 
 def database_of(session: Session) -> str:
@@ -20,4 +20,5 @@ def database_of(session: Session) -> str:
 
 
 def cached_plan(session: Session, release: Release) -> Plan:
-    return _CACHE.get_or_build((database_of(session), release.plan_id), lambda: plan_of(release))
+    """``plan_of`` (kept for the pages' callers; the session is not needed any more)."""
+    return plan_of(release)
