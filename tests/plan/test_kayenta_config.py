@@ -112,6 +112,7 @@ def test_bad_json_and_missing_files_are_plan_errors(tmp_path: Path) -> None:
     ("kayenta_config: canary/config.json\n", "only with judge: kayenta"),
     ("judge: kayenta\nkayenta_config: canary/config.json\nbaseline: pre_deploy\n", "baseline: concurrent"),
     ("judge: kayentta\n", "'vigil' or 'kayenta'"),
+    ("judge: kayenta\nkayenta_config: canary/config.json\ncanary: {enabled: false}\n", "canary.enabled: false"),
 ])
 def test_the_plan_fields_are_validated_with_their_line(tmp_path: Path, tail: str, message: str) -> None:
     path = _plan(tmp_path, tail=tail)

@@ -77,7 +77,8 @@ def classify(metric: KayentaMetric, control: FloatArray, experiment: FloatArray,
     try:
         return _compare(metric, control, experiment, config, base)
     except TiedObservations as exc:  # not reachable with the constant-cohort case handled; kept as Kayenta
-        return KayentaVerdict(classification=KClass.ERROR, critical=metric.critical,
+        # Kayenta's judge records a failed classification as Error without a critical flag: it decides nothing.
+        return KayentaVerdict(classification=KClass.ERROR, critical=False,
                               reason=f"Metric Classification Failed: {exc}", **plain, **base)
 
 

@@ -314,6 +314,8 @@ def _check_judge(plan: Plan) -> None:
         if plan.baseline != "concurrent":
             raise ValueError("judge: kayenta compares the canary with a baseline running beside it "
                              "(baseline: concurrent)")
+        if not plan.canary.enabled:
+            raise ValueError("judge: kayenta is the canary judge; it cannot run with canary.enabled: false")
     elif plan.kayenta_config is not None:
         raise ValueError("kayenta_config is used only with judge: kayenta")
 
