@@ -41,6 +41,8 @@ def prepare(values: FloatArray, metric: KayentaMetric) -> FloatArray:
     values = np.asarray(values, dtype=np.float64)
     nan = np.isnan(values)
     values = np.where(nan, 0.0, values) if metric.nan_strategy == "replace" else values[~nan]
+    # ±inf is not a measurement (Kayenta's root finder cannot bracket it): left out, never a crash.
+    values = values[np.isfinite(values)]
     if metric.outliers == "remove" and values.size:
         values = _remove_outliers(values, metric.outlier_factor)
     return values
