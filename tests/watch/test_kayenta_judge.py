@@ -33,11 +33,10 @@ def _release_plan(tmp_path: Path, demo_plan_text: str, latency: float) -> Path:
 
 
 @pytest.mark.parametrize("latency", [0.01, 0.15, 0.6])
-def test_the_stored_verdict_is_kayentas_verdict_on_the_same_data(tmp_path: Path, sqlite_url: str,
+def test_the_stored_verdict_is_kayentas_verdict_on_the_same_data(tmp_path: Path, store: Store,
                                                                    demo_plan_text: str, latency: float) -> None:
     path = _release_plan(tmp_path, demo_plan_text, latency)
     plan, snapshot = load_plan(path)
-    store = Store(sqlite_url)
     release = create_release(store, plan, snapshot, str(path), now=plan.release.date)
     path.unlink()  # the evaluation judges with the snapshot, not the files
     (tmp_path / "canary-config.json").unlink()
