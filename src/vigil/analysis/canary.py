@@ -1,7 +1,8 @@
 """The default canary judge: every metric of a checkpoint in one vectorised pass, then a 0–100 score.
 
 Continuous metrics: two one-sided Mann–Whitney tests against the tolerance (is the canary above the
-baseline by more than the tolerance, or below by more than it?) — high, low or pass. Only the metric's
+baseline by more than the tolerance, or below by more than it?) — high, low, or pass once the interval
+also rules out a ``max_plausible_ratio``-fold change (else insufficient: few points). Only the metric's
 bad direction counts as a failure. Count metrics: exact rate tests (see :mod:`vigil.analysis.rates`).
 No data, an error and too few points are outcomes of their own and never a pass.
 
