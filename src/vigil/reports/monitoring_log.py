@@ -96,10 +96,14 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
 
 
 def render_monitoring_log(store: Store, release_ref: str | int, now: datetime) -> str:
+    """The log as it reads now: a preview, not sealed (``reports.sealing`` seals versions of it)."""
     with store.read() as session:
-        release = get_release(session, release_ref)
-        context = build_context(session, release, now)
-        return _environment().get_template("monitoring_log.md.j2").render(**context)
+        return monitoring_log_text(session, get_release(session, release_ref), now)
+
+
+def monitoring_log_text(session: Session, release: Release, now: datetime, version: int | None = None) -> str:
+    context = build_context(session, release, now)
+    return _environment().get_template("monitoring_log.md.j2").render(version=version, **context)
 
 
 def checkpoint_view(release: Release, plan: Plan, offset: Any, stored: Checkpoint | None) -> CheckpointView:
