@@ -10,6 +10,7 @@ import re
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.alerts.models import Communication, Notification
 from vigil.analysis.judgement import fmt
 from vigil.incidents.models import Incident
 from vigil.plan import Plan
@@ -18,7 +19,7 @@ from vigil.releases.service import plan_of
 from vigil.reports.sections import check_outline, checkpoint_heading
 from vigil.reports.smoke import deployment_smoke
 from vigil.smoke.service import runs_for
-from vigil.watch.models import Checkpoint
+from vigil.watch.models import Checkpoint, RollbackEvent
 
 # What an unfilled template field looks like: blanks, bracketed placeholders, leaked Python or Jinja.
 PLACEHOLDERS = re.compile(r"___|\{\{|\}\}|\{%|(?<!\] )\bNone\b(?! needed)|\bnan\b|\binf\b|Undefined")
@@ -54,6 +55,8 @@ def check_log_against_store(log: str, session: Session, release: Release) -> Non
     _check_incidents(log, session, release)
     _check_smoke(log, session, release, stored)
     _check_rating(log, plan, stored)
+    _check_first_flag(log, session, release, stored)
+    _check_communication(log, session, release)
 
 
 def _check_final_block(log: str, plan: Plan, stored: dict[str, Checkpoint]) -> None:
@@ -118,3 +121,34 @@ def _check_rating(log: str, plan: Plan, stored: dict[str, Checkpoint]) -> None:
         assert "[x] ✅ Success" not in log
     if not any(m.business for m in plan.metrics):
         assert "- [ ] **Business impact neutral/positive** - no data" in log
+
+
+def _check_first_flag(log: str, session: Session, release: Release, stored: dict[str, Checkpoint]) -> None:
+    """"first flagged at X": from X to the rollback checkpoint, a metric out of limits at the rollback
+    was out of limits at every checkpoint, and it was not out of limits just before X."""
+    match = re.search(r"^- (.+) was first flagged at (T\+\w+) and the rollback decided at (T\+\w+)", log, re.M)
+    rollback = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release.id))
+    if match is None:
+        return
+    assert rollback is not None and match.group(3) == rollback.checkpoint.name
+    order = [c for c in sorted(stored.values(), key=lambda c: c.offset_seconds) if c.state == "evaluated"]
+    names = [c.name for c in order]
+    start, end = names.index(match.group(2)), names.index(match.group(3))
+    out = {i: {r.label for r in c.readings if r.status in ("warning", "critical")} for i, c in enumerate(order)}
+    labels = set(match.group(1).split(", "))
+    assert labels <= out[start] and labels & out[end]
+    for i in range(start, end + 1):
+        assert out[i] & out[end], f"{names[i]} had none of the decisive metrics out of limits"
+    if start > 0:
+        assert not (out[start - 1] & out[end])
+
+
+def _check_communication(log: str, session: Session, release: Release) -> None:
+    """Ticked only when every recorded update reached a channel and every notification was sent."""
+    if "- [x] **Communication successful**" not in log:
+        return
+    comms = list(session.scalars(select(Communication).where(Communication.release_id == release.id)))
+    assert comms
+    for comm in comms:
+        notes = list(session.scalars(select(Notification).where(Notification.id.in_(comm.notification_ids or [-1]))))
+        assert notes and all(n.status == "sent" for n in notes)

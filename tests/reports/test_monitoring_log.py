@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from log_checks import check_log_against_store
 from vigil.clock import ManualClock
 from vigil.plan import parse_plan
 from vigil.plan.catalogue import DEFAULT_CHECKPOINTS
-from vigil.releases.service import create_release
+from vigil.releases.service import create_release, get_release
 from vigil.reports.monitoring_log import render_monitoring_log
 from vigil.reports.sections import PER_ITEM, expected_outline
 from vigil.store import Store
@@ -69,10 +70,13 @@ def test_log_follows_the_template_at_every_stage(sqlite_url: str, demo_plan_text
     log = render_monitoring_log(store, release.slug, clock.now())
     assert_follows_template(log)
     assert_no_blanks(log)
+    with store.read() as session:
+        check_log_against_store(log, session, get_release(session, release.slug))
     if stage == "fresh":
         assert "Not yet evaluated: due at 2026-11-24 09:15 CET" in log
         assert "No rollback was executed." in log
     if stage == "finished":
+        assert "- Memory Usage was first flagged at T+1h and the rollback decided at T+2h" in log
         assert "Not evaluated: the release was rolled back at T+2h." in log
         assert "**Release Result:** [ ] ✅ Success [ ] ⚠️ Partial Success [x] 🚨 Rollback Required" in log
         assert "**Verification:** Confirmed 5 min after completion" in log
