@@ -130,3 +130,15 @@ def test_closure_report_lists_the_stored_incidents(store, root, clock, tmp_path)
     assert block.count("- **") == len(incidents) == 2
     for incident in incidents:
         assert f"**{incident.ticket}: {incident.title}** — severity {incident.severity}" in block
+
+
+def test_a_signed_handover_shows_what_was_signed_not_todays_data(store, root, release, clock, vigil_cli):
+    from vigil.governance.handover import accept
+
+    item = accept(store, root, release.slug, actor="Jo Berg", now=clock.now())
+    add_action(store, release.slug, title="Written after the signature", assignee="Sam Okafor",
+               due_at=clock.now() + timedelta(days=3), source="", actor="Ana Costa", now=clock.now())
+    code, out = vigil_cli("handover", release.slug, "--db", store.url)
+    assert code == 0, out
+    assert "Written after the signature" not in out and "**Version:** v1" in out
+    assert out.strip() == _text(root, item).strip()

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from vigil.errors import Conflict
+from vigil.evidence.archive import read_blob
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.versions import seal_version
 from vigil.governance.models import Signoff, signed_off
@@ -68,3 +69,11 @@ def _seal(session: Session, root: Path, release: Release, signoff: Signoff, docu
           entity_id=signoff.id, release_id=release.id,
           payload={"evidence_id": item.id, "sha256": item.sha256, "note": signoff.note})
     return item
+
+
+def sealed_text(session: Session, root: Path, evidence_id: int) -> str:
+    """The text of a signed (sealed) document, exactly as it was signed."""
+    item = session.get(EvidenceItem, evidence_id)
+    if item is None:
+        raise Conflict(f"the signed document (evidence {evidence_id}) is missing from the store")
+    return read_blob(root, item).decode("utf-8")
