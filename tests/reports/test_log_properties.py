@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from log_checks import check_log_against_store
+from log_checks import PLACEHOLDERS, check_log_against_store
 from vigil.clock import ManualClock
 from vigil.evidence.archive import evidence_root
 from vigil.governance.closure import render_closure
@@ -118,5 +118,6 @@ def test_every_generated_log_is_complete_and_true_to_the_store(text: str, smoke:
                 block = closure.split("## Incidents", 1)[1].split("## ", 1)[0]
                 assert all(t in block for t in tickets)
                 assert ("No incidents were recorded" in block) == (not tickets)
+                assert not PLACEHOLDERS.search(closure), PLACEHOLDERS.search(closure)
         finally:
             store.dispose()
