@@ -172,17 +172,20 @@ def communication_view(session: Session, release: Release) -> dict[str, Any]:
 
 
 def render_incident_report(store: Store, ref: str | int, now: datetime) -> str:
-    """The incident report with its RCA (if recorded), on its own, in Markdown."""
+    """The incident report with its RCA (if recorded), on its own, in Markdown: a preview, not sealed."""
     with store.read() as session:
-        incident = get_incident(session, ref)
-        release = session.get(Release, incident.release_id) if incident.release_id else None
-        face = Clockface(release.timezone if release else "UTC")
-        view = incident_view(session, incident, face, release.started_at if release else None, now)
-        return (
-            _env()
-            .get_template("incident_report.md.j2")
-            .render(i=view, incident=incident, release=release, face=face, now=now)
-        )
+        return incident_report_text(session, get_incident(session, ref), now)
+
+
+def incident_report_text(session: Session, incident: Incident, now: datetime, version: int | None = None) -> str:
+    release = session.get(Release, incident.release_id) if incident.release_id else None
+    face = Clockface(release.timezone if release else "UTC")
+    view = incident_view(session, incident, face, release.started_at if release else None, now)
+    return (
+        _env()
+        .get_template("incident_report.md.j2")
+        .render(i=view, incident=incident, release=release, face=face, now=now, version=version)
+    )
 
 
 def fmt_minutes(value: float | None) -> str:
