@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from vigil.errors import located
-from vigil.metrics.config import prometheus_options
 from vigil.plan.alerting import AlertRule
 from vigil.plan.loader import line_of, parse_yaml
-from vigil.plan.schema import Plan, Source
+from vigil.plan.schema import Plan
 
 
 @dataclass(frozen=True)
@@ -49,6 +48,7 @@ def _anomaly_rule_advice(plan: Plan, rule: AlertRule) -> Iterator[tuple[str, str
     """(field, message) for each way ``rule`` will not do what it seems to."""
     from vigil.analysis.anomaly import samples_to_learn  # here: numpy is only needed when warnings are asked for
     from vigil.analysis.sensitivity import NOISE_ALARMS_PER_10K
+    from vigil.metrics.registry import sample_spacing
 
     if rule.for_ > timedelta(0):
         # One event, one alarm: the score is high on the sample that shows the change, then familiar.
@@ -61,25 +61,12 @@ def _anomaly_rule_advice(plan: Plan, rule: AlertRule) -> Iterator[tuple[str, str
                            f"sensitivity: low (about once per {low:,.0f})")
     needed = samples_to_learn()
     metric = plan.metric(rule.metric)
-    spacing = _spacing(plan.source_of(metric), rule.window / needed, rule.window)
+    spacing = sample_spacing(plan.source_of(metric), rule.window / needed, rule.window)
     if spacing is not None and rule.window < needed * spacing:
         yield ("window", f"holds {int(rule.window / spacing)} samples of '{rule.metric}' at "
                          f"{spacing.total_seconds():g} s apart; the anomaly detector learns from {needed} (a window "
                          f"of at least {_hours(needed * spacing)}), and with fewer it scores lower and its shape "
                          "views stay silent")
-
-
-def _spacing(source: Source, wanted: timedelta, span: timedelta) -> timedelta | None:
-    """The spacing of the samples an anomaly rule will get from ``source``, when the plan tells it."""
-    if source.kind == "simulator":
-        from vigil.metrics.simulator import STEP_SECONDS
-
-        return timedelta(seconds=STEP_SECONDS)
-    if source.kind == "prometheus":
-        from vigil.metrics.prometheus import query_step
-
-        return query_step(prometheus_options(source.options).step, wanted, span)
-    return None
 
 
 def _hours(span: timedelta) -> str:

@@ -18,10 +18,12 @@ from sqlalchemy.orm import Session
 
 from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
 from vigil.analysis.canary_step import Window, fold, judge_window
+from vigil.analysis.data_quality import window_problem
 from vigil.errors import NotDue, NotFound, SourceError
 from vigil.metrics.base import Series
-from vigil.metrics.registry import SourceSet
+from vigil.metrics.registry import SourceSet, expected_samples
 from vigil.plan import Plan, format_offset, parse_duration
+from vigil.plan.schema import Metric
 from vigil.releases.models import Release
 from vigil.releases.service import SYSTEM_ACTOR, get_release, plan_of
 from vigil.store import Store
@@ -108,7 +110,10 @@ def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime,
                history: list[Checkpoint], previous: PreviousRelease | None
                ) -> tuple[list[MetricJudgement], dict[str, str], dict[str, Window]]:
     """Every metric's judgement, the metrics whose source could not answer (with why), and each metric's
-    (baseline, new) window for the canary judge (empty at T+0, which has no new version to compare)."""
+    (baseline, new) window for the canary judge (empty at T+0, which has no new version to compare).
+
+    A window that is not evidence (too few real values, or values the metric cannot take) is "no data"
+    for its metric, and the canary judge gets the reason instead of the samples: it never decides."""
     sources = SourceSet(plan)
     baselines = BaselineReader(plan, sources, release.started_at, previous)
     unavailable: dict[str, str] = {}
@@ -121,10 +126,18 @@ def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime,
         try:
             if initial:
                 # T+0: the service's initial state (nothing runs the new version yet), limits only.
-                out.append(judge(metric, source.fetch(metric, "baseline", start, end), None, None))
+                state = source.fetch(metric, "baseline", start, end)
+                problem = _not_evidence(plan, metric, {"window": (state, end - start)})
+                out.append(judge(metric, state, None, None, not_evidence=problem))
                 continue
             new = source.fetch(metric, "new", start, end)
             base = baselines.fetch(metric, format_offset(offset), start, end)
+            problem = _not_evidence(plan, metric, {"new version's window": (new, end - start),
+                                                   "baseline's window": (base, baselines.span(start, end))})
+            if problem is not None:
+                windows[metric.name] = problem
+                out.append(judge(metric, Series.empty(), None, before.get(metric.name), not_evidence=problem))
+                continue
             since = source.fetch(metric, "new", release.started_at, end) if metric.leak_check else None
             out.append(judge(metric, new, base, before.get(metric.name), since))
             windows[metric.name] = (base, new)
@@ -134,6 +147,16 @@ def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime,
                 windows[metric.name] = str(exc)
             out.append(judge(metric, Series.empty(), None, before.get(metric.name), unavailable=str(exc)))
     return out, unavailable, windows
+
+
+def _not_evidence(plan: Plan, metric: Metric, windows: dict[str, tuple[Series, timedelta]]) -> str | None:
+    """The first of the named windows (samples, span) that is not evidence, and why; None if all are."""
+    spec = plan.source_of(metric)
+    for what, (series, span) in windows.items():
+        problem = window_problem(metric, series, expected_samples(spec, span), plan.min_coverage)
+        if problem is not None:
+            return f"{problem} ({what})"
+    return None
 
 
 def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedelta, now: datetime,
