@@ -23,6 +23,7 @@ from vigil.analysis.models import (
     MetricJudgeConfig,
     MetricVerdict,
 )
+from vigil.analysis.traffic import Shares, per_full_traffic
 from vigil.metrics.base import Series
 from vigil.plan.schema import Metric, Plan
 
@@ -45,22 +46,31 @@ def canary_config(plan: Plan) -> CanaryConfig:
             min_samples=options.min_samples) for m in plan.metrics])
 
 
-def judge_window(plan: Plan, windows: dict[str, Window]) -> CanaryJudgement:
-    """All metrics in one pass; ``windows`` maps a metric to (baseline, new) samples or a source error."""
+def judge_window(plan: Plan, windows: dict[str, Window], traffic: dict[str, Shares] | None = None
+                 ) -> CanaryJudgement:
+    """All metrics in one pass; ``windows`` maps a metric to (baseline, new) samples or a source error, and
+    ``traffic`` a volume metric to its cohorts' traffic shares (``analysis.traffic``): its samples are then
+    compared per full traffic, or, for a count, its exposure is scaled by the share."""
     metrics = {m.name: m for m in plan.metrics}
+    traffic = traffic or {}
     data = {}
     for name, window in windows.items():
-        metric = metrics[name]
+        metric, shares = metrics[name], traffic.get(name)
         exposure = windows.get(metric.exposure) if metric.exposure else None
         if isinstance(window, str) or isinstance(exposure, str):
             data[name] = MetricData(np.empty(0), np.empty(0), error=window if isinstance(window, str) else
                                     f"exposure '{metric.exposure}': {exposure}")
         elif metric.compare == "continuous":
-            data[name] = MetricData(window[0].values, window[1].values)
+            base, new = window
+            if shares is not None:
+                base, new = per_full_traffic(base, shares.baseline), per_full_traffic(new, shares.new)
+            data[name] = MetricData(base.values, new.values)
         else:
             exposure_unit = metrics[metric.exposure].unit if metric.exposure else ""
             (e0, t0), (e1, t1) = (event_counts(metric, series, exposure[i] if exposure else None, exposure_unit)
                                   for i, series in enumerate(window))
+            if shares is not None and t0 is None and t1 is None:  # events over time × the cohort's share
+                t0, t1 = np.full(e0.size, shares.baseline), np.full(e1.size, shares.new)
             data[name] = MetricData(e0, e1, t0, t1)
     return judge_canary(canary_config(plan), data)
 

@@ -1,7 +1,8 @@
 """Warnings about a plan that is valid but will not do what its author probably expects.
 
 A ``PlanError`` refuses a plan; advice lets it through and says, with the same file:line: field, what to
-change. Today that is about anomaly rules: a ``window`` holding too few samples for the detector to learn
+change: volume metrics (throughput, counts) on a partial rollout, which are compared per full traffic;
+and anomaly rules: a ``window`` holding too few samples for the detector to learn
 from, at the sample spacing known from the plan (the simulator's, or a Prometheus source's ``step``; a file
 source's spacing is only known from its data), a ``for`` the detector's one-sample alarms never meet, and a
 critical rule left at the sensitivity that is tuned for NAB, not for paging.
@@ -16,7 +17,7 @@ from datetime import timedelta
 from vigil.errors import located
 from vigil.plan.alerting import AlertRule
 from vigil.plan.loader import line_of, parse_yaml
-from vigil.plan.schema import Plan
+from vigil.plan.schema import Metric, Plan
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,35 @@ def plan_warnings(plan: Plan, text: str, name: str) -> list[PlanWarning]:
             data = data if data is not None else parse_yaml(text, name)
             loc = ("alerting", "rules", i, field)
             warnings.append(PlanWarning(name, line_of(data, loc), ".".join(map(str, loc)), message))
+    for i, metric in enumerate(plan.metrics):
+        advice = _volume_advice(plan, metric)
+        if advice is not None:
+            data = data if data is not None else parse_yaml(text, name)
+            where = ("metrics", i)
+            warnings.append(PlanWarning(name, line_of(data, where), f"metrics.{i}", advice))
     return warnings
+
+
+def _volume_advice(plan: Plan, metric: Metric) -> str | None:
+    """A volume metric (throughput, counts, users) on a partial rollout: how it will be compared."""
+    from vigil.analysis.traffic import partial_steps, scales_with_traffic
+
+    steps = partial_steps(plan)
+    relative = metric.thresholds.relative
+    judged = not metric.muted or relative.warning is not None or relative.critical is not None
+    if not steps or not judged or plan.source_of(metric).kind == "simulator":
+        return None  # the simulator gives volumes at full traffic already
+    shares = ", ".join(f"{p:g} %" for p in steps)
+    if scales_with_traffic(metric):
+        return (f"'{metric.name}' is a volume and the rollout runs the new version on part of the traffic "
+                f"({shares}): each cohort's value is divided by its share before it is compared. That is right "
+                f"when the query measures one cohort ($cohort); if it measures the whole service, set "
+                f"scales_with_traffic: false")
+    if metric.scales_with_traffic is False and metric.compare != "share":
+        return (f"'{metric.name}' is compared as measured (scales_with_traffic: false) on a partial rollout "
+                f"({shares}): if it is a per-cohort volume, the new version has less of it by design and a "
+                f"relative limit reads that as a drop")
+    return None
 
 
 def _anomaly_rule_advice(plan: Plan, rule: AlertRule) -> Iterator[tuple[str, str]]:

@@ -130,6 +130,10 @@ class Metric(Strict):
                     "time unit); share: the samples are a share (% or fraction) of the exposure")
     exposure: str | None = Field(
         default=None, description="count/share: the plan metric holding the requests (or other exposure)")
+    scales_with_traffic: bool | None = Field(
+        default=None, description="A volume (throughput, counts, users, revenue) that each cohort has in "
+                                  "proportion to its share of the traffic: compared per full traffic. Default: "
+                                  "true for per-time rates, amounts and counts without an exposure")
     plausible: Plausible | None = Field(
         default=None, description="The values the metric can take; default from its unit and compare")
 
