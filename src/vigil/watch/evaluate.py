@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
 from vigil.analysis.canary_step import Window, fold, judge_window
+from vigil.analysis.count_limits import judge_counts
 from vigil.analysis.data_quality import window_problem
 from vigil.analysis.traffic import Shares, cohort_shares, per_full_traffic
 from vigil.errors import NotDue, NotFound, SourceError
@@ -63,7 +64,7 @@ def evaluate_checkpoint(store: Store, release_ref: str | int, name: str, now: da
     window_end = release.started_at + offset  # never later than now: it is due
     window_start = window_end - plan.evaluation_window
     read = _judge_all(plan, release, offset, window_start, window_end, history, previous)
-    judgements, unavailable = read.judgements, read.unavailable
+    judgements, unavailable = judge_counts(plan, read.judgements, read.windows, read.traffic), read.unavailable
     canary = None
     if read.windows and plan.canary.enabled and plan.baseline == "concurrent":
         canary = judge_window(plan, read.windows, read.traffic)
