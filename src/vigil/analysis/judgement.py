@@ -44,16 +44,19 @@ def fmt(value: float | None, unit: str) -> str:
 
 
 def judge(metric: Metric, new: Series, baseline: Series | None, previous: float | None,
-          since_deploy: Series | None = None, unavailable: str | None = None) -> MetricJudgement:
+          since_deploy: Series | None = None, unavailable: str | None = None,
+          not_evidence: str | None = None) -> MetricJudgement:
     """Judge ``metric`` from the new version's samples against the baseline's.
 
     ``baseline`` is ``None`` for T+0, where the service's initial state is checked against absolute
-    limits only. ``unavailable`` carries a source error; it makes the status "no data", never "ok".
+    limits only. ``unavailable`` carries a source error and ``not_evidence`` why the samples cannot be
+    judged (``data_quality.window_problem``); either makes the status "no data", never "ok".
     """
     new = new.finite()
     base = baseline.finite() if baseline is not None else None
-    if unavailable or len(new) == 0:
-        why = f"source unavailable: {unavailable}" if unavailable else "no samples in the window"
+    if unavailable or not_evidence or len(new) == 0:
+        why = (f"source unavailable: {unavailable}" if unavailable
+               else not_evidence or "no samples in the window")
         return MetricJudgement(metric.name, metric.label, metric.unit, None,
                                _mean(base), None, None, "", "no_data", f"No data ({why}).",
                                {"samples_new": 0, "samples_baseline": len(base) if base else 0})

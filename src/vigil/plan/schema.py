@@ -89,6 +89,15 @@ class Thresholds(Strict):
     relative: RelativeLimits = RelativeLimits()
 
 
+class Plausible(Strict):
+    """The values a metric can take at all; a sample outside them is a broken source, not a reading."""
+
+    min: float | None = Field(default=None, description="Lowest possible value (default from the unit: 0 for "
+                                                        "percentages, durations, rates and counts)")
+    max: float | None = Field(default=None, description="Highest possible value (default: 100 for %, 1 for a "
+                                                        "share without a unit)")
+
+
 class LeakCheck(Strict):
     """Trend test for slow growth (memory leaks, creeping latency) that a point comparison misses."""
 
@@ -122,6 +131,12 @@ class Metric(Strict):
                     "time unit); share: the samples are a share (% or fraction) of the exposure")
     exposure: str | None = Field(
         default=None, description="count/share: the plan metric holding the requests (or other exposure)")
+    scales_with_traffic: bool | None = Field(
+        default=None, description="A volume (throughput, counts, users, revenue) that each cohort has in "
+                                  "proportion to its share of the traffic: compared per full traffic. Default: "
+                                  "true for per-time rates, amounts and counts without an exposure")
+    plausible: Plausible | None = Field(
+        default=None, description="The values the metric can take; default from its unit and compare")
 
 
 class Fault(Strict):
@@ -216,6 +231,10 @@ class Plan(Strict):
     metrics: list[Metric] = []
     checkpoints: list[Duration] = []
     evaluation_window: Duration = timedelta(minutes=5)
+    min_coverage: float = Field(
+        default=0.5, gt=0, le=1,
+        description="Share of a window's expected samples that must hold a real value for it to be judged; "
+                    "less is 'insufficient data' and holds")
     baseline: BaselineKind | None = None
     canary: CanaryOptions = CanaryOptions()
     judge: Literal["vigil", "kayenta"] = Field(
