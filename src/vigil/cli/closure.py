@@ -21,16 +21,14 @@ def show(
     db: DbOption = None,
 ) -> None:
     """The project closure report as Markdown."""
-    from sqlalchemy import select
-
     from vigil.governance.closure import render_closure
-    from vigil.governance.models import Signoff
+    from vigil.governance.models import in_force
     from vigil.releases.service import get_release
 
     store = open_store(db)
     with store.read() as session:
         r = get_release(session, release)
-        signed = session.scalar(select(Signoff).where(Signoff.release_id == r.id, Signoff.kind == "closure"))
+        signed = in_force(session, r.id, "closure")
         text = render_closure(session, r, evidence_dir(store), now(), signed)
     if out is None:
         typer.echo(text)

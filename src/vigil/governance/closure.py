@@ -19,6 +19,7 @@ from vigil.governance.models import Signoff
 from vigil.governance.render import render
 from vigil.governance.requirements import Status, gate, trace
 from vigil.governance.signing import SignoffKind, sign
+from vigil.releases.closed import mark_closed
 from vigil.releases.models import Release
 from vigil.releases.service import plan_of
 from vigil.retro.models import ActionItem
@@ -82,6 +83,8 @@ def approve(
         unmet = gate(session, release, root, now, exclude=("PM-29",))
         if unmet:
             raise GateFailed(unmet)
-        return render_closure(session, release, root, now, signoff)
+        text = render_closure(session, release, root, now, signoff)
+        mark_closed(session, release, at=now, by=actor)  # from here on the release is read-only
+        return text
 
     return sign(store, root, release_ref, CLOSURE, closure_report, actor=actor, now=now, note=note)
