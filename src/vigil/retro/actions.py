@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import Conflict, NotFound, VigilError
 from vigil.evidence.service import CONTRIBUTORS
+from vigil.releases.closed import ensure_open
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release
 from vigil.retro.models import ActionItem, ActionState
@@ -133,6 +134,7 @@ def _close(store: Store, action_id: int, state: ActionState, reason: str, *, act
            now: datetime) -> ActionItem:
     with store.write() as session:
         item = _get(session, action_id)
+        ensure_open(session, item.release_id, f"{state.value.replace('_', ' ')} action item {action_id}")
         if item.status != ActionState.OPEN:
             raise Conflict(f"action item {action_id} is already {item.status.replace('_', ' ')}")
         item.status = state.value
