@@ -67,7 +67,8 @@ def test_a_rollback_start_and_end_reach_every_stakeholder(tmp_path: Path, smtp_s
         event = s.scalar(select(RollbackEvent))
         assert event is not None and event.started_at is not None and event.completed_at is not None
         comms = {c.step: c for c in s.scalars(select(Communication).where(Communication.step.like("rollback-%")))}
-        notes = {n.id: n for n in s.scalars(select(Notification).where(Notification.event.like("communication.rollback%")))}
+        notes = {n.id: n for n in s.scalars(
+            select(Notification).where(Notification.event.like("communication.rollback%")))}
         rows = communication_view(s, release)["rows"]
     start, end = comms["rollback-start"], comms["rollback-end"]
     everyone = [st.name for st in plan.stakeholders]

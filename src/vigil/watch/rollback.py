@@ -21,7 +21,6 @@ import httpx
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from vigil.alerts.communication import announce
 from vigil.analysis import judge
 from vigil.analysis.judgement import fmt
 from vigil.clock import Clock
@@ -117,6 +116,8 @@ def execute_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYS
 
 def notify_rollback(session: Session, release: Release, event: RollbackEvent, *, now: datetime) -> None:
     """Tell the plan's stakeholders that the rollback started, or how its action ended (by its state)."""
+    from vigil.alerts.communication import announce  # here: vigil.alerts itself reads watch models
+
     what = f"{event.method} rollback decided at {event.checkpoint.name}: {event.reason}"
     target = f"to {release.baseline_version}" if release.baseline_version else "to the previous version"
     if event.state == "started":
