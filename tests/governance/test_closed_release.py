@@ -453,3 +453,49 @@ def test_the_api_answers_409_for_a_write_to_a_closed_release(tmp_path: Path) -> 
                                headers={"Authorization": f"Bearer {token}"}, json={"note": "seen"})
     assert response.status_code == 409 and "is closed" in response.json()["detail"]
     store.dispose()
+
+
+@pytest.mark.unaudited_writes  # provokes the constraint past the services
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_one_sign_off_of_a_kind_is_in_force_at_a_time(request, backend: str, tmp_path: Path) -> None:
+    """The schema's own guarantee (a partial unique index), on both databases: voided sign-offs may pile up,
+    two in force may not."""
+    from sqlalchemy.exc import IntegrityError
+
+    url = request.getfixturevalue("sqlite_url" if backend == "sqlite" else "pg_url")
+    store = Store(url)
+    release = make_release(store, T0)
+    f = tmp_path / "x.txt"
+    f.write_text("x")
+    item = add_file(store, tmp_path / "ev", SLUG, f, kind="other", requirement_ids=[], actor=MONITOR, now=T0)
+
+    def signoff(revoked: bool) -> Signoff:
+        return Signoff(release_id=release.id, kind="closure", person=SPONSOR, role="sponsor", signed_at=T0,
+                       note="", details={}, evidence_id=item.id, revoked_at=T0 if revoked else None)
+
+    with store.write() as s:
+        s.add_all([signoff(True), signoff(True), signoff(False)])
+    with pytest.raises(IntegrityError), store.write() as s:
+        s.add(signoff(False))
+    store.dispose()
+
+
+@pytest.mark.postgres
+def test_close_reopen_and_close_again_on_postgresql(pg_store: Store, tmp_path: Path) -> None:
+    from vigil.watch import watch
+
+    clock = ManualClock(T0)
+    root = evidence_root(pg_store.url, tmp_path / "evidence")
+    make_release(pg_store, clock.now())
+    watch(pg_store, clock, [SLUG])
+    _close(pg_store, root, clock, tmp_path)
+    with pytest.raises(ReleaseClosed):
+        actions.add_action(pg_store, SLUG, title="Due in 2020", assignee="Sam Okafor",
+                           due_at=clock.now() + timedelta(days=1), source="", actor=MONITOR, now=clock.now())
+    reopen(pg_store, SLUG, actor=SPONSOR, now=clock.now(), reason="late findings")
+    with pg_store.read() as s:
+        assert {x.id for x in gate(s, get_release(s, SLUG), root, clock.now())} == {"PM-29"}
+    approve(pg_store, root, SLUG, actor=SPONSOR, now=clock.now())
+    with pg_store.read() as s:
+        assert gate(s, get_release(s, SLUG), root, clock.now()) == []
+        assert get_release(s, SLUG).closed_at is not None
