@@ -76,8 +76,9 @@ def _refuse_writes_to_closed_releases(session: Session, _flush: UOWTransaction, 
     if session.info.get(_CLOSURE_ACT):
         return
     touched: dict[int, str] = {}
+    parents: dict[tuple[str, Any], int | None] = {}  # one look-up per parent row, however many children
     for obj, verb in _writes(session):
-        release_id = release_of(session, obj)
+        release_id = release_of(session, obj, parents)
         if release_id is not None:
             touched.setdefault(release_id, f"{verb} {_noun(obj)}")
     if not touched:
@@ -108,19 +109,22 @@ def _writes(session: Session) -> Iterable[tuple[Any, str]]:
 
 
 def _changed_columns(obj: Any) -> set[str]:
+    """The columns a flush would write (a parent whose only change is a new child is not changed: the
+    child is checked on its own)."""
     state = inspect(obj)
-    return {attr.key for attr in state.attrs if attr.history.has_changes()}
+    return {prop.key for prop in state.mapper.column_attrs if state.attrs[prop.key].history.has_changes()}
 
 
-def release_of(session: Session, obj: Any) -> int | None:
+def release_of(session: Session, obj: Any, cache: dict[tuple[str, Any], int | None] | None = None) -> int | None:
     """The release a mapped object belongs to, directly or through the parent it points at; None for
     records of no release (people, plans, log lines, an incident opened outside any release)."""
+    cache = {} if cache is None else cache
     table = obj.__table__
     if table.name == "releases":
         return getattr(obj, "id", None)
     if "release_id" in table.c:
         found = getattr(obj, "release_id", None)
-        return found if found is not None else _via_relationship(session, obj, "releases")
+        return found if found is not None else _via_relationship(session, obj, "releases", cache)
     for fk in table.foreign_keys:
         parent = fk.column.table
         if "release_id" not in parent.c:
@@ -128,22 +132,25 @@ def release_of(session: Session, obj: Any) -> int | None:
         key = inspect(obj).mapper.get_property_by_column(fk.parent).key
         value = getattr(obj, key, None)
         if value is not None:
-            return session.connection().execute(
-                select(parent.c.release_id).where(fk.column == value)).scalar()
-        found = _via_relationship(session, obj, parent.name)
+            if (parent.name, value) not in cache:
+                cache[(parent.name, value)] = session.connection().execute(
+                    select(parent.c.release_id).where(fk.column == value)).scalar()
+            return cache[(parent.name, value)]
+        found = _via_relationship(session, obj, parent.name, cache)
         if found is not None:
             return found
     return None
 
 
-def _via_relationship(session: Session, obj: Any, target: str) -> int | None:
+def _via_relationship(session: Session, obj: Any, target: str,
+                      cache: dict[tuple[str, Any], int | None]) -> int | None:
     """A new object linked through a relationship before its foreign key is filled in."""
     state = inspect(obj)
     for rel in state.mapper.relationships:
         if rel.direction is MANYTOONE and rel.target.name == target and rel.key in state.dict:
             related = state.dict[rel.key]
             if related is not None:
-                return release_of(session, related)
+                return release_of(session, related, cache)
     return None
 
 
