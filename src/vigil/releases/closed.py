@@ -35,6 +35,7 @@ UPDATABLE: dict[str, frozenset[str] | None] = {
     "evidence_items": frozenset({"legal_hold", "hold_reason", "purged_at", "purged_by"}),
 }
 _CLOSURE_ACT = "vigil.closure_act"
+_PARENTS, _KNOWN_OPEN = "vigil.release_of_parent", "vigil.releases_known_open"
 
 
 def closure_act(session: Session) -> None:
@@ -75,11 +76,14 @@ def ensure_open(session: Session, release_id: int | None, what: str) -> None:
 def _refuse_writes_to_closed_releases(session: Session, _flush: UOWTransaction, _instances: object) -> None:
     if session.info.get(_CLOSURE_ACT):
         return
+    # Kept for the session, which is one transaction: a parent row's release never changes, and a release
+    # found open stays open until the transaction ends (only closure_act, which skips the check, closes it).
+    parents: dict[tuple[str, Any], int | None] = session.info.setdefault(_PARENTS, {})
+    known_open: set[int] = session.info.setdefault(_KNOWN_OPEN, set())
     touched: dict[int, str] = {}
-    parents: dict[tuple[str, Any], int | None] = {}  # one look-up per parent row, however many children
     for obj, verb in _writes(session):
         release_id = release_of(session, obj, parents)
-        if release_id is not None:
+        if release_id is not None and release_id not in known_open:
             touched.setdefault(release_id, f"{verb} {_noun(obj)}")
     if not touched:
         return
@@ -88,6 +92,7 @@ def _refuse_writes_to_closed_releases(session: Session, _flush: UOWTransaction, 
         .where(Release.id.in_(touched), Release.closed_at.is_not(None)).order_by(Release.id)).first()
     if closed is not None:
         raise refusal(closed, touched[closed.id])
+    known_open.update(touched)
 
 
 def _writes(session: Session) -> Iterable[tuple[Any, str]]:
