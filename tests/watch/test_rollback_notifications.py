@@ -95,3 +95,29 @@ def test_a_rollback_start_and_end_reach_every_stakeholder(tmp_path: Path, smtp_s
     assert min(i for i, t in enumerate(texts) if start.subject in t) < min(
         i for i, t in enumerate(texts) if end.subject in t)
     store.dispose()
+
+
+@pytest.mark.unaudited_writes  # the dead worker's claim is written past the services
+def test_an_interrupted_rollback_ends_with_a_notice_to_check_by_hand(tmp_path: Path) -> None:
+    """A worker died after claiming the rollback: the next watcher flags it, and stakeholders are told."""
+    from vigil.watch.rollback import mark_interrupted
+
+    text = EXAMPLE.read_text(encoding="utf-8").replace("automatic: true", "automatic: false")
+    store = Store(f"sqlite:///{tmp_path / 'v.db'}")
+    create_release(store, parse_plan(text, "plan.yaml"), text, "plan.yaml", now=T0, slug="leaky")
+    clock = ManualClock(T0)
+    watch(store, clock, ["leaky"])  # decided, waiting for a person
+    with store.write() as s:
+        event = s.scalar(select(RollbackEvent))
+        assert event is not None and event.state == "decided"
+        event.state, event.started_at = "started", clock.now()
+    with store.read() as s:
+        release_id = get_release(s, "leaky").id
+    assert mark_interrupted(store, release_id, clock.now())
+    with store.read() as s:
+        end = s.scalar(select(Communication).where(Communication.step == "rollback-end"))
+        event = s.scalar(select(RollbackEvent))
+    assert end is not None and event is not None and end.sent_at == clock.now()
+    assert end.subject.endswith("interrupted") and "check the service by hand" in end.body
+    assert event.reason in end.body
+    store.dispose()

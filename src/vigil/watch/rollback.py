@@ -72,6 +72,9 @@ def mark_interrupted(store: Store, release_id: int, now: datetime) -> bool:
                               "again. Check the deployment by hand.")
         audit(session, at=now, actor=SYSTEM_ACTOR, action="rollback.interrupted", entity="rollback",
               entity_id=event.id, release_id=release_id, payload={})
+        release = session.get(Release, release_id)
+        assert release is not None
+        notify_rollback(session, release, event, now=now)  # the end stakeholders hear of: nobody knows how
         return True
 
 
