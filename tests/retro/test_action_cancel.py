@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from vigil.errors import Conflict, PermissionDenied, VigilError
 from vigil.governance.closure import closure_context
@@ -79,3 +81,23 @@ def test_only_an_open_item_holds_req_30_back_and_reports_say_what_became_of_it(w
         assert f"cancelled: {stored.reason}" in row and f"cancelled: {stored.reason}" in log_line
     if state is ActionState.OPEN:
         assert "cancelled" not in row and "- [ ]" in log_line
+
+
+@given(st.integers(min_value=-20 * 24 * 60, max_value=20 * 24 * 60))
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_an_action_item_is_refused_exactly_when_its_due_date_is_already_past(watched, minutes: int):
+    due = watched.end + timedelta(minutes=minutes)
+    title = f"Item due {minutes:+d} min"
+    with watched.store.read() as s:
+        if s.scalar(select(ActionItem.id).where(ActionItem.title == title)) is not None:
+            return  # hypothesis repeated an example on the same store
+        before = s.scalar(select(func.count(ActionItem.id)))
+    if due < watched.end:
+        with pytest.raises(VigilError, match=f"the due date {due:%Y-%m-%d} is already past"):
+            add_action(watched.store, watched.slug, title=title, assignee="Sam Okafor", due_at=due, source="",
+                       actor="Ana Costa", now=watched.end)
+    else:
+        add_action(watched.store, watched.slug, title=title, assignee="Sam Okafor", due_at=due, source="",
+                   actor="Ana Costa", now=watched.end)
+    with watched.store.read() as s:
+        assert s.scalar(select(func.count(ActionItem.id))) == before + (due >= watched.end)
