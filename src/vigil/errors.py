@@ -37,13 +37,6 @@ class Conflict(VigilError):
     """The request clashes with what is already stored (a duplicate name, a state that forbids it)."""
 
 
-class ReleaseClosed(Conflict):
-    """A write to a closed release or any of its records; closed releases are read-only (HTTP 409, like
-    every ``Conflict``). Only the Sponsor's ``vigil release reopen`` makes one writable again."""
-
-    http_status = 409
-
-
 class PermissionDenied(VigilError):
     """The actor lacks the role the action needs."""
 
@@ -60,3 +53,10 @@ class StoreError(VigilError):
 
 class RollbackError(VigilError):
     """The configured rollback action failed."""
+
+
+class ReleaseClosed(Conflict):
+    """A write to a closed release or any of its records; closed releases are read-only (HTTP 409, like
+    every ``Conflict``). Only the Sponsor's ``vigil release reopen`` makes one writable again."""
+
+    http_status = 409

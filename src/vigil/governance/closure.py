@@ -19,7 +19,6 @@ from vigil.governance.models import Signoff
 from vigil.governance.render import render
 from vigil.governance.requirements import Status, gate, trace
 from vigil.governance.signing import SignoffKind, sign
-from vigil.releases.closed import mark_closed
 from vigil.releases.models import Release
 from vigil.releases.service import plan_of
 from vigil.retro.models import ActionItem
@@ -80,6 +79,8 @@ def approve(
     """The Sponsor approves closure: role first (refusals audited), then the gate without PM-29."""
 
     def closure_report(session: Session, release: Release, signoff: Signoff) -> str:
+        from vigil.releases.closed import mark_closed
+
         unmet = gate(session, release, root, now, exclude=("PM-29",))
         if unmet:
             raise GateFailed(unmet)
