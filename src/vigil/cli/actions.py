@@ -1,4 +1,4 @@
-"""`vigil action add|list|done|carry`: retrospective action items tracked to completion."""
+"""`vigil action add|list|done|carry|cancel`: retrospective action items tracked to completion."""
 
 from __future__ import annotations
 
@@ -99,6 +99,20 @@ def _reseal(store: Store, release_id: int, actor: str) -> None:
 
     for item in refresh_sealed(store, evidence_dir(store), release_id, creator=actor, now=now()):
         console.print(f"Sealed {item.kind} {item.filename} again as evidence #{item.id} (new version)")
+
+
+@app.command("cancel")
+def cancel(
+    action: int,
+    reason: Annotated[str, typer.Option(help="Why it will not be done.")],
+    actor: ActorOption = None,
+    db: DbOption = None,
+) -> None:
+    """Cancel an open action item, with a reason (Release/Monitoring Owner); it no longer counts as open."""
+    from vigil.retro.actions import cancel as run
+
+    item = run(open_store(db), action, actor=require_actor(actor), now=now(), reason=reason)
+    console.print(f"Action item #{item.id} cancelled: {item.reason}")
 
 
 def _date(text: str) -> datetime:

@@ -85,6 +85,8 @@ def approve(
     """The Sponsor approves closure: role first (refusals audited), then the gate without PM-29."""
 
     def closure_report(session: Session, release: Release, signoff: Signoff, version: int) -> str:
+        from vigil.releases.closed import mark_closed
+
         unmet = gate(session, release, root, now, exclude=("PM-29",))
         if unmet:
             raise GateFailed(unmet)
@@ -92,6 +94,8 @@ def approve(
         from vigil.reports.sealing import seal_step_documents  # reports render governance views
 
         seal_step_documents(session, release=release, root=root, creator=actor, now=now)
-        return render_closure(session, release, root, now, signoff, version)
+        text = render_closure(session, release, root, now, signoff, version)
+        mark_closed(session, release, at=now, by=actor)  # from here on the release is read-only
+        return text
 
     return sign(store, root, release_ref, CLOSURE, closure_report, actor=actor, now=now, note=note)

@@ -24,6 +24,7 @@ from vigil.evidence.models import EvidenceItem
 from vigil.evidence.versions import seal_version, versions
 from vigil.governance.models import LessonsPublication
 from vigil.governance.render import render
+from vigil.releases.closed import ensure_open
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release, plan_of
 from vigil.retro.models import ActionItem
@@ -56,6 +57,7 @@ def publish(
     authorize(store, release_id, actor, PUBLISHERS, "publish lessons learned", now)
     with store.write() as session:
         release = get_release(session, release_id)
+        ensure_open(session, release_id, "publishing lessons learned")  # before the page is written
         plan = plan_of(release)
         retro = retrospective_of(session, release_id)
         if retro is None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from vigil.clock import Clock
 from vigil.errors import VigilError
 from vigil.evidence.service import seal
+from vigil.releases.closed import ensure_open
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release, plan_of
 from vigil.smoke.junit import parse_junit
@@ -40,6 +41,7 @@ def run_smoke(
     with store.read() as session:
         release = get_release(session, release_ref)
         release_id, config = release.id, plan_of(release).smoke
+        ensure_open(session, release_id, "running smoke tests")  # before the checks hit the service
     if actor != SYSTEM:
         authorize(store, release_id, actor, RUNNERS, "run smoke tests", clock.now())
     if not config.checks:
