@@ -5,7 +5,8 @@
 Builds the demo store in a temporary folder (`vigil demo`; or uses ``--db``), then runs each command as a
 separate process, the way a shell runs it: `vigil status R`, `vigil release list`, `vigil trace R`,
 `vigil incident list`, interleaved with the reference `python -c "import sqlite3"` so both see the same
-machine load. Prints min and median wall time per command and the ratio of its median to the reference's.
+machine load, and `python -c "import sqlalchemy.orm"` (the floor: what any command reading the store
+through the ORM pays first). Prints min and median wall time per command and the ratio of its median to the reference's.
 Goal: each command within 0.3 s, or at most 4x the reference. Also prints the CPU time of each command
 (user + system, from the child's rusage), which depends less on what else the machine runs.
 """
@@ -63,6 +64,8 @@ def main() -> None:
                            stdout=subprocess.DEVNULL)
         commands = {
             "python -c 'import sqlite3' (reference)": [sys.executable, "-c", "import sqlite3"],
+            # Not a goal: what any command that reads the store through the ORM pays before doing anything.
+            "python -c 'import sqlalchemy.orm' (floor)": [sys.executable, "-c", "import sqlalchemy.orm"],
             f"vigil status {DEMO_SLUG}": [*vigil, "status", DEMO_SLUG],
             "vigil release list": [*vigil, "release", "list"],
             f"vigil trace {DEMO_SLUG}": [*vigil, "trace", DEMO_SLUG],
@@ -91,8 +94,8 @@ def report(walls: dict[str, list[float]], cpus: dict[str, list[float]], runs: in
     for name, values in walls.items():
         median = statistics.median(values)
         ratio = median / reference
-        met = "-" if name == reference_name else ("met" if median <= GOAL_SECONDS or ratio <= GOAL_RATIO
-                                                  else "MISSED")
+        goal_met = median <= GOAL_SECONDS or ratio <= GOAL_RATIO
+        met = "-" if name == reference_name or "(floor)" in name else ("met" if goal_met else "MISSED")
         print(f"{name:44} {min(values):7.3f} {median:9.3f} {statistics.median(cpus[name]):7.3f} "
               f"{ratio:7.1f}  {met}")
 
