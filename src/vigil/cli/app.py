@@ -49,6 +49,7 @@ COMMANDS: dict[str, str] = {
     "user": "vigil.cli.web:user_app",
     "dashboard": "vigil.cli.web:dashboard_app",
     "logs": "vigil.cli.logs:app",
+    "plan": "vigil.cli.plan:app",
 }
 
 

@@ -31,7 +31,8 @@ Every field of a monitoring plan (YAML), generated from the schema in `src/vigil
 without registering it with `vigil plan check FILE`.
 
 Unknown keys are refused (a typo is an error with its file and line). Durations are written `90s`,
-`15m`, `1h30m`, `T+4h` or a number of seconds. Examples come from `{example}` when it uses the field.
+`15m`, `1h30m`, `T+4h` or a number of seconds. Examples are the values the plans shipped in
+`src/vigil/examples/` use ({examples}), or the field's own example.
 """
 
 
@@ -46,7 +47,7 @@ def plan_reference() -> str:
     examples = _examples()
     sections = _sections(Plan, "", {})
     home = {section.model: section.path for section in sections}
-    out = [HEADER.format(example=EXAMPLE_FILE)]
+    out = [HEADER.format(examples=", ".join(f"`{name}`" for name in EXAMPLE_FILES))]
     for section in sections:
         out.append(f"\n## {_title(section)}\n")
         doc = _model_doc(section.model)
@@ -64,12 +65,14 @@ def plan_reference() -> str:
     return "\n".join(out) + "\n"
 
 
-EXAMPLE_FILE = "src/vigil/examples/checkout-leak.yaml"
+EXAMPLE_FILES = ("checkout-leak.yaml", "replay/plan.yaml")  # under vigil/examples, looked up in this order
+EXAMPLE_WIDTH = 70  # characters of an example shown; a long PromQL query is cut
 
 
-def _examples() -> Any:
-    text = (resources.files("vigil") / "examples" / "checkout-leak.yaml").read_text(encoding="utf-8")
-    return _plain(parse_yaml(text, EXAMPLE_FILE))
+def _examples() -> list[Any]:
+    folder = resources.files("vigil") / "examples"
+    return [_plain(parse_yaml(folder.joinpath(*name.split("/")).read_text(encoding="utf-8"), name))
+            for name in EXAMPLE_FILES]
 
 
 def _sections(model: type[BaseModel], path: str, seen: dict[type[BaseModel], str]) -> list[Section]:
@@ -142,14 +145,15 @@ def _default(field: FieldInfo) -> str:
     return _value(field.default)
 
 
-def _example(examples: Any, path: str, field: FieldInfo) -> str:
-    found = _lookup(examples, path.split("."))
-    # Sections and lists of sections have their own tables, with an example per field.
-    if found is not _MISSING and not isinstance(found, dict) and not any(isinstance(v, dict) for v in
-                                                                         (found if isinstance(found, list) else [])):
-        return _value(found)
+def _example(examples: list[Any], path: str, field: FieldInfo) -> str:
+    for plan in examples:
+        found = _lookup(plan, path.split("."))
+        # Sections and lists of sections have their own tables, with an example per field.
+        if found is not _MISSING and not isinstance(found, dict) and not any(
+                isinstance(v, dict) for v in (found if isinstance(found, list) else [])):
+            return _value(found, EXAMPLE_WIDTH)
     if field.examples:
-        return _value(field.examples[0])
+        return _value(field.examples[0], EXAMPLE_WIDTH)
     return ""
 
 
@@ -175,8 +179,9 @@ def _lookup(node: Any, parts: list[str]) -> Any:
     return _MISSING
 
 
-def _value(value: Any) -> str:
-    return f"`{_text(value)}`"
+def _value(value: Any, width: int | None = None) -> str:
+    text = _text(value)
+    return f"`{text[:width]}`…" if width is not None and len(text) > width else f"`{text}`"
 
 
 def _text(value: Any) -> str:

@@ -250,13 +250,16 @@ class Plan(Strict):
         if not isinstance(data, dict):
             return data
         data = dict(data)
-        method = (data.get("release") or {}).get("deployment_method")
+        # Values of the wrong type are left for validation to report with their line, never a crash here.
+        release = data.get("release")
+        method = release.get("deployment_method") if isinstance(release, dict) else None
         if not data.get("metrics"):
             data["metrics"] = [{"name": name} for name in CATALOGUE]
-        data["metrics"] = [_with_catalogue(m) for m in data["metrics"]]
+        if isinstance(data["metrics"], list):
+            data["metrics"] = [_with_catalogue(m) for m in data["metrics"]]
         if not data.get("checkpoints"):
             data["checkpoints"] = list(DEFAULT_CHECKPOINTS)
-        if method in DEFAULT_ROLLOUT:
+        if isinstance(method, str) and method in DEFAULT_ROLLOUT:
             data.setdefault("baseline", DEFAULT_BASELINE[method])
             if not data.get("rollout"):
                 data["rollout"] = [{"at": at, "percent": pct} for at, pct in DEFAULT_ROLLOUT[method]]
@@ -324,7 +327,7 @@ def _check_exposure(metric: Metric, names: list[str]) -> None:
 
 def _with_catalogue(entry: Any) -> Any:
     """Merge a plan's metric entry over the catalogue defaults of the same name (if any)."""
-    if not isinstance(entry, dict) or entry.get("name") not in CATALOGUE:
+    if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or entry["name"] not in CATALOGUE:
         return entry
     merged = dict(CATALOGUE[entry["name"]])
     for key, value in entry.items():
