@@ -98,7 +98,9 @@ class _LazyCommands(MutableMapping[str, Any]):
 class LazyGroup(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        registered = dict(self.commands)  # any added the eager way (root.command(), root.add_typer()) stay
         self.commands = _LazyCommands(COMMANDS)
+        self.commands.update(registered)
 
 
 root = typer.Typer(name="vigil", help="Watches a release after deployment, decides, records, reports.",
