@@ -17,7 +17,7 @@ SLUG = "checkout-2.3.0-demo"
 READS = [("status", SLUG), ("release", "list"), ("trace", SLUG), ("incident", "list")]
 HEAVY = ("scipy", "fastapi", "alembic", "starlette", "uvicorn", "jinja2")
 # What each command's output must show, so a command that "succeeds" by printing nothing fails.
-SHOWS = {"status": "T+2h", "release": SLUG, "trace": "REQ-", "incident": "INC-"}
+SHOWS = {"status": "T+2h", "release": SLUG, "trace": "REQ-", "incident": "INC-", "verify": "audit chain intact"}
 
 
 @pytest.fixture(scope="module")
@@ -55,20 +55,21 @@ def test_the_read_commands_work_on_a_store_nobody_can_write(demo_store: Path) ->
     try:
         for part in demo_store.parent.glob("vigil.db*"):
             shutil.copy(part, folder / part.name)
+        shutil.copytree(demo_store.parent / "vigil-evidence", folder / "vigil-evidence")
         as_reader: list[str] = []
         if os.geteuid() == 0:  # root writes any file: read as nobody, who may create -shm/-wal beside it
             as_reader = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
             shutil.chown(folder, "nobody")
         folder.chmod(0o755)
-        for part in folder.iterdir():
+        for part in folder.glob("vigil.db*"):
             part.chmod(0o444)
-        before = {p.name: p.read_bytes() for p in folder.iterdir()}
-        for command in READS:
+        before = {p.name: p.read_bytes() for p in folder.glob("vigil.db*")}
+        for command in [*READS, ("verify",)]:
             done = subprocess.run([*as_reader, sys.executable, "-m", "vigil", *command, "--db",
                                    str(folder / "vigil.db")], capture_output=True, text=True, timeout=120,
                                   env={**os.environ, "COLUMNS": "200"}, cwd=folder, check=False)
             assert done.returncode == 0, done.stderr
             assert SHOWS[command[0]] in done.stdout
-        assert {p.name: p.read_bytes() for p in folder.iterdir() if p.name in before} == before
+        assert {p.name: p.read_bytes() for p in folder.glob("vigil.db*") if p.name in before} == before
     finally:
         shutil.rmtree(folder, ignore_errors=True)
