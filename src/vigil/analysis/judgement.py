@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
+# Re-exported: they lived here before statuses held them.
+from vigil.analysis.statuses import STATUS_ICON as STATUS_ICON
+from vigil.analysis.statuses import STATUS_ORDER, fmt
 from vigil.analysis.trend import Trend, direction_arrow, growth_trend
 from vigil.metrics.base import Series
 from vigil.plan.schema import Metric
-
-STATUS_ORDER = {"ok": 0, "warning": 1, "no_data": 2, "critical": 3}
-STATUS_ICON = {"ok": "✅", "warning": "⚠️", "critical": "🚨", "no_data": "❔"}
 
 
 @dataclass(frozen=True)
@@ -28,19 +28,6 @@ class MetricJudgement:
     status: str
     reason: str
     details: dict[str, Any] = field(default_factory=dict)
-
-
-def fmt(value: float | None, unit: str) -> str:
-    """A value the way the log shows it: ``0.04%``, ``212ms``, ``1,180/min``."""
-    if value is None:
-        return "no data"
-    digits = 4 if abs(value) < 0.01 else 3 if abs(value) < 1 else 1 if abs(value) < 100 else 0
-    number = f"{value:,.{digits}f}"
-    if unit in {"%", "ms"}:
-        return f"{number}{unit}"
-    if unit.startswith("$"):
-        return f"${number}{unit[1:]}"
-    return f"{number} {unit}".strip() if unit and not unit.startswith("/") else f"{number}{unit}"
 
 
 def judge(metric: Metric, new: Series, baseline: Series | None, previous: float | None,

@@ -6,8 +6,8 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,9 @@ from vigil.smoke.models import SmokeResult, SmokeRun
 from vigil.smoke.runner import CheckResult, run_checks
 from vigil.store import Store
 from vigil.store.audit import append as audit
+
+if TYPE_CHECKING:
+    import httpx
 
 RUNNERS = ("release_owner", "monitoring_owner", "participant")
 SYSTEM = "vigil"

@@ -17,17 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from vigil.clock import Clock
-from vigil.plan import format_offset
 from vigil.releases.models import Release
-from vigil.releases.service import SYSTEM_ACTOR, get_release, list_releases, plan_of
+from vigil.releases.service import SYSTEM_ACTOR, get_release, list_releases
 from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.store.claims import release_claim
 from vigil.watch.evaluate import Outcome, evaluate_checkpoint
-from vigil.watch.models import Checkpoint
 from vigil.watch.rollback import (
     execute_rollback,
     mark_interrupted,
@@ -35,6 +31,7 @@ from vigil.watch.rollback import (
     pending_verification,
     verify_rollback,
 )
+from vigil.watch.schedule import pending_checkpoints
 
 ACTIVE = ("watching", "rolling_back")
 IDLE_POLL = timedelta(seconds=30)
@@ -44,23 +41,6 @@ MAX_FAILURES = 3
 OnCheckpoint = Callable[[Release, Outcome], None]
 OnFailure = Callable[[int, str], None]
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Pending:
-    release_id: int
-    name: str
-    due_at: datetime
-
-
-def pending_checkpoints(store: Store, release_id: int) -> list[Pending]:
-    """Checkpoints of the plan not yet stored, in order of their due time."""
-    with store.read() as session:
-        release = get_release(session, release_id)
-        plan = plan_of(release)
-        done = set(session.scalars(select(Checkpoint.name).where(Checkpoint.release_id == release_id)))
-    return [Pending(release_id, format_offset(o), release.started_at + o)
-            for o in plan.checkpoints if format_offset(o) not in done]
 
 
 @dataclass
