@@ -16,6 +16,7 @@ from vigil.plan.alerting import Alerting, Communication, IncidentPolicy, Notific
 from vigil.plan.catalogue import CATALOGUE, DEFAULT_BASELINE, DEFAULT_CHECKPOINTS, DEFAULT_ROLLOUT
 from vigil.plan.durations import Duration, format_offset
 from vigil.plan.governance import Governance, SmokeConfig
+from vigil.plan.slo import SLOList, check_slo_sources
 
 DeploymentMethod = Literal["canary", "blue-green", "rolling", "big-bang"]
 BaselineKind = Literal["concurrent", "pre_deploy", "week_ago", "previous_release"]
@@ -183,6 +184,8 @@ class RollbackPolicy(Strict):
     on_critical: bool = True
     consecutive_warnings: int | None = Field(default=3, ge=1)
     on_unknown: Literal["hold", "rollback"] = "hold"
+    on_fast_burn: bool = Field(default=False, description="roll back when an SLO's page burn pair fires at a "
+                                                          "checkpoint (docs/slo.md)")
     automatic: bool = True
     decision_maker: Person | None = None
     decision_maker_role: str = "Release Owner"
@@ -226,6 +229,7 @@ class Plan(Strict):
     notifications: Notifications = Notifications()
     communication: Communication = Communication()
     incidents: IncidentPolicy = IncidentPolicy()
+    slos: SLOList = []
 
     @model_validator(mode="before")
     @classmethod
@@ -261,6 +265,7 @@ class Plan(Strict):
             if self.source_of(metric).kind == "prometheus" and not metric.query:
                 raise ValueError(f"metric '{metric.name}' reads from Prometheus and needs a query")
             _check_exposure(metric, names)
+        check_slo_sources(self.slos, known)
         for rule in self.alerting.rules:
             if rule.metric not in names:
                 raise ValueError(f"alert rule '{rule.name}' names unknown metric '{rule.metric}'")
