@@ -26,6 +26,7 @@ from vigil.cli import (
     replay,
     reporting,
     retro,
+    slo,
     smoke,
     trace,
     watching,
@@ -60,6 +61,7 @@ root.command()(web.serve)
 root.add_typer(web.user_app, name="user")
 root.add_typer(web.dashboard_app, name="dashboard")
 root.add_typer(logs.app, name="logs")
+root.add_typer(slo.app, name="slo")
 
 _debug = False
 
