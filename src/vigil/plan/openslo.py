@@ -208,8 +208,7 @@ def slos_section(slos: list[SLO]) -> str:
         entry["sli"] = {"good": slo.sli.good, "total": slo.sli.total}
         entry.update(target=slo.target, window=_duration_text(slo.window.total_seconds()))
         entries.append(entry)
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
+    yaml = YAML(typ="rt")  # keeps the keys in the order a plan writes them
     yaml.width = 4096
     out = io.StringIO()
     yaml.dump({"slos": entries}, out)
