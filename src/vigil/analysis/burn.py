@@ -19,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from vigil.metrics.base import MetricSource, Series
+from vigil.metrics.simulated_sli import SLI_GROUP
 from vigil.plan.schema import Metric
 from vigil.plan.slo import SLO, BurnWindow
 
@@ -160,7 +161,7 @@ def sli_metrics(slo: SLO) -> tuple[Metric, Metric]:
     """The good and total rates as metrics a source can fetch (``<stem>_good``, ``<stem>_total``)."""
     def metric(kind: str, query: str) -> Metric:
         return Metric(name=f"{slo.metric_stem}_{kind}", label=f"{slo.name} {kind} events", unit="/s",
-                      source=slo.source, query=rate_query(query, SLI_RATE_RANGE))
+                      source=slo.source, query=rate_query(query, SLI_RATE_RANGE), group=SLI_GROUP)
     return metric("good", slo.sli.good_query()), metric("total", slo.sli.total_query())
 
 
