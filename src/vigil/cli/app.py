@@ -50,6 +50,7 @@ COMMANDS: dict[str, str] = {
     "dashboard": "vigil.cli.web:dashboard_app",
     "logs": "vigil.cli.logs:app",
     "plan": "vigil.cli.plan:app",
+    "slo": "vigil.cli.slo:app",
 }
 
 

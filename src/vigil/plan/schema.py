@@ -17,6 +17,7 @@ from vigil.plan.catalogue import CATALOGUE, DEFAULT_BASELINE, DEFAULT_CHECKPOINT
 from vigil.plan.durations import Duration, format_offset
 from vigil.plan.governance import Governance, SmokeConfig
 from vigil.plan.kayenta_config import KayentaSetup
+from vigil.plan.slo import SLOList, check_slo_sources
 
 DeploymentMethod = Literal["canary", "blue-green", "rolling", "big-bang"]
 BaselineKind = Literal["concurrent", "pre_deploy", "week_ago", "previous_release"]
@@ -207,6 +208,8 @@ class RollbackPolicy(Strict):
     consecutive_warnings: int | None = Field(default=3, ge=1, description="Roll back after this many warning "
                                              "checkpoints in a row; never when null")
     on_unknown: Literal["hold", "rollback"] = Field(default="hold", description="What missing data decides")
+    on_fast_burn: bool = Field(default=False, description="roll back when an SLO's page burn pair fires at a "
+                                                          "checkpoint (docs/slo.md)")
     automatic: bool = Field(default=True, description="Run the action at once; false: a person runs "
                             "`vigil rollback`")
     decision_maker: Person | None = Field(default=None, description="Named in the log as who decides")
@@ -268,6 +271,8 @@ class Plan(Strict):
     notifications: Notifications = Field(default=Notifications(), description="Channels and who hears what")
     communication: Communication = Field(default=Communication(), description="The communication timeline")
     incidents: IncidentPolicy = Field(default=IncidentPolicy(), description="Incident numbering and severity")
+    slos: SLOList = Field(default=[], description="Service level objectives: burn-rate alerts and the error "
+                                                  "budget per checkpoint (docs/slo.md)")
     _kayenta: KayentaSetup | None = PrivateAttr(default=None)  # set by the loader from kayenta_config
 
     @model_validator(mode="before")
@@ -307,6 +312,7 @@ class Plan(Strict):
             if self.source_of(metric).kind == "prometheus" and not metric.query:
                 raise ValueError(f"metric '{metric.name}' reads from Prometheus and needs a query")
             _check_exposure(metric, names)
+        check_slo_sources(self.slos, known)
         for rule in self.alerting.rules:
             if rule.metric not in names:
                 raise ValueError(f"alert rule '{rule.name}' names unknown metric '{rule.metric}'")

@@ -32,6 +32,7 @@ from vigil.reports.formatting import (
     fmt_change,
 )
 from vigil.reports.sections import check_outline, checkpoint_heading
+from vigil.reports.slo import slo_context
 from vigil.reports.smoke import deployment_smoke, smoke_view
 from vigil.smoke.service import runs_for
 from vigil.store import Store
@@ -93,6 +94,7 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
         "governance": log_context(session, release),
         **incident_reports.log_context(session, release, now),
         "dashboard_usage": dashboard_usage_lines(session, release.id, clock),
+        **slo_context(session, release, plan, clock),
     }
 
 

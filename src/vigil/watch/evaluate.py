@@ -32,6 +32,7 @@ from vigil.releases.service import SYSTEM_ACTOR, get_release, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.watch.baselines import BaselineReader, PreviousRelease, previous_release
+from vigil.watch.budgets import Measured, measure_budgets, store_budgets, with_fast_burn
 from vigil.watch.models import Checkpoint, Decision, MetricReading, RollbackEvent
 from vigil.watch.outages import on_source_unavailable
 
@@ -73,8 +74,11 @@ def evaluate_checkpoint(store: Store, release_ref: str | int, name: str, now: da
         judgements = fold(judgements, canary)
     previous_healths = [c.decision.health for c in history if c.decision is not None]
     decision = decide(judgements, {m.name: m for m in plan.metrics}, plan.rollback, previous_healths, canary)
+    # SLO error budgets up to the due time, and the plan's rollback on a fast burn (docs/slo.md).
+    budgets = measure_budgets(plan, release.started_at, window_end)
+    decision = with_fast_burn(decision, plan, budgets)
     return _store_evaluated(store, release, plan, offset, now, window_start, window_end, judgements,
-                            decision, actor, unavailable)
+                            decision, actor, unavailable, budgets)
 
 
 def _refuse_if_not_due(release: Release, offset: timedelta, now: datetime) -> None:
@@ -192,7 +196,8 @@ def _not_evidence(plan: Plan, metric: Metric, windows: dict[str, tuple[Series, t
 
 def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedelta, now: datetime,
                      start: datetime, end: datetime, judgements: list[MetricJudgement],
-                     decision: CheckpointDecision, actor: str, unavailable: dict[str, str]) -> Outcome:
+                     decision: CheckpointDecision, actor: str, unavailable: dict[str, str],
+                     budgets: list[Measured]) -> Outcome:
     name = format_offset(offset)
     try:
         with store.write() as session:
@@ -210,6 +215,7 @@ def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedel
                   entity_id=checkpoint.id, release_id=release.id,
                   payload={"name": name, "health": decision.health, "go_no_go": decision.go_no_go,
                            "reasons": decision.reasons})
+            store_budgets(session, checkpoint, budgets, now, actor)  # SLOs (docs/slo.md)
             if unavailable:
                 on_source_unavailable(session, release_id=release.id, checkpoint=checkpoint,
                                       errors=unavailable, now=now)
