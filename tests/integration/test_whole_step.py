@@ -35,6 +35,8 @@ from vigil.evidence.archive import evidence_root
 from vigil.evidence.export import export_bundle
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.verify import verify_archive
+from vigil.evidence.versions import version_infos
+from vigil.flows.actions import add_action, complete_action
 from vigil.governance.closure import approve
 from vigil.governance.handover import accept
 from vigil.governance.lessons import publish
@@ -45,9 +47,8 @@ from vigil.logs.ingest import Source as LogSource
 from vigil.logs.service import ingest_file
 from vigil.plan import format_offset, parse_plan
 from vigil.releases.service import create_release, get_release
-from vigil.reports.monitoring_log import render_monitoring_log
 from vigil.reports.sealing import seal_monitoring_log
-from vigil.retro.actions import add_action, complete, list_actions
+from vigil.retro.actions import list_actions
 from vigil.retro.service import draft
 from vigil.smoke.service import run_smoke, runs_for
 from vigil.store import Store
@@ -235,7 +236,7 @@ def _run_step(store: Store, root: Path, work: Path, prometheus_url: str, receive
             record_rca(session, incident.ticket, load_rca(RCA), actor="Omar Haddad", now=clock.now())
             set_status(session, incident.ticket, "resolved", actor="Omar Haddad", now=clock.now())
     draft(store, root, SLUG, actor="Omar Haddad", now=clock.now())
-    add_action(store, SLUG, title="Load-test batched postings before the next canary", assignee="Kofi Mensah",
+    add_action(store, root, SLUG, title="Load-test batched postings before the next canary", assignee="Kofi Mensah",
                due_at=clock.now() + timedelta(days=5), source="", actor="Omar Haddad",
                now=clock.now())
     draft(store, root, SLUG, actor="Omar Haddad", now=clock.now())  # sealed while the action is open
@@ -243,9 +244,8 @@ def _run_step(store: Store, root: Path, work: Path, prometheus_url: str, receive
     with store.read() as session:
         ids = [a.id for a in list_actions(session, release_id=get_release(session, SLUG).id)]
     for action_id in ids:
-        complete(store, action_id, actor="Omar Haddad", now=clock.now())
-    text_log = render_monitoring_log(store, SLUG, clock.now())
-    seal_monitoring_log(store, SLUG, text_log, creator="vigil", now=clock.now())
+        complete_action(store, root, action_id, actor="Omar Haddad", now=clock.now())
+    seal_monitoring_log(store, SLUG, creator="vigil", now=clock.now())
     accept(store, root, SLUG, actor="Priya Nair", now=clock.now())
     publish(store, root, SLUG, actor="Omar Haddad", now=clock.now(), kb=work / "kb")
     with store.read() as session:
@@ -338,11 +338,12 @@ def test_every_document_of_a_release_nobody_scripted_agrees_with_the_store(
         assert "Load-test batched postings" in latest
         action_line = next(line for line in latest.splitlines() if "Load-test batched postings" in line)
         assert "open" not in action_line.lower(), action_line
-        first = _content(root, retros[0])
-        assert "version 1" in first.lower() or "v1" in first
-        for older in retros[:-1]:
-            assert older.superseded_by_id is not None  # type: ignore[attr-defined]
-        assert getattr(retros[-1], "superseded_by_id", None) is None
+        infos = version_infos(session, retros)
+        assert [infos[r.id].version for r in retros] == list(range(1, len(retros) + 1))
+        assert all(infos[r.id].superseded_by == infos[r.id].version + 1 for r in retros[:-1])
+        assert infos[retros[-1].id].superseded_by is None
+        for item in retros:  # every sealed version says which version it is
+            assert f"v{infos[item.id].version}" in _content(root, item)
     assert last in log
 
     # The export holds every document the step produced, not only what was added by hand.
