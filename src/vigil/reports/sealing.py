@@ -26,6 +26,7 @@ from vigil.governance.models import signed_off
 from vigil.incidents.models import Incident
 from vigil.incidents.reports import incident_report_text
 from vigil.logs.models import LogExcerpt
+from vigil.releases.closed import ensure_open
 from vigil.releases.models import Release
 from vigil.releases.service import get_release
 from vigil.store import Store
@@ -96,6 +97,8 @@ def seal_monitoring_log(store: Store, release_ref: str | int, *, creator: str, n
     """Seal the log as it reads now (a new version only if it changed since the last one)."""
     with store.write() as session:
         release = get_release(session, release_ref)
+        # Refused even when nothing changed: a closed release's log is the one its closure sealed.
+        ensure_open(session, release.id, "seal the monitoring log")
         doc = monitoring_log_document(session, release)
         item, _ = seal_version(session, evidence_root(store.url), release.id, kind=doc.kind,
                                requirement_ids=doc.requirement_ids, filename=doc.filename,
