@@ -14,11 +14,12 @@ it is a per-time rate (unit ``/s``, ``req/min``, ``$/hour``), a plain amount (``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import numpy as np
 
+from vigil.analysis.judgement import MetricJudgement, judge
 from vigil.analysis.models import FloatArray
 from vigil.metrics.base import Series
 from vigil.plan.schema import Metric, Plan
@@ -80,3 +81,22 @@ def per_full_traffic(series: Series, shares: FloatArray) -> Series:
 def partial_steps(plan: Plan) -> list[float]:
     """The rollout's partial steps (percent strictly between 0 and 100), in order."""
     return [step.percent for step in sorted(plan.rollout, key=lambda s: s.at) if 0 < step.percent < 100]
+
+
+def judge_volume(metric: Metric, new: Series, base: Series, previous: float | None,
+                 since: Series | None, shares: Shares | None) -> MetricJudgement:
+    """``judge``, with a volume metric's cohorts per full traffic (``shares``; None: as measured) and the
+    reading saying so."""
+    if shares is None:
+        return judge(metric, new, base, previous, since)
+    new_share, base_share = shares.new(new.timestamps), shares.baseline(base.timestamps)
+    judged = judge(metric, per_full_traffic(new, new_share), per_full_traffic(base, base_share), previous, since)
+    served = {"new": _mean_share(new_share), "baseline": _mean_share(base_share)}
+    note = (f"(Compared per full traffic: each cohort's {metric.label.lower()} divided by its share of the "
+            f"traffic at each sample, over this window on average the new version {served['new']:.0%}, the "
+            f"baseline {served['baseline']:.0%}.)")
+    return replace(judged, reason=f"{judged.reason} {note}", details={**judged.details, "traffic_shares": served})
+
+
+def _mean_share(shares: FloatArray) -> float:
+    return float(np.mean(shares)) if shares.size else 0.0

@@ -9,10 +9,9 @@ the API) goes through, so the refusal is here and nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import numpy as np
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,8 +20,7 @@ from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
 from vigil.analysis.canary_step import Window, fold, judge_window
 from vigil.analysis.count_limits import judge_counts
 from vigil.analysis.data_quality import window_problem
-from vigil.analysis.models import FloatArray
-from vigil.analysis.traffic import Shares, cohort_shares, per_full_traffic
+from vigil.analysis.traffic import Shares, cohort_shares, judge_volume
 from vigil.errors import NotDue, NotFound, SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet, expected_samples
@@ -154,7 +152,7 @@ def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime,
                 continue
             since = source.fetch(metric, "new", release.started_at, end) if metric.leak_check else None
             shares = cohort_shares(plan, metric, release.started_at, offset, previous.plan if previous else None)
-            read.judgements.append(_judge_volume_aware(metric, new, base, before.get(metric.name), since, shares))
+            read.judgements.append(judge_volume(metric, new, base, before.get(metric.name), since, shares))
             read.windows[metric.name] = (base, new)
             if shares is not None:
                 read.traffic[metric.name] = shares
@@ -165,24 +163,6 @@ def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime,
             read.judgements.append(judge(metric, Series.empty(), None, before.get(metric.name),
                                          unavailable=str(exc)))
     return read
-
-
-def _judge_volume_aware(metric: Metric, new: Series, base: Series, previous: float | None,
-                        since: Series | None, shares: Shares | None) -> MetricJudgement:
-    """``judge``, with a volume metric's cohorts per full traffic and the reading saying so."""
-    if shares is None:
-        return judge(metric, new, base, previous, since)
-    new_share, base_share = shares.new(new.timestamps), shares.baseline(base.timestamps)
-    judged = judge(metric, per_full_traffic(new, new_share), per_full_traffic(base, base_share), previous, since)
-    served = {"new": _mean_share(new_share), "baseline": _mean_share(base_share)}
-    note = (f"(Compared per full traffic: each cohort's {metric.label.lower()} divided by its share of the "
-            f"traffic at each sample, over this window on average the new version {served['new']:.0%}, the "
-            f"baseline {served['baseline']:.0%}.)")
-    return replace(judged, reason=f"{judged.reason} {note}", details={**judged.details, "traffic_shares": served})
-
-
-def _mean_share(shares: FloatArray) -> float:
-    return float(np.mean(shares)) if shares.size else 0.0
 
 
 def _not_evidence(plan: Plan, metric: Metric, windows: dict[str, tuple[Series, timedelta]]) -> str | None:
