@@ -140,3 +140,19 @@ checkpoints: [T+0, T+15m]
         reading = session.scalars(select(MetricReading).where(MetricReading.metric == "error_rate")).one()
     assert reading.status == "ok" and reading.details["counts"]["events_new"] == pytest.approx(1)
     assert outcome.go_no_go == "hold"  # one error is not evidence either way: the canary judge holds
+
+
+@pytest.mark.parametrize(("source", "error_rate", "expected"), [
+    ("{kind: prometheus, url: 'http://127.0.0.1:9'}", "{name: error_rate, query: q}", ("share", "throughput")),
+    ("{kind: file, path: /tmp}", "{name: error_rate}", ("share", "throughput")),
+    ("{kind: simulator}", "{name: error_rate}", ("continuous", None)),  # a smooth percentage, not a count
+    ("{kind: prometheus, url: 'http://127.0.0.1:9'}", "{name: error_rate, query: q, compare: continuous}",
+     ("continuous", None)),  # the plan said how
+])
+def test_the_error_rate_is_errors_over_requests_wherever_the_plan_reads_the_requests(
+        source: str, error_rate: str, expected: tuple[str, str | None]) -> None:
+    plan = parse_plan(plan_header(T0) + f"source: {source}\nmetrics:\n  - {error_rate}\n"
+                      "  - {name: throughput, query: q}\n")
+    assert (plan.metrics[0].compare, plan.metrics[0].exposure) == expected
+    without = parse_plan(plan_header(T0) + f"source: {source}\nmetrics:\n  - {error_rate}\n")
+    assert without.metrics[0].exposure is None  # no request count to judge it over

@@ -53,12 +53,25 @@ def test_which_metrics_scale_with_traffic(metric: str, scales: bool, tmp_path: P
 
 
 def test_the_baseline_share_follows_the_kind_of_baseline(tmp_path: Path) -> None:
+    at = np.array([(T0 + timedelta(minutes=15)).timestamp()])
     for baseline, expected in (("concurrent", 0.8), ("pre_deploy", 1.0), ("week_ago", 1.0)):
         plan = parse_plan(_plan(tmp_path, 20, baseline))
-        shares = cohort_shares(plan, plan.metrics[0], timedelta(minutes=15))
-        assert shares is not None and (shares.new, shares.baseline) == pytest.approx((0.2, expected))
+        shares = cohort_shares(plan, plan.metrics[0], T0, timedelta(minutes=15))
+        assert shares is not None
+        assert (shares.new(at)[0], shares.baseline(at)[0]) == pytest.approx((0.2, expected))
     simulated = parse_plan(plan_header(T0) + "metrics: [{name: throughput}]\n")
-    assert cohort_shares(simulated, simulated.metrics[0], timedelta(0)) is None  # already at full traffic
+    assert cohort_shares(simulated, simulated.metrics[0], T0, timedelta(0)) is None  # already at full traffic
+
+
+def test_each_sample_is_divided_by_the_share_in_force_when_it_was_taken(tmp_path: Path) -> None:
+    """A window that ends at a rollout step saw the step before it (the canary's default 5 % → 25 % at T+30m)."""
+    plan = parse_plan(_plan(tmp_path, 5).replace("rollout: [{at: T+0, percent: 5}]",
+                                                 "rollout: [{at: T+0, percent: 5}, {at: T+30m, percent: 25}]"))
+    shares = cohort_shares(plan, plan.metrics[0], T0, timedelta(minutes=30))
+    assert shares is not None
+    stamps = np.array([(T0 + timedelta(minutes=m)).timestamp() for m in (20, 29, 30)])
+    assert list(shares.new(stamps)) == pytest.approx([0.05, 0.05, 0.25])
+    assert list(shares.baseline(stamps)) == pytest.approx([0.95, 0.95, 0.75])
 
 
 def _evaluate(store: Store, root: Path, percent: float, level: float, loss: float, seed: int

@@ -33,8 +33,10 @@ def test_example_incident_is_rolled_back_at_two_hours(tmp_path: Path) -> None:
     result = _run(tmp_path, EXAMPLE / "data")
     checkpoints = [e for e in result.events if e.kind == "checkpoint"]
     verdicts = [(e.name, e.decision) for e in checkpoints]
-    assert verdicts == [("T+0", "continue"), ("T+15m", "continue"), ("T+30m", "continue"),
-                        ("T+1h", "continue"), ("T+2h", "rollback"), ("T+4h", "skipped"), ("T+8h", "skipped"),
+    # Until T+2h the canary serves 5–25 % of the traffic: its few errors (0–4 per window, judged as errors
+    # over requests) cannot yet rule out a doubling of the error rate, so the rollout holds rather than passes.
+    assert verdicts == [("T+0", "continue"), ("T+15m", "hold"), ("T+30m", "hold"),
+                        ("T+1h", "hold"), ("T+2h", "rollback"), ("T+4h", "skipped"), ("T+8h", "skipped"),
                         ("T+24h", "skipped")]
     at_2h = checkpoints[4]
     assert [b.metric for b in at_2h.breaches] == ["p99_latency"]

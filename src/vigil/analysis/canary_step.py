@@ -60,14 +60,15 @@ def judge_window(plan: Plan, windows: dict[str, Window], traffic: dict[str, Shar
         elif metric.compare == "continuous":
             base, new = window
             if shares is not None:
-                base, new = per_full_traffic(base, shares.baseline), per_full_traffic(new, shares.new)
+                base = per_full_traffic(base, shares.baseline(base.timestamps))
+                new = per_full_traffic(new, shares.new(new.timestamps))
             data[name] = MetricData(base.values, new.values)
         else:
             exposure_unit = metrics[metric.exposure].unit if metric.exposure else ""
             (e0, t0), (e1, t1) = (event_counts(metric, series, exposure[i] if exposure else None, exposure_unit)
                                   for i, series in enumerate(window))
             if shares is not None and t0 is None and t1 is None:  # events over time × the cohort's share
-                t0, t1 = np.full(e0.size, shares.baseline), np.full(e1.size, shares.new)
+                t0, t1 = shares.baseline(window[0].timestamps), shares.new(window[1].timestamps)
             data[name] = MetricData(e0, e1, t0, t1)
     return judge_canary(canary_config(plan), data)
 

@@ -74,14 +74,15 @@ def _cohorts(metric: Metric, metrics: dict[str, Metric], windows: dict[str, Wind
         return None
     unit = metrics[metric.exposure].unit if metric.exposure else ""
     cohorts = []
-    for i, share in enumerate((shares.baseline if shares else 1.0, shares.new if shares else 1.0)):
+    for i in (0, 1):
         series = window[i]
         events, per_point = event_counts(metric, series, exposure[i] if isinstance(exposure, tuple) else None, unit)
+        share = (shares.baseline if i == 0 else shares.new)(series.timestamps) if shares else 1.0
         # Events over time: each point is one step of the cohort's share of the traffic, and one unit of the
         # metric's value is counts_per_value events per step.
         per_value = 1.0 if metric.exposure else counts_per_value(metric.unit, series.timestamps)
         if per_point is None:
-            per_point = np.full(events.size, share)
+            per_point = np.broadcast_to(np.asarray(share, dtype=np.float64), events.shape)
         keep = np.isfinite(events) & np.isfinite(per_point)
         cohorts.append(CohortCounts(float(np.round(np.sum(events[keep]))), float(np.sum(per_point[keep])),
                                     per_value))

@@ -14,9 +14,13 @@ it is a per-time rate (unit ``/s``, ``req/min``, ``$/hour``), a plain amount (``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
+import numpy as np
+
+from vigil.analysis.judgement import MetricJudgement, judge
+from vigil.analysis.models import FloatArray
 from vigil.metrics.base import Series
 from vigil.plan.schema import Metric, Plan
 
@@ -37,35 +41,62 @@ def scales_with_traffic(metric: Metric) -> bool:
 
 @dataclass(frozen=True)
 class Shares:
-    """Each cohort's share of the service's traffic (0–1) at one checkpoint."""
+    """Each cohort's share of the service's traffic (0–1) at any moment of a release: the rollout step in
+    force when a sample was taken, not the one at the checkpoint (a window ending at a step saw the old one).
+    """
 
-    new: float
-    baseline: float
+    plan: Plan
+    started_at: float  # T+0, epoch seconds
+    mode: str  # the plan's baseline kind
+    previous: float | None  # previous_release: the earlier release's share at this checkpoint
+
+    def new(self, timestamps: FloatArray) -> FloatArray:
+        return np.array([self.plan.traffic_percent(timedelta(seconds=float(t - self.started_at))) / 100
+                         for t in timestamps], dtype=np.float64)
+
+    def baseline(self, timestamps: FloatArray) -> FloatArray:
+        if self.mode == "concurrent":
+            return 1.0 - self.new(timestamps)  # the old version serves the rest
+        share = self.previous if self.mode == "previous_release" and self.previous is not None else 1.0
+        return np.full(timestamps.size, share)  # pre_deploy, week_ago: the whole service, before this release
 
 
-def cohort_shares(plan: Plan, metric: Metric, offset: timedelta, previous: Plan | None = None) -> Shares | None:
-    """The shares to divide ``metric``'s cohorts by at ``offset``, or None to compare them as measured (not
-    a volume, or read from the simulator, which gives volumes at full traffic already)."""
+def cohort_shares(plan: Plan, metric: Metric, started_at: datetime, offset: timedelta,
+                  previous: Plan | None = None) -> Shares | None:
+    """The shares to divide ``metric``'s cohorts by, or None to compare them as measured (not a volume, or
+    read from the simulator, which gives volumes at full traffic already)."""
     if not scales_with_traffic(metric) or plan.source_of(metric).kind == "simulator":
         return None
-    new = plan.traffic_percent(offset) / 100
-    mode = plan.baseline or "concurrent"
-    if mode == "concurrent":
-        baseline = 1.0 - new  # the old version serves the rest
-    elif mode == "previous_release":
-        baseline = (previous.traffic_percent(offset) / 100) if previous is not None else 1.0
-    else:
-        baseline = 1.0  # pre_deploy, week_ago: the whole service, before this release
-    return Shares(new, baseline)
+    earlier = previous.traffic_percent(offset) / 100 if previous is not None else None
+    return Shares(plan, started_at.timestamp(), plan.baseline or "concurrent", earlier)
 
 
-def per_full_traffic(series: Series, share: float) -> Series:
-    """``series`` divided by ``share``; a cohort serving no traffic has no volume to compare (empty)."""
-    if share <= 0:
-        return Series.empty()
-    return Series(series.timestamps, series.values / share)
+def per_full_traffic(series: Series, shares: FloatArray) -> Series:
+    """``series`` divided by the share of the traffic its cohort served at each sample; samples where it
+    served none have no volume to compare and are left out."""
+    served = shares > 0
+    return Series(series.timestamps[served], series.values[served] / shares[served])
 
 
 def partial_steps(plan: Plan) -> list[float]:
     """The rollout's partial steps (percent strictly between 0 and 100), in order."""
     return [step.percent for step in sorted(plan.rollout, key=lambda s: s.at) if 0 < step.percent < 100]
+
+
+def judge_volume(metric: Metric, new: Series, base: Series, previous: float | None,
+                 since: Series | None, shares: Shares | None) -> MetricJudgement:
+    """``judge``, with a volume metric's cohorts per full traffic (``shares``; None: as measured) and the
+    reading saying so."""
+    if shares is None:
+        return judge(metric, new, base, previous, since)
+    new_share, base_share = shares.new(new.timestamps), shares.baseline(base.timestamps)
+    judged = judge(metric, per_full_traffic(new, new_share), per_full_traffic(base, base_share), previous, since)
+    served = {"new": _mean_share(new_share), "baseline": _mean_share(base_share)}
+    note = (f"(Compared per full traffic: each cohort's {metric.label.lower()} divided by its share of the "
+            f"traffic at each sample, over this window on average the new version {served['new']:.0%}, the "
+            f"baseline {served['baseline']:.0%}.)")
+    return replace(judged, reason=f"{judged.reason} {note}", details={**judged.details, "traffic_shares": served})
+
+
+def _mean_share(shares: FloatArray) -> float:
+    return float(np.mean(shares)) if shares.size else 0.0

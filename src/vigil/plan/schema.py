@@ -288,7 +288,7 @@ class Plan(Strict):
         if not data.get("metrics"):
             data["metrics"] = [{"name": name} for name in CATALOGUE]
         if isinstance(data["metrics"], list):
-            data["metrics"] = [_with_catalogue(m) for m in data["metrics"]]
+            data["metrics"] = [_with_catalogue(m) for m in _errors_over_requests(data, data["metrics"])]
         if not data.get("checkpoints"):
             data["checkpoints"] = list(DEFAULT_CHECKPOINTS)
         if isinstance(method, str) and method in DEFAULT_ROLLOUT:
@@ -374,6 +374,26 @@ def _check_exposure(metric: Metric, names: list[str]) -> None:
         raise ValueError(f"metric '{metric.name}': 'exposure' applies only with compare: count or share")
     if metric.exposure == metric.name or metric.exposure not in names:
         raise ValueError(f"metric '{metric.name}' names unknown exposure metric '{metric.exposure}'")
+
+
+def _errors_over_requests(data: dict[str, Any], metrics: list[Any]) -> list[Any]:
+    """The catalogue's error rate, read from a real source in a plan that also reads the throughput, is a
+    share of those requests: judged as errors over requests (``compare: share, exposure: throughput``), not
+    as a ratio of tiny counts, unless the plan says how to compare it. The simulator's error rate is a
+    smooth percentage, not a count, so it keeps the rank test."""
+    if not any(isinstance(m, dict) and m.get("name") == "throughput" for m in metrics):
+        return metrics
+    specs = [s for s in (data.get("source") or {}, *(data.get("sources") or [])) if isinstance(s, dict)]
+    kinds = {str(s.get("name", "default")): s.get("kind", "simulator") for s in specs}
+    default = str(specs[0].get("name", "default")) if specs else "default"
+    out = []
+    for entry in metrics:
+        if (isinstance(entry, dict) and entry.get("name") == "error_rate" and "compare" not in entry
+                and "exposure" not in entry and kinds.get(str(entry.get("source") or default)) in ("prometheus",
+                                                                                                  "file")):
+            entry = {**entry, "compare": "share", "exposure": "throughput"}
+        out.append(entry)
+    return out
 
 
 def _with_catalogue(entry: Any) -> Any:

@@ -9,7 +9,7 @@ the API) goes through, so the refusal is here and nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from vigil.analysis.canary_step import Window, fold
 from vigil.analysis.count_limits import judge_counts
 from vigil.analysis.data_quality import window_problem
 from vigil.analysis.kayenta_step import judge_for_plan
-from vigil.analysis.traffic import Shares, cohort_shares, per_full_traffic
+from vigil.analysis.traffic import Shares, cohort_shares, judge_volume
 from vigil.errors import NotDue, NotFound, SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet, expected_samples
@@ -157,8 +157,8 @@ def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime,
                                              not_evidence=problem))
                 continue
             since = source.fetch(metric, "new", release.started_at, end) if metric.leak_check else None
-            shares = cohort_shares(plan, metric, offset, previous.plan if previous else None)
-            read.judgements.append(_judge_volume_aware(metric, new, base, before.get(metric.name), since, shares))
+            shares = cohort_shares(plan, metric, release.started_at, offset, previous.plan if previous else None)
+            read.judgements.append(judge_volume(metric, new, base, before.get(metric.name), since, shares))
             read.windows[metric.name] = (base, new)
             if shares is not None:
                 read.traffic[metric.name] = shares
@@ -169,19 +169,6 @@ def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime,
             read.judgements.append(judge(metric, Series.empty(), None, before.get(metric.name),
                                          unavailable=str(exc)))
     return read
-
-
-def _judge_volume_aware(metric: Metric, new: Series, base: Series, previous: float | None,
-                        since: Series | None, shares: Shares | None) -> MetricJudgement:
-    """``judge``, with a volume metric's cohorts per full traffic and the reading saying so."""
-    if shares is None:
-        return judge(metric, new, base, previous, since)
-    judged = judge(metric, per_full_traffic(new, shares.new), per_full_traffic(base, shares.baseline),
-                   previous, since)
-    note = (f"(Compared per full traffic: each cohort's {metric.label.lower()} divided by its share, the new "
-            f"version {shares.new:.0%}, the baseline {shares.baseline:.0%}.)")
-    return replace(judged, reason=f"{judged.reason} {note}",
-                   details={**judged.details, "traffic_shares": {"new": shares.new, "baseline": shares.baseline}})
 
 
 def _not_evidence(plan: Plan, metric: Metric, windows: dict[str, tuple[Series, timedelta]]) -> str | None:
