@@ -57,7 +57,9 @@ def test_the_leak_fires_between_checkpoints_and_opens_an_incident(
     # The rollback at T+2h stops the new version's data: the no-data policy "ok" resolves the alert.
     assert alert.resolved_at is not None and alert.resolved_at > T0 + timedelta(hours=2)
     # The plan ends at T+4h: the T+24h final notice goes out when the watch finishes, not never.
-    assert steps == ["T+0-start", "T+15m-status", "T+1h-business", "T+4h-leadership", "T+24h-final"]
+    # The rollback at T+2h is announced when it starts and when it ends, between the planned steps.
+    assert steps == ["T+0-start", "T+15m-status", "T+1h-business", "rollback-start", "rollback-end",
+                     "T+4h-leadership", "T+24h-final"]
     assert "Rollback (automatic) completed" in events[-1]
 
 

@@ -505,3 +505,24 @@ def test_close_reopen_and_close_again_on_postgresql(pg_store: Store, tmp_path: P
     with pg_store.read() as s:
         assert gate(s, get_release(s, SLUG), root, clock.now()) == []
         assert get_release(s, SLUG).closed_at is not None
+
+
+def test_alertmanager_keeps_alerts_for_a_closed_release_under_its_service_only(closed: Closed) -> None:
+    import json
+
+    from vigil.alerts.alertmanager import ingest, parse_payload
+    from vigil.alerts.models import Alert
+
+    def alert(fingerprint: str, **labels: str) -> dict[str, Any]:
+        return {"status": "firing", "labels": {"alertname": "HighLatency", "severity": "warning", **labels},
+                "startsAt": closed.clock.now().isoformat(), "fingerprint": fingerprint}
+
+    body = {"version": "4", "groupKey": "g", "status": "firing", "receiver": "vigil",
+            "alerts": [alert("a1", release=SLUG, service="checkout"), alert("a2", service="checkout")]}
+    with closed.store.read() as s:
+        held = {a.id for a in s.scalars(select(Alert).where(Alert.release_id == closed.release_id))}
+    with closed.store.write() as s:
+        stored = ingest(s, parse_payload(json.dumps(body).encode()), closed.clock.now())
+    assert len(stored) == 2 and all(a.release_id is None and a.service == "checkout" for a in stored)
+    with closed.store.read() as s:
+        assert {a.id for a in s.scalars(select(Alert).where(Alert.release_id == closed.release_id))} == held

@@ -99,9 +99,10 @@ def _writes(session: Session) -> Iterable[tuple[Any, str]]:
     for obj, verb in chain(((o, "adding") for o in session.new),
                            ((o, "changing") for o in session.dirty),
                            ((o, "deleting") for o in session.deleted)):
-        table = obj.__table__.name
-        if table in ALWAYS_WRITABLE:
+        mapped = getattr(obj, "__table__", None)
+        if mapped is None or mapped.name in ALWAYS_WRITABLE:  # None: not one of vigil's models
             continue
+        table = mapped.name
         if verb == "changing":
             changed = _changed_columns(obj)
             if not changed:  # touched but not modified: nothing will be written
