@@ -15,7 +15,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from vigil.plan.durations import Duration, parse_duration
 
@@ -131,11 +131,12 @@ class SLO(_Strict):
         default=None, description="roll back when a page pair burns at a checkpoint; default the plan's "
                                   "rollback.on_fast_burn")
 
-    @model_validator(mode="after")
-    def _window(self) -> SLO:
-        if self.window < timedelta(hours=1):
-            raise ValueError("window must be at least 1h (SLO windows are usually 28d or 30d)")
-        return self
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError("must be at least 1h (SLO windows are usually 28d or 30d)")
+        return value
 
     @property
     def allowed(self) -> float:
