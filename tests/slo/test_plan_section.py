@@ -87,3 +87,12 @@ def test_budget_figures_are_the_hand_formula_for_any_stream(rates: list[float], 
     expected = bad / ((100 - target) / 100 * all_events * days * 86400 / measured)
     assert budget.consumed == pytest.approx(expected, rel=1e-9, abs=1e-12)
     assert budget.remaining == pytest.approx(1 - expected, rel=1e-9, abs=1e-12)
+
+
+def test_a_plan_rule_may_not_take_a_burn_rules_name(tmp_path: Path) -> None:
+    text = plan_text(tmp_path) + """alerting:
+  rules:
+    - {name: checkout-availability.burn.1h-5m, metric: requests, value: 1}
+"""
+    with pytest.raises(PlanError, match="is named like the burn rules of SLO 'checkout-availability'"):
+        parse_plan(text, "plan.yaml")

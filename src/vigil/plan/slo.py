@@ -160,8 +160,12 @@ def _unique(slos: list[SLO]) -> list[SLO]:
 SLOList = Annotated[list[SLO], AfterValidator(_unique)]
 
 
-def check_slo_sources(slos: list[SLO], sources: set[str]) -> None:
-    """Called by the plan, which knows its sources: an SLO may only name one of them."""
+def check_slo_sources(slos: list[SLO], sources: set[str], rules: set[str]) -> None:
+    """Called by the plan, which knows its sources and alert rules: an SLO may only name one of its
+    sources, and its burn rules (``<slo>.burn.…``) must not take the name of a plan rule."""
     for slo in slos:
         if slo.source is not None and slo.source not in sources:
             raise ValueError(f"SLO '{slo.name}' names unknown source '{slo.source}'")
+        taken = sorted(r for r in rules if r.startswith(f"{slo.name}.burn."))
+        if taken:
+            raise ValueError(f"alert rule '{taken[0]}' is named like the burn rules of SLO '{slo.name}'")
