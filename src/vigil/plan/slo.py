@@ -42,10 +42,11 @@ class _Strict(BaseModel):
 class BurnWindow(_Strict):
     """Alert when the budget burns at ``factor``× its even rate over both ``long`` and ``short``."""
 
-    long: Duration
-    short: Duration
-    factor: float = Field(gt=0)
-    severity: BurnSeverity = "page"
+    long: Duration = Field(description="the long window: the burn has lasted (e.g. 1h)")
+    short: Duration = Field(description="the short window: the burn is still going on (e.g. 5m)")
+    factor: float = Field(gt=0, description="burn rate both windows must reach: 1 spends the budget in exactly "
+                                            "the SLO window")
+    severity: BurnSeverity = Field(default="page", description="page: a critical alert; ticket: a warning")
 
     @model_validator(mode="after")
     def _short_is_shorter(self) -> BurnWindow:
@@ -118,13 +119,15 @@ def _with_matcher(parts: tuple[str, str], extra: str | None) -> str:
 
 
 class SLO(_Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=60)
-    description: str = ""
-    sli: SLI
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=60,
+                      description="unique; names the burn rules <name>.burn.<long>-<short>")
+    description: str = Field(default="", description="what the SLO promises, in words")
+    sli: SLI = Field(description="the ratio of good events to all events")
     target: float = Field(gt=0, lt=100, description="percent of events that must be good, e.g. 99.9")
     window: Duration = Field(default=timedelta(days=30), description="the SLO's rolling window")
     source: str | None = Field(default=None, description="plan source to read from; default the plan's")
-    alerts: list[BurnWindow] = Field(default=list(WORKBOOK_WINDOWS), min_length=1)
+    alerts: list[BurnWindow] = Field(default=list(WORKBOOK_WINDOWS), min_length=1,
+                                     description="burn-rate window pairs; default the SRE Workbook's three")
     min_events: float = Field(default=100, ge=0, description="fewer events than this in either window of a "
                                                              "pair: no alert (a handful of requests proves nothing)")
     rollback_on_fast_burn: bool | None = Field(
