@@ -7,7 +7,7 @@ import math
 from datetime import timedelta
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from slo_streams import STEP
@@ -37,6 +37,7 @@ def first_fire(values: Series, factor: float) -> float | None:
 
 @settings(max_examples=60, deadline=None)
 @given(error_ratio=st.floats(min_value=0.05, max_value=1.0), target=st.sampled_from([99.0, 99.5, 99.9]))
+@example(error_ratio=0.09, target=99.5)  # detection exactly on a sample: once lost to float rounding
 def test_fast_burn_pages_at_the_workbook_detection_time(error_ratio: float, target: float) -> None:
     objective = slo(target)
     burn_rate = error_ratio / objective.allowed

@@ -57,7 +57,7 @@ def test_budget_figures_match_a_hand_computation(store: Store, tmp_path: Path) -
     assert at_2h.burning == []  # 5x burns neither page pair
 
     log = render_monitoring_log(store, release_id, T0 + 2 * HOUR)
-    assert "## SLOs and Error Budgets" in log
+    assert "**SLOs and Error Budgets (every checkpoint so far):**" in log
     assert ("| T+1h | checkout-availability | 358,200 | 360,000 | 1,800 | 5.00× | "
             f"{at_1h.consumed * 100:.2f}% | {at_1h.remaining * 100:.2f}% | no |") in log
     assert f"| T+2h | checkout-availability | 716,400 | 720,000 | 3,600 | 5.00× | {at_2h.consumed * 100:.2f}%" in log

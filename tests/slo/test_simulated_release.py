@@ -4,13 +4,17 @@ with the simulator's own series, and the rollback on fast burn is decided at the
 
 from __future__ import annotations
 
+import subprocess
 from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 import pytest
 from sqlalchemy import select
+from typer.testing import CliRunner
 
 from vigil.alerts.models import Alert
+from vigil.cli.app import root
 from vigil.clock import ManualClock
 from vigil.metrics.registry import SourceSet
 from vigil.plan import Metric, parse_plan
@@ -22,31 +26,8 @@ from vigil.watch.budget_models import SloBudget
 from vigil.watch.models import Checkpoint, RollbackEvent
 
 SPIKE_AT = timedelta(hours=2)
-PLAN = """
-release:
-  name: Checkout SLOs
-  service: checkout
-  version: "2.3.0"
-  date: 2026-11-24T08:00:00+00:00
-  deployment_method: big-bang
-people:
-  release_owner: {name: Ana Costa}
-  monitoring_owner: {name: Ravi Menon}
-source:
-  kind: simulator
-  seed: 11
-  faults: [{kind: error_spike, start: 2h, magnitude: 5}]   # +5 percentage points of errors
-metrics: [{name: throughput}]
-checkpoints: [T+0, T+1h, T+2h, T+2h30m, T+4h]
-rollback: {on_fast_burn: true, consecutive_warnings: null}
-slos:
-  - name: checkout-availability
-    sli: {good: 'http_requests_total{code!~"5.."}', total: http_requests_total}
-    target: 99.9
-  - name: checkout-latency
-    sli: {histogram: 'http_request_duration_seconds_bucket{job="checkout"}', threshold: 300ms}
-    target: 99
-"""
+EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "vigil" / "examples"
+PLAN = (EXAMPLES / "checkout-slo.yaml").read_text(encoding="utf-8")
 
 
 def test_an_error_spike_pages_within_the_detection_time_and_rolls_back(sqlite_store: Store) -> None:
@@ -96,3 +77,12 @@ def test_an_error_spike_pages_within_the_detection_time_and_rolls_back(sqlite_st
     assert f"| T+2h30m | checkout-availability | {after.good:,.0f} | {after.total:,.0f} |" in log
     assert f"{after.consumed * 100:.2f}% | {after.remaining * 100:.2f}% | 14.4× over 1h and 5m; 6×" in log
     assert "checkout-availability.burn.1h-5m (critical" in log
+
+
+def test_the_examples_rules_pass_promtool(tmp_path: Path) -> None:
+    result = CliRunner().invoke(root, ["slo", "rules", str(EXAMPLES / "checkout-slo.yaml")])
+    assert result.exit_code == 0, result.output
+    rules = tmp_path / "rules.yml"
+    rules.write_text(result.output, encoding="utf-8")
+    checked = subprocess.run(["promtool", "check", "rules", str(rules)], capture_output=True, text=True, check=False)
+    assert checked.returncode == 0 and "SUCCESS: 26 rules found" in checked.stdout, checked.stdout + checked.stderr

@@ -58,7 +58,7 @@ def observed_burn(started_at: datetime, sources: SourceSet, burn: BurnRule, sinc
 def burn_summary(burn: BurnRule, transition: Transition) -> str:
     value = f"{transition.value:.1f}×" if transition.value is not None else "n/a"
     return (f"SLO {burn.slo.name} ({burn.slo.target:g}% over {prom_duration(burn.slo.window)}): error budget "
-            f"burning at {value}, over {describe(burn.pair)} ({burn.pair.severity})")
+            f"burning at {value} in both windows (alert at {describe(burn.pair)}, {burn.pair.severity})")
 
 
 def burn_labels(burn: BurnRule) -> dict[str, str]:

@@ -76,6 +76,8 @@ def burn_rates(events: Events, ends: npt.NDArray[np.float64], span: timedelta, s
     good, total = events.sums(ends, span.total_seconds())
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = (total - good) / total / slo.allowed
+    # Rounded so a burn exactly at a pair's factor is not lost to rounding in the running sums.
+    rate = np.round(rate, 9)
     return np.where((total > 0) & (total >= slo.min_events), rate, np.nan)
 
 

@@ -312,7 +312,7 @@ class Plan(Strict):
             if self.source_of(metric).kind == "prometheus" and not metric.query:
                 raise ValueError(f"metric '{metric.name}' reads from Prometheus and needs a query")
             _check_exposure(metric, names)
-        check_slo_sources(self.slos, known)
+        check_slo_sources(self.slos, known, {r.name for r in self.alerting.rules})
         for rule in self.alerting.rules:
             if rule.metric not in names:
                 raise ValueError(f"alert rule '{rule.name}' names unknown metric '{rule.metric}'")

@@ -15,7 +15,7 @@ import re
 from datetime import timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from vigil.plan.durations import Duration, parse_duration
 
@@ -42,10 +42,11 @@ class _Strict(BaseModel):
 class BurnWindow(_Strict):
     """Alert when the budget burns at ``factor``× its even rate over both ``long`` and ``short``."""
 
-    long: Duration
-    short: Duration
-    factor: float = Field(gt=0)
-    severity: BurnSeverity = "page"
+    long: Duration = Field(description="the long window: the burn has lasted (e.g. 1h)")
+    short: Duration = Field(description="the short window: the burn is still going on (e.g. 5m)")
+    factor: float = Field(gt=0, description="burn rate both windows must reach: 1 spends the budget in exactly "
+                                            "the SLO window")
+    severity: BurnSeverity = Field(default="page", description="page: a critical alert; ticket: a warning")
 
     @model_validator(mode="after")
     def _short_is_shorter(self) -> BurnWindow:
@@ -118,24 +119,27 @@ def _with_matcher(parts: tuple[str, str], extra: str | None) -> str:
 
 
 class SLO(_Strict):
-    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=60)
-    description: str = ""
-    sli: SLI
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]*$", max_length=60,
+                      description="unique; names the burn rules <name>.burn.<long>-<short>")
+    description: str = Field(default="", description="what the SLO promises, in words")
+    sli: SLI = Field(description="the ratio of good events to all events")
     target: float = Field(gt=0, lt=100, description="percent of events that must be good, e.g. 99.9")
     window: Duration = Field(default=timedelta(days=30), description="the SLO's rolling window")
     source: str | None = Field(default=None, description="plan source to read from; default the plan's")
-    alerts: list[BurnWindow] = Field(default=list(WORKBOOK_WINDOWS), min_length=1)
+    alerts: list[BurnWindow] = Field(default=list(WORKBOOK_WINDOWS), min_length=1,
+                                     description="burn-rate window pairs; default the SRE Workbook's three")
     min_events: float = Field(default=100, ge=0, description="fewer events than this in either window of a "
                                                              "pair: no alert (a handful of requests proves nothing)")
     rollback_on_fast_burn: bool | None = Field(
         default=None, description="roll back when a page pair burns at a checkpoint; default the plan's "
                                   "rollback.on_fast_burn")
 
-    @model_validator(mode="after")
-    def _window(self) -> SLO:
-        if self.window < timedelta(hours=1):
-            raise ValueError("window must be at least 1h (SLO windows are usually 28d or 30d)")
-        return self
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: timedelta) -> timedelta:
+        if value < timedelta(hours=1):
+            raise ValueError("must be at least 1h (SLO windows are usually 28d or 30d)")
+        return value
 
     @property
     def allowed(self) -> float:
@@ -159,8 +163,12 @@ def _unique(slos: list[SLO]) -> list[SLO]:
 SLOList = Annotated[list[SLO], AfterValidator(_unique)]
 
 
-def check_slo_sources(slos: list[SLO], sources: set[str]) -> None:
-    """Called by the plan, which knows its sources: an SLO may only name one of them."""
+def check_slo_sources(slos: list[SLO], sources: set[str], rules: set[str]) -> None:
+    """Called by the plan, which knows its sources and alert rules: an SLO may only name one of its
+    sources, and its burn rules (``<slo>.burn.…``) must not take the name of a plan rule."""
     for slo in slos:
         if slo.source is not None and slo.source not in sources:
             raise ValueError(f"SLO '{slo.name}' names unknown source '{slo.source}'")
+        taken = sorted(r for r in rules if r.startswith(f"{slo.name}.burn."))
+        if taken:
+            raise ValueError(f"alert rule '{taken[0]}' is named like the burn rules of SLO '{slo.name}'")
