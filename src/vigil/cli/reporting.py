@@ -41,14 +41,15 @@ def verify(db: DbOption = None) -> None:
     from vigil.cli.govcommon import evidence_dir
     from vigil.errors import VigilError
     from vigil.evidence.verify import verify_archive
-    from vigil.store.audit import verify_chain
+    from vigil.store.verification import verify_store
 
     store = open_store(db)
     with store.read() as session:
-        problems = [p.message for p in verify_chain(session)]
+        problems = verify_store(session)
         problems += [p.message for p in verify_archive(session, evidence_dir(store))]
     if problems:
         for problem in problems:
             console.print(f"[red]✗[/] {problem}", highlight=False)
         raise VigilError(f"verification failed: {len(problems)} problem(s)")
-    console.print("[green]✓[/] audit chain intact; every archived file matches its SHA-256")
+    console.print("[green]✓[/] audit chain intact and matching its published heads; every record matches its "
+                  "seal; every archived file matches its SHA-256")

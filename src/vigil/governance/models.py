@@ -10,9 +10,11 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 
+@tracked()
 class Signoff(Base):
     __tablename__ = "signoffs"
     __table_args__ = (UniqueConstraint("release_id", "kind"),)
@@ -28,6 +30,7 @@ class Signoff(Base):
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"))
 
 
+@tracked()
 class LessonsPublication(Base):
     __tablename__ = "lessons_publications"
 

@@ -9,11 +9,13 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 ACTION_STATES = ("open", "done", "carried_over")
 
 
+@tracked()
 class Retrospective(Base):
     __tablename__ = "retrospectives"
 
@@ -30,6 +32,7 @@ class Retrospective(Base):
     )
 
 
+@tracked()
 class Learning(Base):
     __tablename__ = "retro_learnings"
 
@@ -43,6 +46,7 @@ class Learning(Base):
     retrospective: Mapped[Retrospective] = relationship(back_populates="learnings")
 
 
+@tracked()
 class ActionItem(Base):
     __tablename__ = "action_items"
     __table_args__ = (UniqueConstraint("release_id", "title"),)
