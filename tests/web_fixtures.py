@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from audit_guard import unaudited
 from vigil.access.service import add_user, create_token
 from vigil.clock import ManualClock
 from vigil.plan import parse_plan
@@ -44,13 +46,36 @@ class World:
     viewer: str  # Vic Viewer, viewer of the demo
 
 
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    store = Store(f"sqlite:///{tmp_path / 'vigil.db'}")
+@dataclass(frozen=True)
+class DemoStore:
+    folder: Path  # the store's files (the database and whatever SQLite keeps beside it)
+    tokens: dict[str, str]  # person → API token
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
+    """The demo release watched to the end, a viewer, and everyone's tokens — built once per test session
+    (the watch takes seconds) and copied into each test's own folder by ``world``."""
+    folder = tmp_path_factory.mktemp("demo-store")
+    store = Store(f"sqlite:///{folder / 'vigil.db'}")
+    unaudited.clear()  # what building it commits is held to the same rule as a test's own writes
     register_and_watch(store, demo_text(), DEMO)
     add_user(store, "Vic Viewer", NOW, email="vic@example.com", role="viewer", release=DEMO)
     tokens = {name: create_token(store, name, NOW)[1] for name in ("Ana Costa", "Ravi Menon", "Vic Viewer")}
-    return World(store, ManualClock(NOW), tokens["Ana Costa"], tokens["Ravi Menon"], tokens["Vic Viewer"])
+    store.dispose()  # closes every connection, so the files on disk are the whole store
+    assert not unaudited, f"building the demo store committed without an audit entry: {unaudited}"
+    return DemoStore(folder, tokens)
+
+
+@pytest.fixture
+def world(demo_store: DemoStore, tmp_path: Path) -> Iterator[World]:
+    """A fresh copy of the demo store for one test: what a test writes never reaches another."""
+    for path in demo_store.folder.iterdir():
+        shutil.copyfile(path, tmp_path / path.name)
+    store = Store(f"sqlite:///{tmp_path / 'vigil.db'}")
+    tokens = demo_store.tokens
+    yield World(store, ManualClock(NOW), tokens["Ana Costa"], tokens["Ravi Menon"], tokens["Vic Viewer"])
+    store.dispose()
 
 
 @pytest.fixture

@@ -218,3 +218,17 @@ def test_scoring_groups_critical_and_no_data() -> None:
     half = KayentaConfig(metrics=[KayentaMetric(name="a"), KayentaMetric(name="b")])
     r = judge(half, {"a": (_n(100), _n(100))})
     assert r.score == 0.0 and "NODATA" in r.reason
+
+
+anything = st.lists(st.floats(allow_nan=True, allow_infinity=True, width=32), max_size=25)
+
+
+@FAST
+@given(control=anything, experiment=anything, strategy=st.sampled_from(["remove", "replace"]),
+       measure=st.sampled_from(["meanRatio", "cles"]))
+def test_any_samples_get_a_classification_never_an_exception(control: list[float], experiment: list[float],
+                                                              strategy: str, measure: str) -> None:
+    metric = KayentaMetric(name="x", nan_strategy=strategy, effect_size=EffectSize(measure=measure))  # type: ignore[arg-type]
+    result = judge(KayentaConfig(metrics=[metric]), {"x": (np.array(control), np.array(experiment))})
+    assert result.verdicts[0].classification in set(KClass) - {KClass.ERROR}
+    assert 0.0 <= result.score <= 100.0

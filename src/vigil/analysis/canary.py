@@ -1,7 +1,8 @@
 """The default canary judge: every metric of a checkpoint in one vectorised pass, then a 0–100 score.
 
 Continuous metrics: two one-sided Mann–Whitney tests against the tolerance (is the canary above the
-baseline by more than the tolerance, or below by more than it?) — high, low or pass. Only the metric's
+baseline by more than the tolerance, or below by more than it?) — high, low, or pass once the interval
+also rules out a ``max_plausible_ratio``-fold change (else insufficient: few points). Only the metric's
 bad direction counts as a failure. Count metrics: exact rate tests (see :mod:`vigil.analysis.rates`).
 No data, an error and too few points are outcomes of their own and never a pass.
 
@@ -144,6 +145,9 @@ def judge_matrix(
         cls: Classification = (
             "high" if high[i] and (not low[i] or tests.p_up[i] <= tests.p_down[i]) else "low" if low[i] else "pass"
         )
+        if cls == "pass" and not _large_change_ruled_out(metric, float(median[i]), float(tests.shift_low[i]),
+                                                         float(tests.shift_high[i])):
+            cls = "insufficient"
         failed = (cls == "high" and metric.direction != "decrease") or (cls == "low" and metric.direction != "increase")
         use_up = cls != "low" and metric.direction != "decrease"
         p = float(tests.p_up[i] if use_up else tests.p_down[i])
@@ -180,6 +184,18 @@ def judge_matrix(
         )
         out[metric.name] = _with_sentence(verdict, continuous_sentence(verdict, metric, config.confidence))
     return out
+
+
+def _large_change_ruled_out(metric: MetricJudgeConfig, median: float, low: float, high: float) -> bool:
+    """A pass needs the shift's interval to rule out a ``max_plausible_ratio``-fold change in the bad
+    direction, as for counts: "no significant change" from 10 points can hide a 100-fold one
+    (spinnaker#6278), and that is not evidence of health but a lack of it."""
+    if median == 0 or not np.isfinite(high) or not np.isfinite(low):
+        return True  # no scale to multiply (a zero median is judged by the absolute tolerance alone)
+    ratio, scale = metric.max_plausible_ratio, abs(median)
+    up_ruled_out = metric.direction == "decrease" or high <= (ratio - 1) * scale
+    down_ruled_out = metric.direction == "increase" or low >= -(1 - 1 / ratio) * scale
+    return up_ruled_out and down_ruled_out
 
 
 def _with_sentence(verdict: MetricVerdict, sentence: str) -> MetricVerdict:

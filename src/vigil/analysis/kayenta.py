@@ -41,6 +41,8 @@ def prepare(values: FloatArray, metric: KayentaMetric) -> FloatArray:
     values = np.asarray(values, dtype=np.float64)
     nan = np.isnan(values)
     values = np.where(nan, 0.0, values) if metric.nan_strategy == "replace" else values[~nan]
+    # ±inf is not a measurement (Kayenta's root finder cannot bracket it): left out, never a crash.
+    values = values[np.isfinite(values)]
     if metric.outliers == "remove" and values.size:
         values = _remove_outliers(values, metric.outlier_factor)
     return values
@@ -77,7 +79,8 @@ def classify(metric: KayentaMetric, control: FloatArray, experiment: FloatArray,
     try:
         return _compare(metric, control, experiment, config, base)
     except TiedObservations as exc:  # not reachable with the constant-cohort case handled; kept as Kayenta
-        return KayentaVerdict(classification=KClass.ERROR, critical=metric.critical,
+        # Kayenta's judge records a failed classification as Error without a critical flag: it decides nothing.
+        return KayentaVerdict(classification=KClass.ERROR, critical=False,
                               reason=f"Metric Classification Failed: {exc}", **plain, **base)
 
 

@@ -38,7 +38,7 @@ class MetricJudgeConfig(_Strict):
     max_plausible_ratio: float = Field(
         default=2.0,
         gt=1,
-        description="count: pass only once a rate this many times the baseline's is ruled out",
+        description="pass only once a change to this many times the baseline (or 1/ratio) is ruled out",
     )
     critical: bool = False
     must_have_data: bool = True

@@ -50,6 +50,10 @@ def continuous_sentence(v: MetricVerdict, metric: MetricJudgeConfig, confidence:
     head = f"{v.label}: canary median {canary} vs baseline {base}, {shift}"
     if v.classification == "pass":
         return f"{head}; no change beyond the ±{tol} tolerance ({_p(v.p_value, v.p_exact)}) — pass."
+    if v.classification == "insufficient":
+        return (f"{head}; not shown beyond the ±{tol} tolerance ({_p(v.p_value, v.p_exact)}, "
+                f"n={v.n_control}/{v.n_canary}), but a {metric.max_plausible_ratio:g}-fold change is not ruled "
+                "out either — not enough evidence.")
     word = "higher" if v.classification == "high" else "lower"
     verdict = "worse — fails" if v.failed else "better — not a failure"
     return (

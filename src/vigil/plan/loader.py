@@ -16,6 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from vigil.errors import PlanError
+from vigil.plan import kayenta_config
 from vigil.plan.schema import Plan
 
 M = TypeVar("M", bound=BaseModel)
@@ -28,14 +29,24 @@ def load_plan(path: str | Path) -> tuple[Plan, str]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise PlanError(str(path), None, "file", exc.strerror or str(exc)) from exc
-    return parse_plan(text, str(path)), text
+    plan, data, raw = _parse(text, str(path))
+    if raw is not None:  # the Kayenta config named by path goes into the snapshot as it was read
+        text = kayenta_config.inline_snapshot(text, data, raw, str(plan.kayenta_config))
+    return plan, text
 
 
 def parse_plan(text: str, name: str = "<plan>") -> Plan:
+    return _parse(text, name)[0]
+
+
+def _parse(text: str, name: str) -> tuple[Plan, Any, Any]:
+    """The plan, its YAML tree, and the Kayenta config JSON when ``kayenta_config`` named a file."""
     data = parse_yaml(text, name)
     if not isinstance(data, CommentedMap):
         raise PlanError(name, 1, "plan", "must be a mapping with 'release' and 'people' sections")
-    return validate_yaml(Plan, data, name, "plan")
+    plan = validate_yaml(Plan, data, name, "plan")
+    raw = kayenta_config.attach(plan, data, name) if plan.judge == "kayenta" else None
+    return plan, data, raw
 
 
 def parse_yaml(text: str, name: str) -> Any:

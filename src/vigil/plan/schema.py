@@ -10,12 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from vigil.plan.alerting import Alerting, Communication, IncidentPolicy, Notifications
 from vigil.plan.catalogue import CATALOGUE, DEFAULT_BASELINE, DEFAULT_CHECKPOINTS, DEFAULT_ROLLOUT
 from vigil.plan.durations import Duration, format_offset
 from vigil.plan.governance import Governance, SmokeConfig
+from vigil.plan.kayenta_config import KayentaSetup
 
 DeploymentMethod = Literal["canary", "blue-green", "rolling", "big-bang"]
 BaselineKind = Literal["concurrent", "pre_deploy", "week_ago", "previous_release"]
@@ -217,6 +218,12 @@ class Plan(Strict):
     evaluation_window: Duration = timedelta(minutes=5)
     baseline: BaselineKind | None = None
     canary: CanaryOptions = CanaryOptions()
+    judge: Literal["vigil", "kayenta"] = Field(
+        default="vigil", description="canary judge for a concurrent baseline: vigil's own, or Kayenta's "
+                                     "NetflixACAJudge rules with the team's Kayenta canary config")
+    kayenta_config: str | dict[str, Any] | None = Field(
+        default=None, description="judge: kayenta — Kayenta canary-config JSON: a path relative to the plan "
+                                  "file (read at registration and kept in the plan snapshot), or inline")
     rollout: list[RolloutStep] = []
     rollback: RollbackPolicy = RollbackPolicy()
     stakeholders: list[Stakeholder] = []
@@ -226,6 +233,7 @@ class Plan(Strict):
     notifications: Notifications = Notifications()
     communication: Communication = Communication()
     incidents: IncidentPolicy = IncidentPolicy()
+    _kayenta: KayentaSetup | None = PrivateAttr(default=None)  # set by the loader from kayenta_config
 
     @model_validator(mode="before")
     @classmethod
@@ -264,6 +272,7 @@ class Plan(Strict):
         for rule in self.alerting.rules:
             if rule.metric not in names:
                 raise ValueError(f"alert rule '{rule.name}' names unknown metric '{rule.metric}'")
+        _check_judge(self)
         return self
 
     # --- helpers used across the code base -------------------------------------------------------
@@ -292,6 +301,23 @@ class Plan(Strict):
 
     def zone(self) -> ZoneInfo | None:
         return ZoneInfo(self.release.timezone) if self.release.timezone else None
+
+    def kayenta(self) -> KayentaSetup | None:
+        """The Kayenta canary config the plan judges with (``judge: kayenta``), as the loader read it."""
+        return self._kayenta
+
+
+def _check_judge(plan: Plan) -> None:
+    if plan.judge == "kayenta":
+        if plan.kayenta_config is None:
+            raise ValueError("judge: kayenta needs kayenta_config: the Kayenta canary-config JSON file")
+        if plan.baseline != "concurrent":
+            raise ValueError("judge: kayenta compares the canary with a baseline running beside it "
+                             "(baseline: concurrent)")
+        if not plan.canary.enabled:
+            raise ValueError("judge: kayenta is the canary judge; it cannot run with canary.enabled: false")
+    elif plan.kayenta_config is not None:
+        raise ValueError("kayenta_config is used only with judge: kayenta")
 
 
 def _check_exposure(metric: Metric, names: list[str]) -> None:

@@ -17,7 +17,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
-from vigil.analysis.canary_step import Window, fold, judge_window
+from vigil.analysis.canary_step import Window, fold
+from vigil.analysis.kayenta_step import judge_for_plan
 from vigil.errors import NotDue, NotFound, SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
@@ -63,7 +64,7 @@ def evaluate_checkpoint(store: Store, release_ref: str | int, name: str, now: da
                                                   previous)
     canary = None
     if windows and plan.canary.enabled and plan.baseline == "concurrent":
-        canary = judge_window(plan, windows)
+        canary = judge_for_plan(plan, windows)  # vigil's judge, or Kayenta's rules (judge: kayenta)
         judgements = fold(judgements, canary)
     previous_healths = [c.decision.health for c in history if c.decision is not None]
     decision = decide(judgements, {m.name: m for m in plan.metrics}, plan.rollback, previous_healths, canary)
