@@ -295,3 +295,25 @@ def test_the_published_head_follows_every_commit(copy: Path) -> None:
     (seq, digest) = one(copy, "SELECT seq, hash FROM audit_head")
     assert {"seq": seq, "hash": digest} == lines[-1]
     assert [line["seq"] for line in lines if "seq" in line][-3:] == [seq - 2, seq - 1, seq]
+
+
+def test_an_exports_head_proves_the_chain_later(copy: Path, tmp_path: Path, vigil_cli) -> None:  # type: ignore[no-untyped-def]
+    """The head in an export's manifest, kept apart from the store, checks the chain with `vigil verify --head`."""
+    from vigil.evidence.archive import evidence_root
+    from vigil.evidence.export import export_bundle
+
+    store = Store(f"sqlite:///{copy}")
+    with store.read() as session:
+        export_bundle(session, evidence_root(store.url), tmp_path / "bundle", release_id=None, now=T0)
+    store.dispose()
+    head = json.loads((tmp_path / "bundle" / "manifest.json").read_text())["audit_head"]
+    published = f"{head['seq']}:{head['hash']}"
+    assert vigil_cli("verify", "--head", published, "--db", str(copy))[0] == 0
+    Path(f"{copy}.audit-heads").unlink()  # the attacker also removed the file beside the store…
+    rehash_chain(copy)
+    sql(copy, "UPDATE audit_log SET actor = 'mallory' WHERE seq = 2")
+    rehash_chain(copy)
+    code, out = vigil_cli("verify", "--head", published, "--db", str(copy))
+    assert code != 0 and "differs from the published head" in out  # …but not the exported head
+    code, out = vigil_cli("verify", "--head", "12:abc", "--db", str(copy))
+    assert code == 2 and "SEQ:HASH" in out

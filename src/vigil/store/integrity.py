@@ -89,7 +89,7 @@ def _forget(session: Session) -> None:
 
 
 def _touched(session: Session) -> dict[str, set[int]]:
-    return session.info.setdefault(_TOUCHED, {})  # type: ignore[no-any-return]
+    return session.info.setdefault(_TOUCHED, {})
 
 
 def _note_flushed(session: Session, _context: Any) -> None:
@@ -121,13 +121,14 @@ def _note_bulk(state: ORMExecuteState) -> None:
     if not (state.is_update or state.is_delete):
         return
     mapper = state.bind_mapper
-    if mapper is None or mapper.local_table.name not in _TRACKED:
+    spec = _TRACKED.get(getattr(mapper.local_table, "name", "")) if mapper is not None else None
+    if spec is None:
         return
-    table = mapper.local_table
+    table = spec.table
     where = state.statement.whereclause  # type: ignore[attr-defined]
     query = select(table.c.id) if where is None else select(table.c.id).where(where)
     ids = {int(i) for i in state.session.execute(query).scalars()}
-    _touched(state.session).setdefault(str(table.name), set()).update(ids)
+    _touched(state.session).setdefault(table.name, set()).update(ids)
 
 
 def _seal(session: Session) -> None:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.store import witness
-from vigil.store.audit import AuditHead, verify_chain
+from vigil.store.audit import AuditEntry, AuditHead, verify_chain
 from vigil.store.integrity import verify_records
 
 
@@ -31,6 +32,16 @@ def verify_store(session: Session) -> list[str]:
     if not problems:
         _mark_verified(session, path)
     return problems
+
+
+def check_published_head(session: Session, seq: int, digest: str) -> list[str]:
+    """A head published elsewhere (an export's manifest, a ticket): the chain must still hold it."""
+    held = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))
+    if held is None:
+        return [f"audit entry {seq} of the published head is no longer in the chain (truncated or emptied)"]
+    if held != digest:
+        return [f"audit entry {seq} differs from the published head (the chain was rewritten and re-hashed)"]
+    return []
 
 
 def verify_recent(session: Session) -> list[str]:
