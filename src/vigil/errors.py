@@ -68,3 +68,10 @@ class StoreError(VigilError):
 
 class RollbackError(VigilError):
     """The configured rollback action failed."""
+
+
+class ReleaseClosed(Conflict):
+    """A write to a closed release or any of its records; closed releases are read-only (HTTP 409, like
+    every ``Conflict``). Only the Sponsor's ``vigil release reopen`` makes one writable again."""
+
+    http_status = 409

@@ -164,3 +164,12 @@ def test_the_real_process_reports_a_misspelt_command_with_exit_2(tmp_path: Path)
     bad = subprocess.run([sys.executable, "-m", "vigil", "incident", "clock", "INC-1", "detected", "yesterday",
                           "--reason", "r"], cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2 and "internal error" not in bad.stderr and "is not a time" in bad.stderr
+
+
+def test_a_command_registered_the_eager_way_still_runs(tmp_path: Path) -> None:
+    """`root.command()` next to the lazy table (a branch written before it) keeps working."""
+    probe = ("from vigil.cli import app\n\ndef hello() -> None:\n    print('hello there')\n\n"
+             "app.root.command()(hello)\napp.main(['hello'])\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0 and "hello there" in done.stdout, done.stderr

@@ -46,9 +46,10 @@ def test_export_folder_verifies_with_sha256sum_and_detects_tampering(
     assert code == 0, out
     check = subprocess.run([SHA256SUM, "-c", "MANIFEST.sha256"], cwd=bundle, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.count(": OK") == 4  # two files + manifest.json + audit.jsonl
+    # two files added by hand, the plan snapshot and the log sealed by default, manifest.json, audit.jsonl
+    assert check.stdout.count(": OK") == 6
     manifest = json.loads((bundle / "manifest.json").read_text())
-    assert [i["kind"] for i in manifest["items"]] == ["dashboard", "rca"]
+    assert [i["kind"] for i in manifest["items"]] == ["dashboard", "rca", "plan_snapshot", "monitoring_log"]
     assert (
         manifest["items"][0]["requirements"] == ["REQ-28"] and manifest["items"][0]["creator"] == "Ana Costa"
     )

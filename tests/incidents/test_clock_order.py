@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from governance_fixtures import _watched_template, watched  # noqa: F401  (fixtures)
 from vigil.errors import Conflict
 from vigil.incidents.clock import check_order, order_violations
-from vigil.incidents.models import CLOCK
+from vigil.incidents.models import CLOCK, Incident
 from vigil.incidents.service import acknowledge, edit_clock, get_incident, open_incident
 from vigil.releases.models import Release
 from vigil.store import Store
@@ -114,3 +115,26 @@ def test_an_automatic_rollback_mitigates_before_the_acknowledgement(
         incident = get_incident(s, ticket)
         assert incident.mitigated_at == T0 + timedelta(minutes=3)
         assert incident.acknowledged_at == T0 + timedelta(minutes=7)
+
+
+def test_a_verified_automatic_rollback_is_recorded_as_the_mitigation_at_its_real_time(watched) -> None:  # noqa: F811
+    """The leaky example rolls back on its own; the incident's "mitigated" is the rollback's completion,
+    and a person acknowledging afterwards is accepted with the true, later time."""
+    from sqlalchemy import select
+
+    from vigil.store.audit import AuditEntry
+    from vigil.watch.models import RollbackEvent
+
+    with watched.store.read() as s:
+        event = s.scalar(select(RollbackEvent))
+        incident = s.scalar(select(Incident))
+        assert event is not None and event.verified and incident is not None
+        assert incident.mitigated_at == event.completed_at and incident.acknowledged_at is None
+        assert s.scalar(select(AuditEntry).where(AuditEntry.action == "incident.mitigated")) is not None
+        ticket = incident.ticket
+    with watched.store.write() as s:
+        acknowledge(s, ticket, actor="Ravi Menon", now=watched.end)
+    with watched.store.read() as s:
+        incident = get_incident(s, ticket)
+        assert incident.mitigated_at is not None and incident.acknowledged_at is not None
+        assert incident.mitigated_at < incident.acknowledged_at

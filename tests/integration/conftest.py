@@ -25,9 +25,10 @@ def app_exporter() -> Iterator[Exporter]:
 @pytest.fixture(scope="module")
 def prometheus_server(app_exporter: Exporter, tmp_path_factory: pytest.TempPathFactory
                       ) -> Iterator[PrometheusServer]:
-    """Prometheus scraping the exporter every second, returned once it holds ~8 s of samples."""
+    """Prometheus scraping the exporter every second, returned once it holds ~24 s of samples: a test's
+    T+0 window (20 s) must be covered, or it is rightly "insufficient data" (analysis.data_quality)."""
     tmp: Path = tmp_path_factory.mktemp("prometheus")
     with prometheus(tmp, [app_exporter.target]) as server:
-        wait_for(lambda: [r for r in server.query('count_over_time(up{job="app"}[1m]) >= 8')
-                          if r["value"][1] != "0"], "8 scrapes of the exporter")
+        wait_for(lambda: [r for r in server.query('count_over_time(up{job="app"}[1m]) >= 24')
+                          if r["value"][1] != "0"], "24 scrapes of the exporter")
         yield server

@@ -1,4 +1,5 @@
-"""Plan advice: an anomaly rule whose window holds too few samples is warned about, with its line."""
+"""Plan advice: an anomaly rule whose window holds too few samples, and a volume metric on a partial rollout,
+are warned about with their line."""
 
 from __future__ import annotations
 
@@ -83,3 +84,48 @@ def test_a_critical_anomaly_rule_at_high_sensitivity_is_warned_about_at_its_seve
     assert "set sensitivity: low (about once per 111,111)" in warning
     assert _warnings(_plan("", rule + "      sensitivity: low\n")) == []
     assert _warnings(_plan("", rule.replace("critical", "warning"))) == []
+
+
+PROM = "source:\n  kind: prometheus\n  url: http://127.0.0.1:9090\n"
+
+
+def _volume_plan(source: str, metric: str, method: str = "canary") -> str:
+    return (plan_header(datetime(2026, 11, 24, 9, tzinfo=UTC), method=method) + source
+            + f"metrics:\n  - name: p99_latency\n    query: p99{{version=\"$cohort\"}}\n  - {metric}\n")
+
+
+def test_a_volume_metric_on_a_partial_rollout_is_warned_about_at_its_line() -> None:
+    text = _volume_plan(PROM, "{name: throughput, query: 'sum(rate(req{version=\"$cohort\"}[1m]))'}")
+    line = text.splitlines().index("  - {name: throughput, query: 'sum(rate(req{version=\"$cohort\"}[1m]))'}") + 1
+    (warning,) = _warnings(text)
+    assert warning.startswith(f"p.yaml:{line}: metrics.1: 'throughput' is a volume and the rollout runs the new "
+                              "version on part of the traffic (5 %, 25 %, 50 %): each cohort's value is divided")
+    assert "set scales_with_traffic: false" in warning
+
+
+@pytest.mark.parametrize(("source", "metric", "method"), [
+    ("", "{name: throughput}", "canary"),  # the simulator gives volumes at full traffic
+    (PROM, "{name: throughput, query: q, muted: true, thresholds: {relative: {}}}", "canary"),  # not judged
+    (PROM, "{name: throughput, query: q}", "big-bang"),  # 100 % at once: no partial step
+    (PROM, "{name: error_rate, query: q}", "canary"),  # a share, not a volume
+])
+def test_no_volume_warning_where_nothing_is_judged_on_part_of_the_traffic(source: str, metric: str,
+                                                                          method: str) -> None:
+    assert _warnings(_volume_plan(source, metric, method)) == []
+
+
+def test_a_volume_declared_not_to_scale_is_warned_about_too() -> None:
+    (warning,) = _warnings(_volume_plan(PROM, "{name: throughput, query: q, scales_with_traffic: false}"))
+    assert "compared as measured (scales_with_traffic: false) on a partial rollout (5 %, 25 %, 50 %)" in warning
+
+
+def test_release_create_shows_the_volume_warning(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(_volume_plan(PROM, "{name: throughput, query: q}"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "vigil", "release", "create", "--plan", str(plan), "--db",
+                           str(tmp_path / "v.db")], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and "Registered release" in done.stdout
+    assert f"warning: {plan}:" in done.stderr and "'throughput' is a volume" in done.stderr

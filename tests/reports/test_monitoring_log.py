@@ -8,19 +8,21 @@ from pathlib import Path
 
 import pytest
 
+from log_checks import check_log_against_store
 from vigil.clock import ManualClock
 from vigil.plan import parse_plan
-from vigil.releases.service import create_release
+from vigil.plan.catalogue import DEFAULT_CHECKPOINTS
+from vigil.releases.service import create_release, get_release
 from vigil.reports.monitoring_log import render_monitoring_log
+from vigil.reports.sections import PER_ITEM, expected_outline
 from vigil.store import Store
 from vigil.watch import evaluate_checkpoint, watch
 
-# Subsections that exist once per recorded item rather than once per log.
-PER_ITEM = re.compile(r"^### (Issue #|Rollback Decision Point)")
+TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "seeds" / "000_360a8b22e48904fd.txt"
 
 
-def template_headings(seeds: Path) -> list[str]:
-    text = next(seeds.glob("000_*.txt")).read_text(encoding="utf-8")
+def template_headings() -> list[str]:
+    text = TEMPLATE.read_text(encoding="utf-8")
     return [line for line in text.splitlines() if line.startswith("#") and not PER_ITEM.match(line)]
 
 
@@ -30,9 +32,18 @@ def as_pattern(heading: str) -> re.Pattern[str]:
     return re.compile("^" + ".+".join(re.escape(p) for p in parts) + "$")
 
 
-def assert_follows_template(log: str, seeds: Path) -> None:
+def test_the_outline_constant_is_the_seed_templates_outline() -> None:
+    """LOG_SECTIONS plus the eight template checkpoints is exactly the seed's heading list."""
+    expected = [as_pattern(h) for h in template_headings()]
+    ours = expected_outline(DEFAULT_CHECKPOINTS)
+    assert len(ours) == len(expected)
+    for got, want in zip(ours, expected, strict=True):
+        assert want.match(got + ": 09:00") or want.match(got), f"{got!r} does not fill {want.pattern!r}"
+
+
+def assert_follows_template(log: str) -> None:
     ours = [line for line in log.splitlines() if line.startswith("#") and not PER_ITEM.match(line)]
-    expected = template_headings(seeds)
+    expected = template_headings()
     assert len(ours) == len(expected), (ours, expected)
     for got, want in zip(ours, expected, strict=True):
         assert as_pattern(want).match(got), f"{got!r} does not fill {want!r}"
@@ -45,8 +56,7 @@ def assert_no_blanks(log: str) -> None:
 
 
 @pytest.mark.parametrize("stage", ["fresh", "half-way", "finished"])
-def test_log_follows_the_template_at_every_stage(sqlite_url: str, demo_plan_text: str, stage: str,
-                                                 seeds: Path) -> None:
+def test_log_follows_the_template_at_every_stage(sqlite_url: str, demo_plan_text: str, stage: str) -> None:
     store = Store(sqlite_url)
     plan = parse_plan(demo_plan_text)
     release = create_release(store, plan, demo_plan_text, "p", now=plan.release.date)
@@ -58,12 +68,15 @@ def test_log_follows_the_template_at_every_stage(sqlite_url: str, demo_plan_text
     elif stage == "finished":
         watch(store, clock, [release.slug])
     log = render_monitoring_log(store, release.slug, clock.now())
-    assert_follows_template(log, seeds)
+    assert_follows_template(log)
     assert_no_blanks(log)
+    with store.read() as session:
+        check_log_against_store(log, session, get_release(session, release.slug))
     if stage == "fresh":
         assert "Not yet evaluated: due at 2026-11-24 09:15 CET" in log
         assert "No rollback was executed." in log
     if stage == "finished":
+        assert "- Memory Usage was first flagged at T+1h and the rollback decided at T+2h" in log
         assert "Not evaluated: the release was rolled back at T+2h." in log
         assert "**Release Result:** [ ] ✅ Success [ ] ⚠️ Partial Success [x] 🚨 Rollback Required" in log
         assert "**Verification:** Confirmed 5 min after completion" in log

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -95,26 +95,16 @@ def test_overdue_is_judged_on_the_clock(watched, vigil_cli):
     with watched.store.read() as s:
         assert list_actions(s, overdue_at=watched.end + timedelta(days=1)) == []
         assert [a.title for a in list_actions(s, overdue_at=watched.end + timedelta(days=3))] == ["Soon"]
-    # The CLI reads the real clock, so give it due dates that are certainly past and certainly future.
+    # The CLI reads the real clock: an item due in 2001 can only have been added back then (a due date
+    # already past at creation is refused), one due in 2999 is certainly in the future.
     url = watched.store.url
-    for title, due in (("Long overdue", "2001-01-01"), ("Far future", "2999-01-01")):
-        assert (
-            vigil_cli(
-                "action",
-                "add",
-                watched.slug,
-                title,
-                "--assignee",
-                "Sam Okafor",
-                "--due",
-                due,
-                "--as",
-                "Ana Costa",
-                "--db",
-                url,
-            )[0]
-            == 0
-        )
+    add_action(watched.store, watched.slug, title="Long overdue", assignee="Sam Okafor",
+               due_at=datetime(2001, 1, 1, tzinfo=UTC), source="", actor="Ana Costa",
+               now=datetime(2000, 12, 1, tzinfo=UTC))
+    args = ("--assignee", "Sam Okafor", "--as", "Ana Costa", "--db", url)
+    code, out = vigil_cli("action", "add", watched.slug, "Typo year", "--due", "2020-12-31", *args)
+    assert code != 0 and "the due date 2020-12-31 is already past" in out
+    assert vigil_cli("action", "add", watched.slug, "Far future", "--due", "2999-01-01", *args)[0] == 0
     code, out = vigil_cli("action", "list", "--overdue", "--db", url)
     assert code == 0 and "Long overdue" in out and "overdue" in out and "Far future" not in out
     code, out = vigil_cli("action", "list", watched.slug, "--db", url)
@@ -166,7 +156,7 @@ def test_cli_add_done_carry(watched, vigil_cli):
         "--assignee",
         "Sam Okafor",
         "--due",
-        "2026-12-01",
+        "2999-12-01",
         "--from",
         "checkpoint:T+2h",
         "--as",
@@ -174,7 +164,7 @@ def test_cli_add_done_carry(watched, vigil_cli):
         "--db",
         url,
     )
-    assert code == 0 and "due 2026-12-01" in out
+    assert code == 0 and "due 2999-12-01" in out
     code, out = vigil_cli(
         "action",
         "add",

@@ -108,8 +108,8 @@ def test_missing_rollback_command_fails_loudly_and_is_not_verified(store: Store,
         assert "exited 3" in event.output
 
 
-class Crash(Exception):
-    pass
+class Crash(BaseException):
+    """Stands for the process being killed: like KeyboardInterrupt, not an error the loop catches per release."""
 
 
 def test_watch_killed_half_way_resumes_and_stores_each_checkpoint_once(

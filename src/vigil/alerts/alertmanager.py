@@ -2,7 +2,9 @@
 
 An alert is mapped to a release by its ``release`` label (slug or number), else to the active release of
 its ``service`` label (``version`` narrows it down); an alert that maps to no release is still stored,
-under its service, so nothing Alertmanager says is lost.
+under its service, so nothing Alertmanager says is lost. A closed release is read-only: a new alert for
+it is stored under its service only, and a repeat or resolution of an alert it already holds is dropped
+(the other alerts of the payload are stored as usual).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from vigil.alerts.models import Alert
 from vigil.alerts.service import fire_alert, resolve_alert
-from vigil.errors import VigilError
+from vigil.errors import ReleaseClosed, VigilError
 from vigil.releases.models import Release
 
 ACTIVE = ("watching", "rolling_back")
@@ -75,29 +77,36 @@ def ingest(session: Session, payload: AmPayload, now: datetime) -> list[Alert]:
     """Store every alert of the group: firing ones fire (idempotent), resolved ones resolve."""
     stored = []
     for item in payload.alerts:
-        labels = {**payload.common_labels, **item.labels}
-        release = map_release(session, labels)
-        fp = "am/" + (item.fingerprint or _label_hash(labels))
-        summary = (
-            item.annotations.get("summary") or item.annotations.get("description") or labels.get("alertname", "alert")
-        )
-        alert = fire_alert(
-            session,
-            release_id=release.id if release else None,
-            rule=labels.get("alertname", "alertmanager"),
-            severity=labels.get("severity", ""),
-            fingerprint=fp,
-            summary=summary,
-            labels=labels,
-            now=item.starts_at,
-            source="alertmanager",
-            service=labels.get("service", ""),
-        )
-        if item.status == "resolved":
-            resolved = resolve_alert(session, fingerprint=fp, now=now, at=item.ends_at or now)
-            alert = resolved or alert
-        stored.append(alert)
+        try:
+            stored.append(_ingest_one(session, payload, item, now))
+        except ReleaseClosed:
+            continue  # refused before anything of it was written
     return stored
+
+
+def _ingest_one(session: Session, payload: AmPayload, item: AmAlert, now: datetime) -> Alert:
+    labels = {**payload.common_labels, **item.labels}
+    release = map_release(session, labels)
+    fp = "am/" + (item.fingerprint or _label_hash(labels))
+    summary = (
+        item.annotations.get("summary") or item.annotations.get("description") or labels.get("alertname", "alert")
+    )
+    alert = fire_alert(
+        session,
+        release_id=release.id if release else None,
+        rule=labels.get("alertname", "alertmanager"),
+        severity=labels.get("severity", ""),
+        fingerprint=fp,
+        summary=summary,
+        labels=labels,
+        now=item.starts_at,
+        source="alertmanager",
+        service=labels.get("service", ""),
+    )
+    if item.status == "resolved":
+        resolved = resolve_alert(session, fingerprint=fp, now=now, at=item.ends_at or now)
+        alert = resolved or alert
+    return alert
 
 
 def map_release(session: Session, labels: dict[str, str]) -> Release | None:
@@ -106,13 +115,13 @@ def map_release(session: Session, labels: dict[str, str]) -> Release | None:
         column = Release.id if ref.isdigit() else Release.slug
         found = session.scalar(select(Release).where(column == (int(ref) if ref.isdigit() else ref)))
         if found is not None:
-            return found
+            return found if found.closed_at is None else None
     service = labels.get("service") or labels.get("job")
     if not service:
         return None
     query = (
         select(Release)
-        .where(Release.service == service, Release.status.in_(ACTIVE))
+        .where(Release.service == service, Release.status.in_(ACTIVE), Release.closed_at.is_(None))
         .order_by(Release.started_at.desc(), Release.id.desc())
     )
     if labels.get("version"):

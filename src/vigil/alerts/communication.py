@@ -73,7 +73,23 @@ def _send(
 ) -> Communication:
     audience = [s for s in plan.stakeholders if not step.audiences or s.audience in step.audiences]
     subject = f"{release.service} {release.version} — {format_offset(step.at)}: {TITLES[step.kind]}"
-    body = compose(session, release, plan, step)
+    return _record(session, release, plan, audience, step=step_key(step), kind=step.kind, due=due,
+                   audiences=list(step.audiences), subject=subject, body=compose(session, release, plan, step),
+                   now=now)
+
+
+def announce(session: Session, release: Release, *, step: str, kind: str, subject: str, body: str,
+             now: datetime) -> Communication:
+    """A message to every stakeholder outside the plan's timeline (a rollback starting, ending), queued in
+    the outbox and recorded on the release's communication timeline under ``step`` (once per step)."""
+    plan = plan_of(release)
+    return _record(session, release, plan, list(plan.stakeholders), step=step, kind=kind, due=now, audiences=[],
+                   subject=f"{release.service} {release.version}: {subject}", body=body, now=now)
+
+
+def _record(session: Session, release: Release, plan: Plan, audience: list[Stakeholder], *, step: str,
+            kind: str, due: datetime, audiences: list[str], subject: str, body: str,
+            now: datetime) -> Communication:
     deliveries = [_route(plan, s) for s in audience]
     notes: list[Notification] = []
     by_channel: dict[str, list[str]] = {}
@@ -86,13 +102,13 @@ def _send(
                 session,
                 plan.notifications,
                 release.id,
-                f"communication.{step.kind}",
+                f"communication.{kind}",
                 channel,
                 subject=subject,
                 body=body,
                 now=now,
                 recipients=recipients,
-                data={"step": step_key(step), "release": release.slug},
+                data={"step": step, "release": release.slug},
             )
         )
     unreachable = [d.stakeholder for d in deliveries if d.channel is None]
@@ -101,11 +117,11 @@ def _send(
         delivery += f" — recorded only for {', '.join(unreachable)}: no notification channel in the plan reaches them"
     comm = Communication(
         release_id=release.id,
-        step=step_key(step),
-        kind=step.kind,
+        step=step,
+        kind=kind,
         due_at=due,
         sent_at=now,
-        audiences=list(step.audiences),
+        audiences=audiences,
         recipients=[s.name for s in audience],
         subject=subject,
         body=body,

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vigil.alerts.burn import BurnRule, burn_labels, burn_rules, burn_summary, observed_burn
 from vigil.alerts.models import Alert, RuleState
 from vigil.alerts.rules import RuleRun, Transition, evaluate, observed
 from vigil.alerts.service import fire_alert, resolve_alert
@@ -38,7 +39,7 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
     with store.read() as session:
         release = get_release(session, release_id)
         plan = plan_of(release)
-        if not plan.alerting.rules or now <= release.started_at:
+        if not (plan.alerting.rules or plan.slos) or now <= release.started_at:
             return 0
         states = {s.rule: s for s in session.scalars(select(RuleState).where(RuleState.release_id == release_id))}
         open_fps = set(
@@ -51,7 +52,8 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
     sources = SourceSet(plan, rolled_back_at=rolled_back_at)
     work: list[tuple[AlertRule, Transition]] = []
     runs: dict[str, tuple[RuleRun, datetime]] = {}
-    for rule in plan.alerting.rules:
+    burns = {b.rule.name: b for b in burn_rules(plan)}  # SLO burn-rate rules (docs/slo.md)
+    for rule in [*plan.alerting.rules, *(b.rule for b in burns.values())]:
         stored = states.get(rule.name)
         since = stored.evaluated_until if stored else release.started_at
         if since >= now:
@@ -62,7 +64,10 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
             nodata_firing=fingerprint(release_id, rule.name, True) in open_fps,
             last_sample_at=_epoch(stored.last_sample_at) if stored else None,
         )
-        series = _observed(plan, release, sources, rule, since, now)
+        if rule.name in burns:
+            series = observed_burn(release.started_at, sources, burns[rule.name], since, now)
+        else:
+            series = _observed(plan, release, sources, rule, since, now)
         transitions, run = evaluate(rule, series, run, since.timestamp(), now.timestamp())
         work += [(rule, t) for t in transitions]
         runs[rule.name] = (run, now)
@@ -78,7 +83,7 @@ def evaluate_rules(store: Store, release_id: int, now: datetime) -> int:
         if any(current.get(name) != (states[name].evaluated_until if name in states else None) for name in runs):
             return 0
         for rule, transition in sorted(work, key=lambda item: item[1].at):
-            _apply(session, release, plan, rule, transition)
+            _apply(session, release, plan, rule, transition, burns.get(rule.name))
         for name, (run, until) in runs.items():
             _save_state(session, release_id, name, run, until)
     return len(work)
@@ -107,19 +112,21 @@ def _observed(
     return observed(rule, new, baseline)
 
 
-def _apply(session: Session, release: Release, plan: Plan, rule: AlertRule, transition: Transition) -> None:
+def _apply(session: Session, release: Release, plan: Plan, rule: AlertRule, transition: Transition,
+           burn: BurnRule | None = None) -> None:
     at = datetime.fromtimestamp(transition.at, UTC)
     nodata = transition.kind.startswith("nodata")
     fp = fingerprint(release.id, rule.name, nodata)
     if transition.kind in {"fire", "nodata_fire"}:
-        metric = plan.metric(rule.metric)
+        summary = burn_summary(burn, transition) if burn else _summary(rule, plan.metric(rule.metric).label,
+                                                                         transition, nodata)
         fire_alert(
             session,
             release_id=release.id,
             rule=rule.name,
             severity=rule.severity,
             fingerprint=fp,
-            summary=_summary(rule, metric.label, transition, nodata),
+            summary=summary,
             now=at,
             source="rule",
             labels={
@@ -128,6 +135,7 @@ def _apply(session: Session, release: Release, plan: Plan, rule: AlertRule, tran
                 "service": release.service,
                 "release": release.slug,
                 "condition": rule.condition,
+                **(burn_labels(burn) if burn else {}),
             },
         )
     else:

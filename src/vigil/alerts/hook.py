@@ -36,7 +36,7 @@ def alerting_tick(store: Store, release_id: int, clock: Clock) -> datetime | Non
     with store.read() as session:
         plan = plan_of(get_release(session, release_id))
     wakes = [t for t in (next_comm,) if t is not None]
-    if plan.alerting.rules and not isinstance(clock, ManualClock):
+    if (plan.alerting.rules or plan.slos) and not isinstance(clock, ManualClock):
         wakes.append(now + plan.alerting.evaluation_interval)
     return min(wakes) if wakes else None
 

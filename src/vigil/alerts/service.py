@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from vigil.alerts.models import RESOLUTIONS, Alert
 from vigil.errors import Conflict, NotFound, VigilError
+from vigil.releases.closed import ensure_open
 from vigil.releases.models import Release
 from vigil.releases.service import SYSTEM_ACTOR, plan_of
 from vigil.store.audit import append as audit
@@ -52,6 +53,7 @@ def fire_alert(
     """Record that an alert is firing; return the open alert with this fingerprint (new or existing)."""
     severity = normalise_severity(severity)
     alert = session.scalar(select(Alert).where(Alert.open_key == fingerprint))
+    ensure_open(session, alert.release_id if alert is not None else release_id, f"recording alert {rule}")
     if alert is not None:
         alert.last_seen_at = max(alert.last_seen_at, now)
         alert.occurrences += 1
@@ -149,6 +151,8 @@ def resolve_alert(
             raise NotFound(f"no alert #{alert_id}")
     else:
         alert = session.scalar(select(Alert).where(Alert.open_key == fingerprint))
+    if alert is not None:
+        ensure_open(session, alert.release_id, f"resolving alert #{alert.id}")
     if alert is None or alert.status == "resolved":
         if alert is not None and resolution == "not_an_issue" and alert.resolution != resolution:
             # Classifying an already-cleared alert as a false positive after the fact.
@@ -184,6 +188,7 @@ def acknowledge_alert(session: Session, alert_id: int, *, actor: str, now: datet
     alert = session.get(Alert, alert_id)
     if alert is None:
         raise NotFound(f"no alert #{alert_id}")
+    ensure_open(session, alert.release_id, f"acknowledging alert #{alert_id}")
     if alert.status != "firing":
         raise Conflict(f"alert #{alert_id} is {alert.status}; only a firing alert can be acknowledged")
     alert.status, alert.acknowledged_at, alert.acknowledged_by = "acknowledged", now, actor

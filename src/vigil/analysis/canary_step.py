@@ -14,22 +14,20 @@ from typing import Any
 import numpy as np
 
 from vigil.analysis.canary import judge_canary
+from vigil.analysis.counts import event_counts
 from vigil.analysis.judgement import STATUS_ORDER, MetricJudgement
 from vigil.analysis.models import (
     CanaryConfig,
     CanaryJudgement,
-    FloatArray,
     MetricData,
     MetricJudgeConfig,
     MetricVerdict,
 )
+from vigil.analysis.traffic import Shares, per_full_traffic
 from vigil.metrics.base import Series
-from vigil.plan.schema import Metric, Plan
+from vigil.plan.schema import Plan
 
 Window = tuple[Series, Series] | str  # (baseline, new) samples, or why the source could not answer
-
-# Seconds per unit of a per-time rate ("/s", "req/min", "$/hour"): such samples are turned into counts.
-_SECONDS_PER = {"s": 1, "sec": 1, "second": 1, "min": 60, "minute": 60, "h": 3600, "hour": 3600}
 
 
 def canary_config(plan: Plan) -> CanaryConfig:
@@ -45,52 +43,33 @@ def canary_config(plan: Plan) -> CanaryConfig:
             min_samples=options.min_samples) for m in plan.metrics])
 
 
-def judge_window(plan: Plan, windows: dict[str, Window]) -> CanaryJudgement:
-    """All metrics in one pass; ``windows`` maps a metric to (baseline, new) samples or a source error."""
+def judge_window(plan: Plan, windows: dict[str, Window], traffic: dict[str, Shares] | None = None
+                 ) -> CanaryJudgement:
+    """All metrics in one pass; ``windows`` maps a metric to (baseline, new) samples or a source error, and
+    ``traffic`` a volume metric to its cohorts' traffic shares (``analysis.traffic``): its samples are then
+    compared per full traffic, or, for a count, its exposure is scaled by the share."""
     metrics = {m.name: m for m in plan.metrics}
+    traffic = traffic or {}
     data = {}
     for name, window in windows.items():
-        metric = metrics[name]
+        metric, shares = metrics[name], traffic.get(name)
         exposure = windows.get(metric.exposure) if metric.exposure else None
         if isinstance(window, str) or isinstance(exposure, str):
             data[name] = MetricData(np.empty(0), np.empty(0), error=window if isinstance(window, str) else
                                     f"exposure '{metric.exposure}': {exposure}")
         elif metric.compare == "continuous":
-            data[name] = MetricData(window[0].values, window[1].values)
+            base, new = window
+            if shares is not None:
+                base, new = per_full_traffic(base, shares.baseline), per_full_traffic(new, shares.new)
+            data[name] = MetricData(base.values, new.values)
         else:
             exposure_unit = metrics[metric.exposure].unit if metric.exposure else ""
             (e0, t0), (e1, t1) = (event_counts(metric, series, exposure[i] if exposure else None, exposure_unit)
                                   for i, series in enumerate(window))
+            if shares is not None and t0 is None and t1 is None:  # events over time × the cohort's share
+                t0, t1 = np.full(e0.size, shares.baseline), np.full(e1.size, shares.new)
             data[name] = MetricData(e0, e1, t0, t1)
     return judge_canary(canary_config(plan), data)
-
-
-def event_counts(metric: Metric, values: Series, exposure: Series | None,
-                 exposure_unit: str) -> tuple[FloatArray, FloatArray | None]:
-    """Events and exposure per point, for the exact rate test, on the points both series share.
-
-    Per-time rates become counts over the sampling step (the sum of rate × step over a window is the events
-    in it, whatever window the rate was averaged over); a share becomes share × exposure events.
-    """
-    if exposure is None:
-        return values.values * _counts_per_value(metric.unit, values.timestamps), None
-    _, mine, theirs = np.intersect1d(values.timestamps, exposure.timestamps, return_indices=True)
-    stamps = values.timestamps[mine]
-    requests = exposure.values[theirs] * _counts_per_value(exposure_unit, stamps)
-    if metric.compare == "share":
-        share = values.values[mine] / (100.0 if metric.unit.strip() == "%" else 1.0)
-        return share * requests, requests
-    return values.values[mine] * _counts_per_value(metric.unit, stamps), requests
-
-
-def _counts_per_value(unit: str, timestamps: FloatArray) -> float:
-    """What one unit of a sample counts for: 1 for a count, the step in the unit's time for a rate."""
-    per = unit.rpartition("/")[2].strip().lower() if "/" in unit else ""
-    if per not in _SECONDS_PER:
-        return 1.0
-    if timestamps.size < 2:
-        return float("nan")  # one point has no step: not evidence (the judge reads NaN as missing)
-    return float(np.median(np.diff(timestamps))) / _SECONDS_PER[per]
 
 
 def fold(judgements: list[MetricJudgement], result: CanaryJudgement) -> list[MetricJudgement]:

@@ -7,12 +7,12 @@ from typing import Any
 
 import numpy as np
 
+# Re-exported: they lived here before statuses held them.
+from vigil.analysis.statuses import STATUS_ICON as STATUS_ICON
+from vigil.analysis.statuses import STATUS_ORDER, fmt
 from vigil.analysis.trend import Trend, direction_arrow, growth_trend
 from vigil.metrics.base import Series
 from vigil.plan.schema import Metric
-
-STATUS_ORDER = {"ok": 0, "warning": 1, "no_data": 2, "critical": 3}
-STATUS_ICON = {"ok": "✅", "warning": "⚠️", "critical": "🚨", "no_data": "❔"}
 
 
 @dataclass(frozen=True)
@@ -30,30 +30,20 @@ class MetricJudgement:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def fmt(value: float | None, unit: str) -> str:
-    """A value the way the log shows it: ``0.04%``, ``212ms``, ``1,180/min``."""
-    if value is None:
-        return "no data"
-    digits = 4 if abs(value) < 0.01 else 3 if abs(value) < 1 else 1 if abs(value) < 100 else 0
-    number = f"{value:,.{digits}f}"
-    if unit in {"%", "ms"}:
-        return f"{number}{unit}"
-    if unit.startswith("$"):
-        return f"${number}{unit[1:]}"
-    return f"{number} {unit}".strip() if unit and not unit.startswith("/") else f"{number}{unit}"
-
-
 def judge(metric: Metric, new: Series, baseline: Series | None, previous: float | None,
-          since_deploy: Series | None = None, unavailable: str | None = None) -> MetricJudgement:
+          since_deploy: Series | None = None, unavailable: str | None = None,
+          not_evidence: str | None = None) -> MetricJudgement:
     """Judge ``metric`` from the new version's samples against the baseline's.
 
     ``baseline`` is ``None`` for T+0, where the service's initial state is checked against absolute
-    limits only. ``unavailable`` carries a source error; it makes the status "no data", never "ok".
+    limits only. ``unavailable`` carries a source error and ``not_evidence`` why the samples cannot be
+    judged (``data_quality.window_problem``); either makes the status "no data", never "ok".
     """
     new = new.finite()
     base = baseline.finite() if baseline is not None else None
-    if unavailable or len(new) == 0:
-        why = f"source unavailable: {unavailable}" if unavailable else "no samples in the window"
+    if unavailable or not_evidence or len(new) == 0:
+        why = (f"source unavailable: {unavailable}" if unavailable
+               else not_evidence or "no samples in the window")
         return MetricJudgement(metric.name, metric.label, metric.unit, None,
                                _mean(base), None, None, "", "no_data", f"No data ({why}).",
                                {"samples_new": 0, "samples_baseline": len(base) if base else 0})

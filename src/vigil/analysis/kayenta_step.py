@@ -16,6 +16,7 @@ from vigil.analysis.kayenta import KayentaConfig, KayentaMetric, KayentaVerdict,
 from vigil.analysis.kayenta_models import EffectSize
 from vigil.analysis.kayenta_score import KayentaResult
 from vigil.analysis.models import CanaryJudgement, Classification, GroupScore, MetricVerdict, Outcome
+from vigil.analysis.traffic import Shares
 from vigil.plan.kayenta_config import CanaryMetricDoc, KayentaSetup
 from vigil.plan.schema import Metric, Plan
 
@@ -25,12 +26,14 @@ _CLASS: dict[KClass, Classification] = {KClass.PASS: "pass", KClass.HIGH: "high"
 _OUTCOME: dict[str, Outcome] = {"Pass": "pass", "Marginal": "marginal", "Fail": "fail"}
 
 
-def judge_for_plan(plan: Plan, windows: dict[str, Window]) -> CanaryJudgement:
-    """The plan's canary judge on one checkpoint's windows: Kayenta's rules or vigil's own."""
+def judge_for_plan(plan: Plan, windows: dict[str, Window], traffic: dict[str, Shares] | None = None
+                   ) -> CanaryJudgement:
+    """The plan's canary judge on one checkpoint's windows: Kayenta's rules (which, like Kayenta, compare
+    the samples as they are) or vigil's own (``traffic``: volume metrics compared per full traffic)."""
     setup = plan.kayenta()
     if plan.judge == "kayenta" and setup is not None:
         return judge_kayenta(plan, setup, windows)
-    return judge_window(plan, windows)
+    return judge_window(plan, windows, traffic)
 
 
 def kayenta_config(plan: Plan, setup: KayentaSetup) -> KayentaConfig:

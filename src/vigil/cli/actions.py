@@ -1,14 +1,17 @@
-"""`vigil action add|list|done|carry`: retrospective action items tracked to completion."""
+"""`vigil action add|list|done|carry|cancel`: retrospective action items tracked to completion."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from vigil.cli.common import ActorOption, DbOption, console, open_store, require_actor
-from vigil.cli.govcommon import now
+from vigil.cli.govcommon import evidence_dir, now
+
+if TYPE_CHECKING:
+    from vigil.store import Store
 
 app = typer.Typer(help="Action items from the retrospective.", no_args_is_help=True)
 
@@ -26,17 +29,11 @@ def add(
     """Add an action item."""
     from vigil.retro.actions import add_action
 
-    item = add_action(
-        open_store(db),
-        release,
-        title=title,
-        assignee=assignee,
-        due_at=_date(due),
-        source=from_,
-        actor=require_actor(actor),
-        now=now(),
-    )
+    store, who = open_store(db), require_actor(actor)
+    item = add_action(store, release, title=title, assignee=assignee, due_at=_date(due), source=from_,
+                      actor=who, now=now())
     console.print(f"Action item #{item.id} added, due {item.due_at:%Y-%m-%d}")
+    _reseal(store, item.release_id, who)
 
 
 @app.command("list")
@@ -74,8 +71,10 @@ def done(action: int, actor: ActorOption = None, db: DbOption = None) -> None:
     """Mark an action item done (its assignee, or the Release/Monitoring Owner)."""
     from vigil.retro.actions import complete
 
-    item = complete(open_store(db), action, actor=require_actor(actor), now=now())
+    store, who = open_store(db), require_actor(actor)
+    item = complete(store, action, actor=who, now=now())
     console.print(f"Action item #{item.id} done.")
+    _reseal(store, item.release_id, who)
 
 
 @app.command("carry")
@@ -88,8 +87,32 @@ def carry(
     """Carry an action item over to later work, with a reason (Release/Monitoring Owner)."""
     from vigil.retro.actions import complete
 
-    item = complete(open_store(db), action, actor=require_actor(actor), now=now(), carry_reason=reason)
+    store, who = open_store(db), require_actor(actor)
+    item = complete(store, action, actor=who, now=now(), carry_reason=reason)
     console.print(f"Action item #{item.id} carried over: {item.reason}")
+    _reseal(store, item.release_id, who)
+
+
+def _reseal(store: Store, release_id: int, actor: str) -> None:
+    """A sealed retrospective (or log) that lists action items is stale now: seal its next version."""
+    from vigil.reports.sealing import refresh_sealed
+
+    for item in refresh_sealed(store, evidence_dir(store), release_id, creator=actor, now=now()):
+        console.print(f"Sealed {item.kind} {item.filename} again as evidence #{item.id} (new version)")
+
+
+@app.command("cancel")
+def cancel(
+    action: int,
+    reason: Annotated[str, typer.Option(help="Why it will not be done.")],
+    actor: ActorOption = None,
+    db: DbOption = None,
+) -> None:
+    """Cancel an open action item, with a reason (Release/Monitoring Owner); it no longer counts as open."""
+    from vigil.retro.actions import cancel as run
+
+    item = run(open_store(db), action, actor=require_actor(actor), now=now(), reason=reason)
+    console.print(f"Action item #{item.id} cancelled: {item.reason}")
 
 
 def _date(text: str) -> datetime:

@@ -1,65 +1,111 @@
 """The `vigil` command: one entry point; each domain contributes its commands.
 
-Command modules import their domain code inside the command bodies, so `vigil --help` stays fast and
-never loads scipy or the web stack.
+A command's module is imported only when that command runs (or when help lists it), so `vigil release
+list` pays for nothing but itself. Command modules in turn import their domain code inside the command
+bodies, so `vigil --help` stays fast and never loads scipy or the web stack.
+
+To add a command: define it in a module under vigil.cli (a function, or a ``typer.Typer`` sub-app) and give
+its name and ``module:attribute`` a line in ``COMMANDS`` below.
 """
 
 from __future__ import annotations
 
 import sys
 import traceback
-from typing import Annotated
+from collections.abc import Iterator, Mapping, MutableMapping
+from importlib import import_module
+from typing import Annotated, Any
 
 import typer
+import typer.main
+from typer.core import TyperGroup
 
-from vigil.cli import (
-    actions,
-    alerts,
-    closure,
-    demo,
-    evidence,
-    handover,
-    incidents,
-    lessons,
-    logs,
-    release,
-    replay,
-    reporting,
-    retro,
-    smoke,
-    trace,
-    watching,
-    web,
-)
 from vigil.cli.common import err_console
 
+# name → "module:attribute" (a command function or a Typer sub-app), in the order help lists them.
+COMMANDS: dict[str, str] = {
+    "release": "vigil.cli.release:app",
+    "alert": "vigil.cli.alerts:app",
+    "comms": "vigil.cli.alerts:comms",
+    "incident": "vigil.cli.incidents:app",
+    "watch": "vigil.cli.watching:watch",
+    "checkpoint": "vigil.cli.watching:checkpoint",
+    "status": "vigil.cli.watching:status",
+    "rollback": "vigil.cli.watching:rollback",
+    "report": "vigil.cli.reporting:report",
+    "verify": "vigil.cli.reporting:verify",
+    "demo": "vigil.cli.demo:demo",
+    "smoke": "vigil.cli.smoke:app",
+    "retro": "vigil.cli.retro:app",
+    "action": "vigil.cli.actions:app",
+    "handover": "vigil.cli.handover:app",
+    "closure": "vigil.cli.closure:app",
+    "lessons": "vigil.cli.lessons:app",
+    "evidence": "vigil.cli.evidence:app",
+    "trace": "vigil.cli.trace:trace",
+    "gate": "vigil.cli.trace:gate",
+    "replay": "vigil.cli.replay:replay",
+    "serve": "vigil.cli.web:serve",
+    "user": "vigil.cli.web:user_app",
+    "dashboard": "vigil.cli.web:dashboard_app",
+    "logs": "vigil.cli.logs:app",
+    "plan": "vigil.cli.plan:app",
+    "slo": "vigil.cli.slo:app",
+}
+
+
+def build_command(name: str, target: str) -> Any:
+    """The click command for one entry of ``COMMANDS``, imported and built on first use."""
+    module, attribute = target.split(":")
+    defined = getattr(import_module(module), attribute)
+    command: Any
+    if isinstance(defined, typer.Typer):
+        command = typer.main.get_group(defined)
+    else:
+        single = typer.Typer()
+        single.command(name)(defined)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The root group's commands: every name known at once, each built when first looked up."""
+
+    def __init__(self, table: Mapping[str, str]) -> None:
+        self._table = dict(table)
+        self._built: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built:
+            self._built[name] = build_command(name, self._table[name])  # KeyError for unknown names
+        return self._built[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._table.setdefault(name, "")
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._table[name]
+        self._built.pop(name, None)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+class LazyGroup(TyperGroup):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        registered = dict(self.commands)  # any added the eager way (root.command(), root.add_typer()) stay
+        self.commands = _LazyCommands(COMMANDS)
+        self.commands.update(registered)
+
+
 root = typer.Typer(name="vigil", help="Watches a release after deployment, decides, records, reports.",
-                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-root.add_typer(release.app, name="release")
-root.add_typer(alerts.app, name="alert")
-root.add_typer(alerts.comms, name="comms")
-root.add_typer(incidents.app, name="incident")
-root.command()(watching.watch)
-root.command()(watching.checkpoint)
-root.command()(watching.status)
-root.command()(watching.rollback)
-root.command()(reporting.report)
-root.command()(reporting.verify)
-root.command()(demo.demo)
-root.add_typer(smoke.app, name="smoke")
-root.add_typer(retro.app, name="retro")
-root.add_typer(actions.app, name="action")
-root.add_typer(handover.app, name="handover")
-root.add_typer(closure.app, name="closure")
-root.add_typer(lessons.app, name="lessons")
-root.add_typer(evidence.app, name="evidence")
-root.command()(trace.trace)
-root.command()(trace.gate)
-root.command()(replay.replay)
-root.command()(web.serve)
-root.add_typer(web.user_app, name="user")
-root.add_typer(web.dashboard_app, name="dashboard")
-root.add_typer(logs.app, name="logs")
+                   cls=LazyGroup, no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 
 _debug = False
 

@@ -21,17 +21,18 @@ def show(
     db: DbOption = None,
 ) -> None:
     """The project closure report as Markdown."""
-    from sqlalchemy import select
-
     from vigil.governance.closure import render_closure
-    from vigil.governance.models import Signoff
+    from vigil.governance.models import in_force
+    from vigil.governance.signing import sealed_text
     from vigil.releases.service import get_release
 
     store = open_store(db)
     with store.read() as session:
         r = get_release(session, release)
-        signed = session.scalar(select(Signoff).where(Signoff.release_id == r.id, Signoff.kind == "closure"))
-        text = render_closure(session, r, evidence_dir(store), now(), signed)
+        signed = in_force(session, r.id, "closure")
+        # Once approved, what was approved is the sealed document, not a re-rendering of today's data.
+        text = (sealed_text(session, evidence_dir(store), signed.evidence_id) if signed
+                else render_closure(session, r, evidence_dir(store), now()))
     if out is None:
         typer.echo(text)
     else:

@@ -17,9 +17,9 @@ def demo(out: Annotated[Path, typer.Option(help="Where to write the monitoring l
     from rich.progress import BarColumn, Progress, TextColumn
 
     from vigil.clock import ManualClock
+    from vigil.evidence.archive import evidence_root, read_blob
     from vigil.plan import parse_plan
     from vigil.releases.service import create_release, slug_for, unique_slug
-    from vigil.reports.monitoring_log import render_monitoring_log
     from vigil.reports.sealing import seal_monitoring_log
     from vigil.watch import watch
 
@@ -48,8 +48,7 @@ def demo(out: Annotated[Path, typer.Option(help="Where to write the monitoring l
     status(release.slug, db=store.url)
     out.mkdir(parents=True, exist_ok=True)
     log_path = out / "monitoring-log.md"
-    text = render_monitoring_log(store, release.slug, clock.now())
-    log_path.write_text(text, encoding="utf-8")
-    item = seal_monitoring_log(store, release.slug, text, creator="vigil", now=clock.now())
+    item = seal_monitoring_log(store, release.slug, creator="vigil", now=clock.now())
+    log_path.write_text(read_blob(evidence_root(store.url), item).decode("utf-8"), encoding="utf-8")
     console.print(f"Monitoring log written to [bold]{log_path}[/] and sealed as evidence #{item.id}; "
                   f"store: {store.safe_url}")

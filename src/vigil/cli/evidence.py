@@ -57,13 +57,16 @@ def list_(
     from rich.table import Table
 
     from vigil.evidence.service import items_for
+    from vigil.evidence.versions import version_infos
     from vigil.releases.service import get_release
 
     store = open_store(db)
-    table = Table("#", "Kind", "File", "Requirements", "SHA-256", "Created", "Keep until", "State")
+    table = Table("#", "Kind", "File", "Version", "Requirements", "SHA-256", "Created", "Keep until", "State")
     with store.read() as session:
         release_id = get_release(session, release).id if release else None
-        for i in items_for(session, release_id, requirement=req, include_purged=all_):
+        items = items_for(session, release_id, requirement=req, include_purged=all_)
+        versions = version_infos(session, items)
+        for i in items:
             state = (
                 f"purged {i.purged_at:%Y-%m-%d} by {i.purged_by}"
                 if i.purged_at
@@ -75,6 +78,7 @@ def list_(
                 str(i.id),
                 i.kind,
                 i.filename,
+                versions[i.id].label(),
                 ", ".join(i.requirement_ids),
                 i.sha256[:12],
                 f"{i.created_at:%Y-%m-%d}",
@@ -132,14 +136,25 @@ def purge(
 def export(
     dest: Annotated[Path, typer.Argument(help="New folder, or a .tar / .tar.gz file.")],
     release: Annotated[str | None, typer.Option(help="Only this release's evidence.")] = None,
+    sealed_only: Annotated[bool, typer.Option(
+        "--sealed-only", help="Export only what is already sealed; by default every document the step "
+                              "produced (plan, log, incident reports, RCAs, log excerpts) is sealed first "
+                              "where it changed.")] = False,
     db: DbOption = None,
 ) -> None:
     """Export as one bundle with MANIFEST.sha256 (check with `sha256sum -c MANIFEST.sha256`)."""
     from vigil.evidence.export import export_bundle
     from vigil.releases.service import get_release
 
-    store = open_store(db)
+    store, moment = open_store(db), now()
     with store.read() as session:
         release_id = get_release(session, release).id if release else None
-        count = export_bundle(session, evidence_dir(store), dest, release_id=release_id, now=now())
+    if not sealed_only:
+        from vigil.reports.sealing import seal_open_releases
+
+        fresh = seal_open_releases(store, evidence_dir(store), release_id, creator="vigil", now=moment)
+        if fresh:
+            console.print(f"Sealed {len(fresh)} new document version(s) before exporting")
+    with store.read() as session:
+        count = export_bundle(session, evidence_dir(store), dest, release_id=release_id, now=moment)
     console.print(f"Exported {count} item(s) to {dest}; verify with: sha256sum -c MANIFEST.sha256")

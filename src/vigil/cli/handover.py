@@ -16,17 +16,18 @@ app = default_group("show", help="Operational handover to the Service Owner (PM-
 @app.command("show")
 def show(release: str, db: DbOption = None) -> None:
     """The handover checklist as Markdown."""
-    from sqlalchemy import select
-
     from vigil.governance.handover import render_handover
-    from vigil.governance.models import Signoff
+    from vigil.governance.models import in_force
+    from vigil.governance.signing import sealed_text
     from vigil.releases.service import get_release
 
     store = open_store(db)
     with store.read() as session:
         r = get_release(session, release)
-        signed = session.scalar(select(Signoff).where(Signoff.release_id == r.id, Signoff.kind == "handover"))
-        typer.echo(render_handover(session, r, now(), signed))
+        signed = in_force(session, r.id, "handover")
+        # Once accepted, what was accepted is the sealed document, not a re-rendering of today's data.
+        typer.echo(sealed_text(session, evidence_dir(store), signed.evidence_id) if signed
+                   else render_handover(session, r, now()))
 
 
 @app.command("accept")

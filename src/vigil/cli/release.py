@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vigil.cli.common import DbOption, console, open_store, warn_about_plan
+from vigil.cli.common import ActorOption, DbOption, console, open_store, require_actor, warn_about_plan
 
 app = typer.Typer(help="Register and list releases.", no_args_is_help=True)
 
@@ -41,5 +41,18 @@ def list_(db: DbOption = None) -> None:
     with store.read() as session:
         for r in list_releases(session):
             table.add_row(str(r.id), r.slug, r.service, r.version, r.deployment_method,
-                          f"{r.started_at:%Y-%m-%d %H:%M}", r.status)
+                          f"{r.started_at:%Y-%m-%d %H:%M}", r.status + (", closed" if r.closed_at else ""))
     console.print(table)
+
+
+@app.command("reopen")
+def reopen(release: str,
+           reason: Annotated[str, typer.Option(help="Why the closed release must change again (recorded).")],
+           actor: ActorOption = None, db: DbOption = None) -> None:
+    """Reopen a closed release (Sponsor only, audited): it becomes writable and closure must be approved again."""
+    from vigil.cli.govcommon import now
+    from vigil.governance.reopen import reopen as run
+
+    r = run(open_store(db), release, actor=require_actor(actor), now=now(), reason=reason)
+    console.print(f"Reopened [bold]{r.slug}[/]: the closure approval is void; approve closure again with "
+                  f"`vigil closure approve {r.slug}` once the gate passes")

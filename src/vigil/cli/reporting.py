@@ -25,9 +25,11 @@ def report(release: str,
     store, now = open_store(db), SystemClock().now()
     text = render_monitoring_log(store, release, now)
     if seal:
+        from vigil.evidence.archive import evidence_root, read_blob
         from vigil.reports.sealing import seal_monitoring_log
 
-        item = seal_monitoring_log(store, release, text, creator="vigil", now=now)
+        item = seal_monitoring_log(store, release, creator="vigil", now=now)
+        text = read_blob(evidence_root(store.url), item).decode("utf-8")  # what was sealed, with its version
         err_console.print(f"Sealed as evidence #{item.id} (sha256 {item.sha256[:12]}…)")
     if out is None:
         typer.echo(text)

@@ -41,7 +41,11 @@ def watch(releases: Annotated[list[str] | None, typer.Argument(help="Releases to
         if outcome.created and outcome.health:
             _smoke_at_checkpoint(store, release, outcome.name, clock)
 
-    run(store, clock, releases or None, until_done=not forever, on_checkpoint=report)
+    def failed(release_id: int, problem: str) -> None:
+        console.print(f"[red]release #{release_id}: watching failed: {problem}[/] (recorded in its audit "
+                      "trail; the other releases go on)", highlight=False)
+
+    run(store, clock, releases or None, until_done=not forever, on_checkpoint=report, on_failure=failed)
 
 
 def _smoke_at_checkpoint(store: Store, release: object, name: str, clock: Clock) -> None:

@@ -24,6 +24,7 @@ from vigil.errors import VigilError
 from vigil.evidence.archive import read_blob
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.verify import verify_archive
+from vigil.evidence.versions import version_infos
 from vigil.store.audit import GENESIS, AuditEntry, AuditHead
 
 
@@ -60,11 +61,13 @@ def _write_folder(
     files = folder / "files"
     files.mkdir(parents=True)
     lines, meta = [], []
+    versions = version_infos(session, items)
     for item in items:
         relative = f"files/{item.id}-{item.filename}"
         (folder / relative).write_bytes(read_blob(root, item))
         lines.append(f"{item.sha256}  {relative}\n")
-        meta.append(_describe(item, relative))
+        meta.append({**_describe(item, relative), "version": versions[item.id].version,
+                     "superseded_by_version": versions[item.id].superseded_by})
     audit_rows = _audit_rows(session, release_id)
     (folder / "audit.jsonl").write_text(
         "".join(json.dumps(r, sort_keys=True) + "\n" for r in audit_rows), encoding="utf-8"

@@ -43,21 +43,9 @@ def add_file(
         release_id = get_release(session, release_ref).id
     authorize(store, release_id, actor, CONTRIBUTORS, "add evidence", now)
     with store.write() as session:
-        release = get_release(session, release_id)
         media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return archive(
-            session,
-            root=root,
-            kind=kind,
-            release_id=release.id,
-            requirement_ids=requirement_ids,
-            content=content,
-            filename=path.name,
-            media_type=media,
-            creator=actor,
-            now=now,
-            retention_overrides=plan_of(release).governance.retention,
-        )
+        return seal(session, root, release_id, kind=kind, requirement_ids=requirement_ids, content=content,
+                    filename=path.name, media_type=media, creator=actor, now=now)
 
 
 def seal(

@@ -67,9 +67,11 @@ def closure_context(session: Session, release: Release, root: Path, now: datetim
 
 
 def render_closure(
-    session: Session, release: Release, root: Path, now: datetime, approval: Signoff | None = None
+    session: Session, release: Release, root: Path, now: datetime, approval: Signoff | None = None,
+    version: int | None = None,
 ) -> str:
-    return render("closure.md.j2", approval=approval, **closure_context(session, release, root, now))
+    return render("closure.md.j2", approval=approval, version=version,
+                  **closure_context(session, release, root, now))
 
 
 CLOSURE = SignoffKind(kind="closure", role="sponsor", purpose="approve project closure",
@@ -82,10 +84,18 @@ def approve(
 ) -> EvidenceItem:
     """The Sponsor approves closure: role first (refusals audited), then the gate without PM-29."""
 
-    def closure_report(session: Session, release: Release, signoff: Signoff) -> str:
+    def closure_report(session: Session, release: Release, signoff: Signoff, version: int) -> str:
+        from vigil.releases.closed import mark_closed
+
         unmet = gate(session, release, root, now, exclude=("PM-29",))
         if unmet:
             raise GateFailed(unmet)
-        return render_closure(session, release, root, now, signoff)
+        # The release is read-only once closed: every document it produced is sealed, current, with it.
+        from vigil.reports.sealing import seal_step_documents  # reports render governance views
+
+        seal_step_documents(session, release=release, root=root, creator=actor, now=now)
+        text = render_closure(session, release, root, now, signoff, version)
+        mark_closed(session, release, at=now, by=actor)  # from here on the release is read-only
+        return text
 
     return sign(store, root, release_ref, CLOSURE, closure_report, actor=actor, now=now, note=note)

@@ -60,11 +60,11 @@ def checklist(session: Session, release: Release) -> list[ChecklistItem]:
 
 
 def render_handover(
-    session: Session, release: Release, now: datetime, accepted: Signoff | None = None
+    session: Session, release: Release, now: datetime, accepted: Signoff | None = None,
+    version: int | None = None,
 ) -> str:
-    return render(
-        "handover.md.j2", release=release, items=checklist(session, release), now=now, accepted=accepted
-    )
+    return render("handover.md.j2", release=release, items=checklist(session, release), now=now,
+                  accepted=accepted, version=version)
 
 
 HANDOVER = SignoffKind(kind="handover", role="service_owner", purpose="accept the handover",
@@ -77,7 +77,7 @@ def accept(
 ) -> EvidenceItem:
     """The Service Owner accepts operational ownership; refused for anyone else (and the refusal audited)."""
 
-    def handover_document(session: Session, release: Release, signoff: Signoff) -> str:
+    def handover_document(session: Session, release: Release, signoff: Signoff, version: int) -> str:
         items = checklist(session, release)
         gaps = [i for i in items if not i.ok]
         if gaps:
@@ -85,6 +85,6 @@ def accept(
                 "the handover checklist is incomplete: " + "; ".join(f"{i.label}: {i.empty}" for i in gaps)
             )
         signoff.details = {i.label: i.entries for i in items}
-        return render_handover(session, release, now, signoff)
+        return render_handover(session, release, now, signoff, version)
 
     return sign(store, root, release_ref, HANDOVER, handover_document, actor=actor, now=now, note=note)

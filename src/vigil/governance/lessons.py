@@ -21,9 +21,10 @@ from sqlalchemy import select
 
 from vigil.errors import VigilError
 from vigil.evidence.models import EvidenceItem
-from vigil.evidence.service import seal
+from vigil.evidence.versions import seal_version, versions
 from vigil.governance.models import LessonsPublication
 from vigil.governance.render import render
+from vigil.releases.closed import ensure_open
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release, plan_of
 from vigil.retro.models import ActionItem
@@ -56,6 +57,7 @@ def publish(
     authorize(store, release_id, actor, PUBLISHERS, "publish lessons learned", now)
     with store.write() as session:
         release = get_release(session, release_id)
+        ensure_open(session, release_id, "publishing lessons learned")  # before the page is written
         plan = plan_of(release)
         retro = retrospective_of(session, release_id)
         if retro is None:
@@ -64,6 +66,7 @@ def publish(
             )
         folder = kb_root(kb, plan.governance.lessons.knowledge_base)
         actions = list(session.scalars(select(ActionItem).where(ActionItem.release_id == release_id)))
+        filename = f"lessons-{release.slug}.md"
         text = render(
             "lessons.md.j2",
             release=release,
@@ -71,6 +74,7 @@ def publish(
             actions=actions,
             now=now,
             tags=plan.governance.lessons.tags,
+            version=len(versions(session, release_id, "lessons", filename)) + 1,
         )
         page = Path(release.service) / f"{release.slug}.md"
         meta = {
@@ -86,18 +90,10 @@ def publish(
         }
         _write_page(folder, page, text, meta)
         rebuild_index(folder)
-        item = seal(
-            session,
-            root,
-            release_id,
-            kind="lessons",
-            requirement_ids=["PM-30"],
-            content=text.encode(),
-            filename=f"lessons-{release.slug}.md",
-            media_type="text/markdown",
-            creator=actor,
-            now=now,
-        )
+        item, _ = seal_version(session, root, release_id, kind="lessons", requirement_ids=["PM-30"],
+                               filename=filename, media_type="text/markdown",
+                               render=lambda _version, _at: text.encode(), creator=actor, now=now,
+                               only_if_changed=False)
         hook = webhook or plan.governance.lessons.webhook
         announced = _announce(hook, meta, folder) if hook else ""
         session.add(

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, select
+from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.store.base import Base
@@ -16,8 +17,13 @@ from vigil.store.types import UTCTimestamp
 
 @tracked()
 class Signoff(Base):
+    """A sign-off stays on record when a reopening voids it (``revoked_*``); one of each kind is in force."""
+
     __tablename__ = "signoffs"
-    __table_args__ = (UniqueConstraint("release_id", "kind"),)
+    __table_args__ = (
+        Index("ix_signoffs_in_force", "release_id", "kind", unique=True,
+              sqlite_where=sa_text("revoked_at IS NULL"), postgresql_where=sa_text("revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     release_id: Mapped[int] = mapped_column(ForeignKey("releases.id"), index=True)
@@ -28,6 +34,9 @@ class Signoff(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
+    revoked_by: Mapped[str | None] = mapped_column(String(200))
+    revoke_reason: Mapped[str | None] = mapped_column(Text)
 
 
 @tracked()
@@ -44,6 +53,19 @@ class LessonsPublication(Base):
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_items.id"))
 
 
+def in_force(session: Session, release_id: int, kind: str) -> Signoff | None:
+    """The release's ``kind`` sign-off (handover, closure) that a reopening has not voided; one at most."""
+    return session.scalar(select(Signoff).where(Signoff.release_id == release_id, Signoff.kind == kind,
+                                                Signoff.revoked_at.is_(None)))
+
+
+def voided(session: Session, release_id: int, kind: str) -> list[Signoff]:
+    """The release's ``kind`` sign-offs voided by a reopening, oldest first."""
+    return list(session.scalars(select(Signoff).where(
+        Signoff.release_id == release_id, Signoff.kind == kind, Signoff.revoked_at.is_not(None))
+        .order_by(Signoff.revoked_at, Signoff.id)))
+
+
 def signed_off(session: Session, release_id: int, kind: str) -> bool:
-    """Whether the release already has its ``kind`` sign-off (handover, closure); there is one at most."""
-    return session.scalar(select(Signoff.id).where(Signoff.release_id == release_id, Signoff.kind == kind)) is not None
+    """Whether the release has its ``kind`` sign-off in force."""
+    return in_force(session, release_id, kind) is not None

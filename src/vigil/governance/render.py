@@ -10,6 +10,7 @@ from vigil.reports.formatting import Clockface, checkboxes
 
 
 def render(template: str, **context: Any) -> str:
+    context.setdefault("version", None)  # the sealed version being written; None for a preview
     release = context.get("release")
     if release is not None:
         context.setdefault("clock", Clockface(release.timezone))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.service import items_for
 from vigil.evidence.verify import verify_archive
-from vigil.governance.models import LessonsPublication, Signoff
+from vigil.governance.models import LessonsPublication, in_force, voided
 from vigil.plan import Plan
 from vigil.releases.models import Release
 from vigil.releases.service import plan_of
@@ -95,19 +95,23 @@ def req_30(ctx: TraceContext) -> Status:
         select(ActionItem).where(ActionItem.release_id == ctx.release.id, ActionItem.status == "open")
     ):
         missing.append(
-            f"action item {action.id} '{action.title}' is open (done, or carried over with a reason)"
+            f"action item {action.id} '{action.title}' is open (done, carried over or cancelled with a reason)"
         )
     return _judge(status, items, missing)
 
 
 def _signoff(ctx: TraceContext, status: Status, kind: str, how: str) -> Status:
-    signoff = ctx.session.scalar(
-        select(Signoff).where(Signoff.release_id == ctx.release.id, Signoff.kind == kind)
-    )
-    items = [i for i in ctx.evidence(status.id) if signoff is not None and i.id == signoff.evidence_id]
+    signoff = in_force(ctx.session, ctx.release.id, kind)
+    reopenings = [f"{kind} signed by {v.person} on {v.signed_at:%Y-%m-%d %H:%M} was voided when {v.revoked_by} "
+                  f"reopened the release on {v.revoked_at:%Y-%m-%d %H:%M}: {v.revoke_reason}"
+                  for v in voided(ctx.session, ctx.release.id, kind) if v.revoked_at is not None]
     if signoff is None:
-        return _judge(status, ctx.evidence(status.id), [how])
-    return _judge(status, items, [] if items else [f"the sealed {kind} record is gone"])
+        _judge(status, ctx.evidence(status.id), [*(f"{r}; it must be signed again" for r in reopenings), how])
+    else:
+        items = [i for i in ctx.evidence(status.id) if i.id == signoff.evidence_id]
+        _judge(status, items, [] if items else [f"the sealed {kind} record is gone"])
+    status.evidence += reopenings
+    return status
 
 
 def pm_28(ctx: TraceContext) -> Status:

@@ -15,8 +15,9 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from vigil.errors import Conflict
+from vigil.evidence.archive import read_blob
 from vigil.evidence.models import EvidenceItem
-from vigil.evidence.service import seal
+from vigil.evidence.versions import seal_version
 from vigil.governance.models import Signoff, signed_off
 from vigil.releases.models import Release
 from vigil.releases.roles import authorize
@@ -36,8 +37,9 @@ class SignoffKind:
     action: str  # the audit action
 
 
-# The kind's own part: check its precondition (raise if unmet) and return the document to seal.
-Document = Callable[[Session, Release, Signoff], str]
+# The kind's own part: check its precondition (raise if unmet) and return the document to seal, as the
+# given version.
+Document = Callable[[Session, Release, Signoff, int], str]
 
 
 def sign(store: Store, root: Path, release_ref: str, spec: SignoffKind, document: Document, *, actor: str,
@@ -51,15 +53,15 @@ def sign(store: Store, root: Path, release_ref: str, spec: SignoffKind, document
             raise Conflict(spec.already.format(slug=release.slug))
         signoff = Signoff(release_id=release_id, kind=spec.kind, person=actor, role=spec.role, signed_at=now,
                           note=note, details={}, evidence_id=0)
-        text = document(session, release, signoff)
-        return _seal(session, root, release, signoff, text, spec)
+        return _seal(session, root, release, signoff, document, spec)
 
 
-def _seal(session: Session, root: Path, release: Release, signoff: Signoff, text: str,
+def _seal(session: Session, root: Path, release: Release, signoff: Signoff, document: Document,
           spec: SignoffKind) -> EvidenceItem:
-    item = seal(session, root, release.id, kind=spec.evidence_kind, requirement_ids=[spec.requirement],
-                content=text.encode(), filename=f"{signoff.kind}-{release.slug}.md", media_type="text/markdown",
-                creator=signoff.person, now=signoff.signed_at)
+    item, _ = seal_version(session, root, release.id, kind=spec.evidence_kind, requirement_ids=[spec.requirement],
+                           filename=f"{signoff.kind}-{release.slug}.md", media_type="text/markdown",
+                           render=lambda version, _at: document(session, release, signoff, version).encode(),
+                           creator=signoff.person, now=signoff.signed_at, only_if_changed=False)
     signoff.evidence_id = item.id
     session.add(signoff)
     session.flush()
@@ -67,3 +69,11 @@ def _seal(session: Session, root: Path, release: Release, signoff: Signoff, text
           entity_id=signoff.id, release_id=release.id,
           payload={"evidence_id": item.id, "sha256": item.sha256, "note": signoff.note})
     return item
+
+
+def sealed_text(session: Session, root: Path, evidence_id: int) -> str:
+    """The text of a signed (sealed) document, exactly as it was signed."""
+    item = session.get(EvidenceItem, evidence_id)
+    if item is None:
+        raise Conflict(f"the signed document (evidence {evidence_id}) is missing from the store")
+    return read_blob(root, item).decode("utf-8")

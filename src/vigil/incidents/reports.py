@@ -7,7 +7,7 @@ Everything is computed from the store at render time, so reports always agree wi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -139,50 +139,58 @@ def communication_view(session: Session, release: Release) -> dict[str, Any]:
     plan = plan_of(release)
     face = Clockface(release.timezone)
     sent = {c.step: c for c in session.scalars(select(Communication).where(Communication.release_id == release.id))}
-    rows = []
-    for step in sorted(plan.communication.timeline or DEFAULT_TIMELINE, key=lambda s: s.at):
+    timeline = sorted(plan.communication.timeline or DEFAULT_TIMELINE, key=lambda s: s.at)
+    planned = {f"{format_offset(step.at)}-{step.kind}" for step in timeline}
+    # Notices outside the plan's timeline (a rollback starting and ending) take their place by time.
+    extra = sorted((c for key, c in sent.items() if key not in planned), key=lambda c: c.sent_at)
+    timed: list[tuple[timedelta, tuple[str, str, str]]] = [
+        (c.sent_at - release.started_at, (format_offset(c.sent_at - release.started_at), c.kind.replace("_", " "),
+                                          _sent_text(session, c, face))) for c in extra]
+    for step in timeline:
         key = f"{format_offset(step.at)}-{step.kind}"
         comm = sent.get(key)
         if comm is None:
-            rows.append(
-                (
-                    format_offset(step.at),
-                    step.kind,
-                    f"not sent (due {face.full(release.started_at + step.at)})",
-                )
-            )
+            timed.append((step.at, (format_offset(step.at), step.kind,
+                                    f"not sent (due {face.full(release.started_at + step.at)})")))
             continue
-        notes = session.scalars(select(Notification).where(Notification.id.in_(comm.notification_ids or [-1])))
-        outcome = ", ".join(
-            f"{n.channel} {n.status}" + (f" after {len(n.attempts)} attempts" if len(n.attempts) > 1 else "")
-            for n in notes
-        )
-        late = f" (due {face.hm(comm.due_at)})" if (comm.sent_at - comm.due_at).total_seconds() >= 60 else ""
-        who = ", ".join(comm.recipients) or "no stakeholder (none named in the plan)"
-        if outcome:
-            text = f"{comm.subject} — sent {face.hm(comm.sent_at)}{late} to {who} ({outcome})"
-        else:
-            text = (
-                f"{comm.subject} — recorded {face.hm(comm.sent_at)}{late} for {who}; "
-                "not delivered: no notification channel in the plan reaches them"
-            )
-        rows.append((format_offset(step.at), step.kind, text))
+        timed.append((step.at, (format_offset(step.at), step.kind, _sent_text(session, comm, face))))
+    rows = [row for _, row in sorted(timed, key=lambda pair: pair[0])]
     feedback = session.scalars(select(Feedback).where(Feedback.release_id == release.id).order_by(Feedback.at)).all()
     return {"rows": rows, "feedback": feedback, "stakeholders": plan.stakeholders, "face": face}
 
 
+def _sent_text(session: Session, comm: Communication, face: Clockface) -> str:
+    """What happened to one sent message: when, to whom, and each channel's delivery outcome."""
+    notes = session.scalars(select(Notification).where(Notification.id.in_(comm.notification_ids or [-1])))
+    outcome = ", ".join(
+        f"{n.channel} {n.status}" + (f" after {len(n.attempts)} attempts" if len(n.attempts) > 1 else "")
+        for n in notes
+    )
+    late = f" (due {face.hm(comm.due_at)})" if (comm.sent_at - comm.due_at).total_seconds() >= 60 else ""
+    who = ", ".join(comm.recipients) or "no stakeholder (none named in the plan)"
+    if outcome:
+        return f"{comm.subject} — sent {face.hm(comm.sent_at)}{late} to {who} ({outcome})"
+    return (
+        f"{comm.subject} — recorded {face.hm(comm.sent_at)}{late} for {who}; "
+        "not delivered: no notification channel in the plan reaches them"
+    )
+
+
 def render_incident_report(store: Store, ref: str | int, now: datetime) -> str:
-    """The incident report with its RCA (if recorded), on its own, in Markdown."""
+    """The incident report with its RCA (if recorded), on its own, in Markdown: a preview, not sealed."""
     with store.read() as session:
-        incident = get_incident(session, ref)
-        release = session.get(Release, incident.release_id) if incident.release_id else None
-        face = Clockface(release.timezone if release else "UTC")
-        view = incident_view(session, incident, face, release.started_at if release else None, now)
-        return (
-            _env()
-            .get_template("incident_report.md.j2")
-            .render(i=view, incident=incident, release=release, face=face, now=now)
-        )
+        return incident_report_text(session, get_incident(session, ref), now)
+
+
+def incident_report_text(session: Session, incident: Incident, now: datetime, version: int | None = None) -> str:
+    release = session.get(Release, incident.release_id) if incident.release_id else None
+    face = Clockface(release.timezone if release else "UTC")
+    view = incident_view(session, incident, face, release.started_at if release else None, now)
+    return (
+        _env()
+        .get_template("incident_report.md.j2")
+        .render(i=view, incident=incident, release=release, face=face, now=now, version=version)
+    )
 
 
 def fmt_minutes(value: float | None) -> str:

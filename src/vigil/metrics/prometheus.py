@@ -111,8 +111,11 @@ def _data(response: httpx.Response) -> dict[str, Any]:
         raise SourceError(f"Prometheus refused the credentials (HTTP {response.status_code})")
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: JSON nested deeper than the parser goes
         raise SourceError(f"Prometheus answered HTTP {response.status_code}, not JSON") from None
+    if not isinstance(body, dict):
+        raise SourceError(f"Prometheus answered HTTP {response.status_code} with a JSON {type(body).__name__}, "
+                          "not an API object")
     if response.status_code >= 400 or body.get("status") != "success":
         raise SourceError(f"Prometheus rejected the query (HTTP {response.status_code}): "
                           f"{body.get('errorType', '')} {body.get('error', '')}".rstrip())
@@ -143,9 +146,10 @@ class PrometheusSource:
             data = self._client.instant(query, end)
             return _one_series(data, query, instant=True)
         step = query_step(self._options.step, step, end - start)
-        # The API includes the start point; the source contract is start < t <= end.
+        # The API includes the start point; the source contract is start < t <= end (a sample stamped
+        # outside the range asked for is not of this window).
         series = _one_series(self._client.range(query, start, end, step), query, instant=False)
-        keep = series.timestamps > start.timestamp()
+        keep = (series.timestamps > start.timestamp()) & (series.timestamps <= end.timestamp())
         return Series(series.timestamps[keep], series.values[keep])
 
 
@@ -159,38 +163,72 @@ def query_step(plan_step: timedelta | None, wanted: timedelta | None, span: time
 
 
 def _one_series(data: dict[str, Any], query: str, *, instant: bool) -> Series:
+    """The one series of an answer, checked field by field: anything not shaped as the API documents is
+    this metric's ``SourceError`` (no data), never an exception out of the evaluation."""
     kind, result = data.get("resultType"), data.get("result")
     if kind == "scalar" and isinstance(result, list):
-        return _points([result])
+        return _points([result], query)
     expected = "vector" if instant else "matrix"
     if kind != expected or not isinstance(result, list):
-        raise SourceError(f"Prometheus returned a {kind} for {query!r}, expected a {expected}")
+        raise SourceError(f"Prometheus returned a {_shown(kind)} for {query!r}, expected a {expected}")
     if not result:
         raise SourceError(f"no series matched {query!r}")
+    if not all(isinstance(r, dict) for r in result):
+        raise SourceError(f"Prometheus returned a malformed {expected} for {query!r} (a series is not an object)")
     if len(result) > 1:
-        shown = "; ".join(_labels(r.get("metric", {})) for r in result[:3])
+        shown = "; ".join(_labels(r.get("metric")) for r in result[:3])
         more = "; …" if len(result) > 3 else ""
         raise SourceError(f"{query!r} returned {len(result)} series ({shown}{more}); "
                           "aggregate it (e.g. sum(...)) or narrow the label selector")
     only = result[0]
-    return _points([only["value"]] if instant else only.get("values", []))
+    pairs = [only.get("value")] if instant else only.get("values")
+    if not isinstance(pairs, list):
+        raise SourceError(f"Prometheus returned a series without {'a value' if instant else 'values'} for {query!r}")
+    return _points(pairs, query)
 
 
-def _points(pairs: list[Any]) -> Series:
-    # Sample values arrive as strings; "NaN", "+Inf" and "-Inf" parse to the float values they name and
-    # are kept as such (judgement drops non-finite samples; they are not zero).
-    ts = np.array([float(p[0]) for p in pairs], dtype=np.float64)
+def _points(pairs: list[Any], query: str) -> Series:
+    """Samples from the API's ``[unix_seconds, "value"]`` pairs, in time order.
+
+    Values arrive as strings; "NaN", "+Inf" and "-Inf" parse to the floats they name and are kept as such
+    (judgement treats non-finite samples as missing, not zero). A pair of another shape, a timestamp that
+    is not a finite number, or two samples at one time is a malformed answer.
+    """
+    if not all(isinstance(p, list | tuple) and len(p) == 2 for p in pairs):
+        raise SourceError(f"Prometheus sent a sample that is not a [timestamp, value] pair for {query!r}")
+    ts = np.array([_timestamp(p[0]) for p in pairs], dtype=np.float64)
     values = np.array([_value(p[1]) for p in pairs], dtype=np.float64)
+    order = np.argsort(ts, kind="stable")
+    ts, values = ts[order], values[order]
+    if ts.size > 1 and bool(np.any(np.diff(ts) == 0)):
+        raise SourceError(f"Prometheus sent two samples with the same timestamp for {query!r}")
     return Series(ts, values)
 
 
+def _timestamp(raw: Any) -> float:
+    # JSON numbers only (a bool is an int to Python, a string is not a timestamp here).
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not np.isfinite(float(raw)):
+        raise SourceError(f"Prometheus sent a sample timestamp that is not a finite number: {_shown(raw)}")
+    return float(raw)
+
+
 def _value(text: Any) -> float:
+    # The API sends values as strings; a bare JSON number is tolerated, anything else is not a value.
+    if isinstance(text, bool) or not isinstance(text, str | int | float):
+        raise SourceError(f"Prometheus sent a sample value that is not a number: {_shown(text)}")
     try:
         return float(text)
-    except (TypeError, ValueError):
-        raise SourceError(f"Prometheus sent a sample value that is not a number: {text!r}") from None
+    except ValueError:
+        raise SourceError(f"Prometheus sent a sample value that is not a number: {_shown(text)}") from None
 
 
-def _labels(labels: dict[str, str]) -> str:
-    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items())) + "}" if labels else "{}"
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _labels(labels: Any) -> str:
+    if not isinstance(labels, dict) or not labels:
+        return "{}"
+    return "{" + ", ".join(f'{k}="{v}"' for k, v in sorted(labels.items(), key=lambda kv: str(kv[0]))) + "}"
 

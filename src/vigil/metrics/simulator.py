@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from vigil.errors import SourceError
 from vigil.metrics.base import Cohort, Series
+from vigil.metrics.simulated_sli import SLI_GROUP, simulated_sli
 from vigil.plan.schema import Fault, Metric, Source
 
 # 15 s, like a typical scrape interval: a 5-minute window then holds the 20 points a rank test needs.
@@ -63,6 +64,8 @@ class SimulatorSource:
 
     def fetch(self, metric: Metric, cohort: Cohort, start: datetime, end: datetime,
               step: timedelta | None = None) -> Series:
+        if metric.group == SLI_GROUP:  # an SLO's good/total rates, from the metrics below (docs/slo.md)
+            return simulated_sli(self.fetch, metric, cohort, start, end)
         self._check_reachable(start, end)
         first = int(np.floor(start.timestamp() / STEP_SECONDS)) + 1
         last = int(np.floor(end.timestamp() / STEP_SECONDS))

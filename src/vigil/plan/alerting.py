@@ -31,24 +31,25 @@ class AlertRule(_Strict):
     detector's score in [0, 1] (``value`` e.g. 0.999), learnt over ``window`` before each evaluated sample.
     """
 
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    metric: str
-    condition: Literal["threshold", "relative", "rate", "anomaly"] = "threshold"
-    op: Literal[">", ">=", "<", "<="] = ">"
-    value: float
-    for_: Duration = Field(default=timedelta(0), alias="for")
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Unique name of the rule")
+    metric: str = Field(description="The plan metric it watches")
+    condition: Literal["threshold", "relative", "rate", "anomaly"] = Field(
+        default="threshold", description="What is compared with value (see the section's text)")
+    op: Literal[">", ">=", "<", "<="] = Field(default=">", description="How it is compared")
+    value: float = Field(description="The limit (anomaly: a score in [0, 1], e.g. 0.999)")
+    for_: Duration = Field(default=timedelta(0), alias="for", description="How long it must hold before firing")
     window: Duration = Field(default=timedelta(minutes=10),
                              description="rate: span the slope is taken over; anomaly: history the detector learns "
                                          "from (it needs 1,000 samples of it: hours at a 15 s scrape)")
     sensitivity: Sensitivity = Field(
         default="high", description="anomaly: how eager the detector is; 'low' has about 40× fewer false alarms "
                                     "on noise than 'high' (see analysis/sensitivity.py)")
-    severity: AlertSeverity = "warning"
+    severity: AlertSeverity = Field(default="warning", description="Severity of the alert it fires")
     no_data: Literal["ok", "alerting", "keep"] = Field(
         default="keep", description="what a gap in the data means: resolve, fire a no-data alert, or hold"
     )
-    no_data_after: Duration = timedelta(minutes=5)
-    summary: str = ""
+    no_data_after: Duration = Field(default=timedelta(minutes=5), description="Silence that counts as no data")
+    summary: str = Field(default="", description="One line shown with the alert")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -60,8 +61,8 @@ class AlertRule(_Strict):
 
 
 class Alerting(_Strict):
-    evaluation_interval: Duration = timedelta(minutes=1)
-    rules: list[AlertRule] = []
+    evaluation_interval: Duration = Field(default=timedelta(minutes=1), description="How often rules run")
+    rules: list[AlertRule] = Field(default=[], description="The alert rules")
     auto_incident: list[AlertSeverity] = Field(
         default=["critical"], description="alert severities that open an incident by themselves"
     )
@@ -78,14 +79,14 @@ class Alerting(_Strict):
 
 
 class Channel(_Strict):
-    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    kind: Literal["webhook", "slack", "smtp"]
-    url: str | None = None
-    host: str = "127.0.0.1"
-    port: int = Field(default=25, ge=1, le=65535)
-    sender: str = "vigil@localhost"
-    to: list[str] = []
-    timeout: Duration = timedelta(seconds=10)
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", description="Name routes refer to")
+    kind: Literal["webhook", "slack", "smtp"] = Field(description="How messages are delivered")
+    url: str | None = Field(default=None, description="webhook, slack: where messages are POSTed")
+    host: str = Field(default="127.0.0.1", description="smtp: mail server")
+    port: int = Field(default=25, ge=1, le=65535, description="smtp: its port")
+    sender: str = Field(default="vigil@localhost", description="smtp: From address")
+    to: list[str] = Field(default=[], description="smtp: recipients")
+    timeout: Duration = Field(default=timedelta(seconds=10), description="Time allowed for one delivery")
 
     @model_validator(mode="after")
     def _complete(self) -> Channel:
@@ -97,15 +98,15 @@ class Channel(_Strict):
 class Route(_Strict):
     """Who hears what: events (``alert.critical``, ``incident.opened``, ``communication``…) to channels."""
 
-    events: list[str] = Field(min_length=1)
-    channels: list[str] = Field(min_length=1)
+    events: list[str] = Field(min_length=1, description="Events routed: alert.critical, incident.opened, ...")
+    channels: list[str] = Field(min_length=1, description="Channel names they go to")
 
 
 class Notifications(_Strict):
-    channels: list[Channel] = []
-    routes: list[Route] = []
-    retries: int = Field(default=3, ge=0, le=10)
-    backoff: Duration = timedelta(seconds=2)
+    channels: list[Channel] = Field(default=[], description="Where messages can go")
+    routes: list[Route] = Field(default=[], description="Which events go to which channels")
+    retries: int = Field(default=3, ge=0, le=10, description="Further attempts after a failed delivery")
+    backoff: Duration = Field(default=timedelta(seconds=2), description="Wait before the first retry (doubles)")
 
     @model_validator(mode="after")
     def _known(self) -> Notifications:
@@ -118,8 +119,8 @@ class Notifications(_Strict):
 
 
 class CommunicationStep(_Strict):
-    at: Duration
-    kind: Literal["start", "status", "business", "leadership", "final"]
+    at: Duration = Field(description="Offset after T+0 when it is due")
+    kind: Literal["start", "status", "business", "leadership", "final"] = Field(description="What is said")
     audiences: list[str] = Field(default=[], description="stakeholder audiences; empty: everyone")
 
 
@@ -133,19 +134,22 @@ DEFAULT_TIMELINE = [
 
 
 class Communication(_Strict):
-    timeline: list[CommunicationStep] = list(DEFAULT_TIMELINE)
+    timeline: list[CommunicationStep] = Field(default=list(DEFAULT_TIMELINE), description="Steps, in order")
 
 
 class DoraFacts(_Strict):
     """What classifying an incident under DORA needs to know about the service and its clients."""
 
-    applies: bool = False
+    applies: bool = Field(default=False, description="Classify this service's incidents under DORA")
     critical_service: bool = Field(default=False, description="supports critical or important functions")
-    total_clients: int | None = Field(default=None, ge=0)
-    average_daily_transactions_eur: float | None = Field(default=None, ge=0)
+    total_clients: int | None = Field(default=None, ge=0, description="Clients of the service")
+    average_daily_transactions_eur: float | None = Field(default=None, ge=0, description="Value of a day's "
+                                                          "transactions, in EUR")
 
 
 class IncidentPolicy(_Strict):
-    major_severities: list[Severity] = ["critical", "high"]
-    ticket_prefix: str = Field(default="INC", pattern=r"^[A-Z][A-Z0-9]*$")
-    dora: DoraFacts = DoraFacts()
+    major_severities: list[Severity] = Field(default=["critical", "high"], description="Severities that make "
+                                             "an incident major (RCA required)")
+    ticket_prefix: str = Field(default="INC", pattern=r"^[A-Z][A-Z0-9]*$", description="Ticket numbers: "
+                               "PREFIX-00001")
+    dora: DoraFacts = Field(default=DoraFacts(), description="Facts DORA classification needs")

@@ -59,19 +59,19 @@ class _Strict(BaseModel):
 class HttpCheck(_Strict):
     """One smoke check: a request and what its answer must look like."""
 
-    name: str = Field(min_length=1)
-    method: str = "GET"
+    name: str = Field(min_length=1, description="Unique name of the check")
+    method: str = Field(default="GET", description="HTTP method")
     url: str = Field(min_length=1, description="Absolute, or relative to smoke.base_url")
-    headers: dict[str, str] = {}
-    body: str | None = None
-    expect_status: list[int] = [200]
-    body_contains: str | None = None
+    headers: dict[str, str] = Field(default={}, description="Request headers")
+    body: str | None = Field(default=None, description="Request body")
+    expect_status: list[int] = Field(default=[200], description="Status codes that pass (one or a list)")
+    body_contains: str | None = Field(default=None, description="Text the answer must contain")
     json_path: str | None = Field(default=None, description="JSONPath such as $.status or $.items[0].id")
-    json_equals: Any = None
-    max_latency: Latency | None = None
-    timeout: Latency = timedelta(seconds=10)
-    retries: int = Field(default=0, ge=0, le=10)
-    retry_delay: Duration = timedelta(0)
+    json_equals: Any = Field(default=None, description="Value json_path must find")
+    max_latency: Latency | None = Field(default=None, description="Slowest passing answer (e.g. 300ms)")
+    timeout: Latency = Field(default=timedelta(seconds=10), description="Time allowed for the answer")
+    retries: int = Field(default=0, ge=0, le=10, description="Further attempts after a failure")
+    retry_delay: Duration = Field(default=timedelta(0), description="Wait between attempts")
 
     @field_validator("expect_status", mode="before")
     @classmethod
@@ -97,9 +97,9 @@ class HttpCheck(_Strict):
 
 
 class SmokeConfig(_Strict):
-    base_url: str | None = None
+    base_url: str | None = Field(default=None, description="Base of relative check URLs")
     at_checkpoints: bool = Field(default=False, description="Also run the checks at every checkpoint")
-    checks: list[HttpCheck] = []
+    checks: list[HttpCheck] = Field(default=[], description="The checks")
 
     @model_validator(mode="after")
     def _unique(self) -> SmokeConfig:
@@ -112,35 +112,35 @@ class SmokeConfig(_Strict):
 class HandoverConfig(_Strict):
     """What operations need from the project before the Service Owner takes the service over."""
 
-    runbooks: list[str] = []
-    dashboards: list[str] = []
-    alert_routes: list[str] = []
-    on_call: str | None = None
-    known_risks: list[str] = []
+    runbooks: list[str] = Field(default=[], description="Runbooks operations will use")
+    dashboards: list[str] = Field(default=[], description="Dashboards to watch the service on")
+    alert_routes: list[str] = Field(default=[], description="Where its alerts go")
+    on_call: str | None = Field(default=None, description="Who is on call")
+    known_risks: list[str] = Field(default=[], description="Risks handed over")
 
 
 class ClosureConfig(_Strict):
     scope: list[str] = Field(default=[], description="What the project set out to deliver")
-    costs: str | None = None
-    effort: str | None = None
+    costs: str | None = Field(default=None, description="Costs, as closure reports them")
+    effort: str | None = Field(default=None, description="Effort, as closure reports it")
 
 
 class LessonsConfig(_Strict):
     knowledge_base: str | None = Field(default=None, description="Folder of the organisation-wide KB")
     webhook: str | None = Field(default=None, description="Announce each published page here (POST JSON)")
-    tags: list[str] = []
+    tags: list[str] = Field(default=[], description="Tags of published lessons")
 
 
 class Governance(_Strict):
     retention: dict[str, str] = Field(
         default={}, description="Evidence kind -> period, e.g. smoke_result: 7y"
     )
-    handover: HandoverConfig = HandoverConfig()
-    closure: ClosureConfig = ClosureConfig()
-    lessons: LessonsConfig = LessonsConfig()
+    handover: HandoverConfig = Field(default=HandoverConfig(), description="Operational handover (PM-28)")
+    closure: ClosureConfig = Field(default=ClosureConfig(), description="Project closure (PM-29)")
+    lessons: LessonsConfig = Field(default=LessonsConfig(), description="Lessons learned (PM-30)")
     action_due: Duration = Field(default=timedelta(days=14), description="Default due time of action items")
-    review_at: datetime | None = None
-    retrospective_at: datetime | None = None
+    review_at: datetime | None = Field(default=None, description="When the post-release review is held")
+    retrospective_at: datetime | None = Field(default=None, description="When the retrospective is held")
 
     @field_validator("retention")
     @classmethod

@@ -24,15 +24,41 @@ M = TypeVar("M", bound=BaseModel)
 
 def load_plan(path: str | Path) -> tuple[Plan, str]:
     """Read and validate the plan at ``path``; return it with its source text (kept as a snapshot)."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanError(str(path), None, "file", exc.strerror or str(exc)) from exc
+    text = read_plan_text(path)
     plan, data, raw = _parse(text, str(path))
     if raw is not None:  # the Kayenta config named by path goes into the snapshot as it was read
         text = kayenta_config.inline_snapshot(text, data, raw, str(plan.kayenta_config))
     return plan, text
+
+
+def read_plan_text(path: str | Path) -> str:
+    """The text of the plan file at ``path``; an unreadable or non-UTF-8 file is a ``PlanError``."""
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(str(path), None, "file", exc.strerror or str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise PlanError(str(path), None, "file", f"not UTF-8 text (byte {exc.start} cannot be read)") from None
+
+
+def plan_errors(text: str, name: str = "<plan>") -> list[PlanError]:
+    """Every problem of the plan, each with its line (empty when it is valid); ``parse_plan`` raises the first."""
+    try:
+        parse_plan(text, name)
+    except PlanError as first:
+        try:
+            data = parse_yaml(text, name)
+        except PlanError:
+            return [first]  # a YAML syntax error: nothing after it can be read
+        if not isinstance(data, CommentedMap):
+            return [first]
+        try:
+            Plan.model_validate(_plain(data))
+        except ValidationError as exc:
+            return _located(exc.errors(), data, name, "plan")
+        return [first]
+    return []
 
 
 def parse_plan(text: str, name: str = "<plan>") -> Plan:
@@ -69,12 +95,30 @@ def validate_yaml(model: type[M], data: Any, name: str, what: str) -> M:
     try:
         return model.model_validate(_plain(data) if data is not None else {})
     except ValidationError as exc:
-        errors = exc.errors()
-        # A misspelt key also makes the real key "missing"; the typo is the thing to report.
-        first = min(errors, key=lambda e: e["type"] != "extra_forbidden")
-        loc = tuple(first["loc"])
+        raise _located(exc.errors(), data, name, what)[0] from None
+
+
+def _located(errors: list[Any], data: Any, name: str, what: str) -> list[PlanError]:
+    """Validation errors as ``PlanError``s with lines, misspelt keys first.
+
+    A misspelt key also makes the real key "missing"; the typo is the thing to report, so a "missing" error
+    that a misspelling next to it explains is left out.
+    """
+    explained = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            close = _closest_missing(error, errors)
+            if close is not None:
+                explained.add((*error["loc"][:-1], close))
+    ordered = sorted(errors, key=lambda e: e["type"] != "extra_forbidden")  # stable: otherwise in order
+    found = []
+    for error in ordered:
+        loc = tuple(error["loc"])
+        if error["type"] == "missing" and loc in explained:
+            continue
         field = ".".join(str(p) for p in loc) or what
-        raise PlanError(name, line_of(data, loc), field, _message(first, errors)) from None
+        found.append(PlanError(name, line_of(data, loc), field, _message(error, errors)))
+    return found
 
 
 def _plain(node: Any) -> Any:
@@ -102,13 +146,19 @@ def line_of(root: Any, loc: tuple[Any, ...]) -> int | None:
     return line
 
 
+def _closest_missing(error: Any, errors: list[Any]) -> str | None:
+    """For an unknown key: the missing key beside it that it is probably a misspelling of."""
+    parent = tuple(error["loc"][:-1])
+    missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and tuple(e["loc"][:-1]) == parent]
+    close = difflib.get_close_matches(str(error["loc"][-1]), missing, n=1)
+    return close[0] if close else None
+
+
 def _message(error: Any, errors: list[Any]) -> str:
     msg = str(error["msg"])
     if error["type"] == "extra_forbidden":
-        parent = tuple(error["loc"][:-1])
-        missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing" and tuple(e["loc"][:-1]) == parent]
-        close = difflib.get_close_matches(str(error["loc"][-1]), missing, n=1)
-        return f"unknown field (did you mean '{close[0]}'?)" if close else "unknown field (check the spelling)"
+        close = _closest_missing(error, errors)
+        return f"unknown field (did you mean '{close}'?)" if close else "unknown field (check the spelling)"
     if error["type"] == "missing":
         return "is required"
     return msg.removeprefix("Value error, ")

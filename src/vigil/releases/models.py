@@ -51,6 +51,10 @@ class Release(Base):
     status: Mapped[str] = mapped_column(String(20), default="watching", index=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id"))
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp)
+    # Set when the Sponsor approves closure, cleared when the Sponsor reopens it: while set, nothing of the
+    # release can be written (vigil.releases.closed).
+    closed_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
+    closed_by: Mapped[str | None] = mapped_column(String(200))
 
     plan: Mapped[PlanSnapshot] = relationship(lazy="joined")
     roles: Mapped[list[ReleaseRole]] = relationship(back_populates="release", cascade="all, delete-orphan")
@@ -68,3 +72,8 @@ class ReleaseRole(Base):
 
     release: Mapped[Release] = relationship(back_populates="roles")
     person: Mapped[Person] = relationship(lazy="joined")
+
+
+# The read-only rule for closed releases listens on every session; it is registered with the models so no
+# process that can write a release record runs without it.
+from vigil.releases import closed as _closed  # noqa: E402,F401

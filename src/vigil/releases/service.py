@@ -5,17 +5,19 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.errors import Conflict, NotFound
-from vigil.plan import Plan
-from vigil.plan.cache import snapshot_plan
-from vigil.plan.schema import Person as PlanPerson
 from vigil.releases.models import Person, PlanSnapshot, Release, ReleaseRole
 from vigil.store import Store
 from vigil.store.audit import append as audit
+
+if TYPE_CHECKING:  # the plan's models are imported only where a plan is used: `release list` needs none
+    from vigil.plan import Plan
+    from vigil.plan.schema import Person as PlanPerson
 
 SYSTEM_ACTOR = "vigil"
 
@@ -82,6 +84,8 @@ def list_releases(session: Session, status: str | None = None) -> list[Release]:
 
 def plan_of(release: Release) -> Plan:
     """The release's plan, parsed once per snapshot for the whole process (``vigil.plan.cache``)."""
+    from vigil.plan.cache import snapshot_plan
+
     snapshot = release.plan
     return snapshot_plan(snapshot.sha256, lambda: (snapshot.source_text, snapshot.source_path))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
-from vigil.analysis.judgement import STATUS_ICON, fmt
+from vigil.analysis.statuses import STATUS_ICON, fmt
 
 HEALTH_ICON = {"healthy": "✅", "warning": "⚠️", "critical": "🚨", "unknown": "❔"}
 HEALTH_WORD = {"healthy": "Healthy", "warning": "Warning", "critical": "Critical", "unknown": "Unknown (no data)"}

@@ -31,6 +31,8 @@ from vigil.reports.formatting import (
     fmt,
     fmt_change,
 )
+from vigil.reports.sections import check_outline, checkpoint_heading
+from vigil.reports.slo import slo_context
 from vigil.reports.smoke import deployment_smoke, smoke_view
 from vigil.smoke.service import runs_for
 from vigil.store import Store
@@ -92,14 +94,21 @@ def build_context(session: Session, release: Release, now: datetime) -> dict[str
         "governance": log_context(session, release),
         **incident_reports.log_context(session, release, now),
         "dashboard_usage": dashboard_usage_lines(session, release.id, clock),
+        **slo_context(session, release, plan, clock),
     }
 
 
 def render_monitoring_log(store: Store, release_ref: str | int, now: datetime) -> str:
+    """The log as it reads now: a preview, not sealed (``reports.sealing`` seals versions of it)."""
     with store.read() as session:
-        release = get_release(session, release_ref)
-        context = build_context(session, release, now)
-        return _environment().get_template("monitoring_log.md.j2").render(**context)
+        return monitoring_log_text(session, get_release(session, release_ref), now)
+
+
+def monitoring_log_text(session: Session, release: Release, now: datetime, version: int | None = None) -> str:
+    context = build_context(session, release, now)
+    text = _environment().get_template("monitoring_log.md.j2").render(version=version, **context)
+    check_outline(text, [c.name for c in context["checkpoints"]])
+    return text
 
 
 def checkpoint_view(release: Release, plan: Plan, offset: Any, stored: Checkpoint | None) -> CheckpointView:
@@ -133,5 +142,5 @@ def _environment() -> Environment:
     env = Environment(loader=PackageLoader("vigil.reports", "templates"), undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals.update(fmt=fmt, fmt_change=fmt_change, checkboxes=checkboxes, HEALTH_ICON=HEALTH_ICON,
-                       HEALTH_WORD=HEALTH_WORD, STATUS_ICON=STATUS_ICON)
+                       HEALTH_WORD=HEALTH_WORD, STATUS_ICON=STATUS_ICON, checkpoint_heading=checkpoint_heading)
     return env

@@ -1,4 +1,8 @@
-"""Action items: add, list (overdue), mark done, carry over with a reason; each change audited."""
+"""Action items: add, list (overdue), mark done, carry over or cancel with a reason; each change audited.
+
+A due date already past when the item is created is refused: an item born overdue is a typing mistake
+(seen: a year of 2020), and accepting it would fail the overdue check the moment it is stored.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import Conflict, NotFound, VigilError
 from vigil.evidence.service import CONTRIBUTORS
+from vigil.releases.closed import ensure_open
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release
-from vigil.retro.models import ActionItem
+from vigil.retro.models import ActionItem, ActionState
 from vigil.store import Store
 from vigil.store.audit import append as audit
 
@@ -34,6 +39,9 @@ def add_action(
         raise VigilError(f"--from must look like incident:12, alert:7 or checkpoint:T+2h, not '{source}'")
     if not title.strip() or not assignee.strip():
         raise VigilError("an action item needs a title and an assignee")
+    if due_at < now:
+        raise VigilError(f"the due date {due_at:%Y-%m-%d} is already past (today is {now:%Y-%m-%d} UTC): "
+                         "give a date from today on")
     with store.read() as session:
         release_id = get_release(session, release_ref).id
     authorize(store, release_id, actor, CONTRIBUTORS, "add an action item", now)
@@ -108,12 +116,29 @@ def complete(
         authorize(store, release_id, actor, OWNERS, "carry an action item over", now)
     elif actor != assignee:
         authorize(store, release_id, actor, OWNERS, f"close an action item assigned to {assignee}", now)
+    state = ActionState.DONE if carry_reason is None else ActionState.CARRIED_OVER
+    return _close(store, action_id, state, carry_reason or "", actor=actor, now=now)
+
+
+def cancel(store: Store, action_id: int, *, actor: str, now: datetime, reason: str) -> ActionItem:
+    """Cancel an open action item, with a reason; the Release or Monitoring Owner only (refusals audited)."""
+    if not reason.strip():
+        raise VigilError("cancelling an action item needs a reason (--reason)")
+    with store.read() as session:
+        release_id = _get(session, action_id).release_id
+    authorize(store, release_id, actor, OWNERS, "cancel an action item", now)
+    return _close(store, action_id, ActionState.CANCELLED, reason, actor=actor, now=now)
+
+
+def _close(store: Store, action_id: int, state: ActionState, reason: str, *, actor: str,
+           now: datetime) -> ActionItem:
     with store.write() as session:
         item = _get(session, action_id)
-        if item.status != "open":
+        ensure_open(session, item.release_id, f"{state.value.replace('_', ' ')} action item {action_id}")
+        if item.status != ActionState.OPEN:
             raise Conflict(f"action item {action_id} is already {item.status.replace('_', ' ')}")
-        item.status = "done" if carry_reason is None else "carried_over"
-        item.reason, item.closed_at, item.closed_by = (carry_reason or "").strip(), now, actor
+        item.status = state.value
+        item.reason, item.closed_at, item.closed_by = reason.strip(), now, actor
         audit(
             session,
             at=now,
@@ -121,7 +146,7 @@ def complete(
             action=f"action.{item.status}",
             entity="action_item",
             entity_id=item.id,
-            release_id=release_id,
+            release_id=item.release_id,
             payload={"title": item.title, "reason": item.reason},
         )
         return item

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
@@ -12,7 +13,15 @@ from vigil.store.base import Base
 from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
-ACTION_STATES = ("open", "done", "carried_over")
+
+class ActionState(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CARRIED_OVER = "carried_over"  # moved to later work, with a reason
+    CANCELLED = "cancelled"  # no longer to be done, with a reason; not open for the gate
+
+
+ACTION_STATES = tuple(ActionState)
 
 
 @tracked()
@@ -59,7 +68,7 @@ class ActionItem(Base):
     status: Mapped[str] = mapped_column(String(15), default="open", index=True)
     # Where it comes from: "incident:12", "alert:7", "checkpoint:T+2h", or "" when typed in by a person.
     source: Mapped[str] = mapped_column(String(100), default="")
-    reason: Mapped[str] = mapped_column(Text, default="")  # why it was carried over
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it was carried over or cancelled
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp)
     created_by: Mapped[str] = mapped_column(String(200))
     closed_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import VigilError
 from vigil.evidence.models import EvidenceItem
-from vigil.evidence.service import CONTRIBUTORS, seal
+from vigil.evidence.service import CONTRIBUTORS
+from vigil.evidence.versions import seal_version
 from vigil.releases.models import Release
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release, people_by_role, plan_of
@@ -94,7 +95,7 @@ def retrospective_of(session: Session, release_id: int) -> Retrospective | None:
     return session.scalar(select(Retrospective).where(Retrospective.release_id == release_id))
 
 
-def render_report(session: Session, release: Release, now: datetime) -> str:
+def render_report(session: Session, release: Release, now: datetime, version: int | None = None) -> str:
     from vigil.governance.render import render
 
     retro = retrospective_of(session, release.id)
@@ -113,25 +114,24 @@ def render_report(session: Session, release: Release, now: datetime) -> str:
         retro=retro,
         actions=actions,
         now=now,
+        version=version,
         worked=[f for f in retro.findings if f["category"] == "worked"],
         improve=[f for f in retro.findings if f["category"] == "improve"],
     )
 
 
+def retrospective_filename(release: Release) -> str:
+    return f"retrospective-{release.slug}.md"
+
+
 def seal_report(session: Session, root: Path, release: Release, actor: str, now: datetime) -> EvidenceItem:
-    text = render_report(session, release, now)
-    return seal(
-        session,
-        root,
-        release.id,
-        kind="retrospective",
-        requirement_ids=["REQ-30"],
-        content=text.encode(),
-        filename=f"retrospective-{release.slug}.md",
-        media_type="text/markdown",
-        creator=actor,
-        now=now,
+    """Seal the report as a new version when what it describes changed since the last one."""
+    item, _ = seal_version(
+        session, root, release.id, kind="retrospective", requirement_ids=["REQ-30"],
+        filename=retrospective_filename(release), media_type="text/markdown",
+        render=lambda version, at: render_report(session, release, at, version).encode(), creator=actor, now=now,
     )
+    return item
 
 
 def _upsert(session: Session, release: Release, actor: str, now: datetime) -> Retrospective:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.analysis.judgement import STATUS_ORDER
+from vigil.analysis.statuses import STATUS_ORDER
 from vigil.releases.models import Release
 from vigil.watch.models import Checkpoint, RollbackEvent
 

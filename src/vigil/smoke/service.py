@@ -6,14 +6,15 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vigil.clock import Clock
 from vigil.errors import VigilError
 from vigil.evidence.service import seal
+from vigil.releases.closed import ensure_open
 from vigil.releases.roles import authorize
 from vigil.releases.service import get_release, plan_of
 from vigil.smoke.junit import parse_junit
@@ -21,6 +22,9 @@ from vigil.smoke.models import SmokeResult, SmokeRun
 from vigil.smoke.runner import CheckResult, run_checks
 from vigil.store import Store
 from vigil.store.audit import append as audit
+
+if TYPE_CHECKING:
+    import httpx
 
 RUNNERS = ("release_owner", "monitoring_owner", "participant")
 SYSTEM = "vigil"
@@ -40,6 +44,7 @@ def run_smoke(
     with store.read() as session:
         release = get_release(session, release_ref)
         release_id, config = release.id, plan_of(release).smoke
+        ensure_open(session, release_id, "running smoke tests")  # before the checks hit the service
     if actor != SYSTEM:
         authorize(store, release_id, actor, RUNNERS, "run smoke tests", clock.now())
     if not config.checks:

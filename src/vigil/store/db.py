@@ -13,8 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -27,6 +25,7 @@ from vigil.store.logtext_sqlite import attach as attach_text_index
 from vigil.store.logtext_sqlite import catch_up
 from vigil.store.logtext_sqlite import pin as pin_text_index
 from vigil.store.renumbering import restamp_old_numbering
+from vigil.store.revisions import head_revision, stamped_revision
 from vigil.store.witness import WITNESS, default_witness
 from vigil.store.witness import publish as publish_head
 
@@ -56,7 +55,7 @@ class Store:
         install_integrity(self._write_sessions)
         event.listen(self._write_sessions, "after_commit", self._publish_head)
         if migrate:
-            self.migrate()
+            self.open_schema()
 
     def _publish_head(self, session: Session) -> None:
         head = session.info.pop(HEAD, None)
@@ -90,8 +89,19 @@ class Store:
             connection.close()  # back to the pool, which rolls back whatever the driver began
         return row[0] if row else None
 
+    def open_schema(self) -> None:
+        """Migrate on first use, and only then: a store already at the newest revision opens without Alembic
+        and without writing, so commands that only read start fast and a read-only store can be read."""
+        if stamped_revision(self._reader) != head_revision():
+            self.migrate()
+        elif self.is_sqlite:
+            _catch_up_text_index(str(make_url(self.url).database))
+
     def migrate(self, to: str = "head") -> None:
         """Upgrade the schema to revision ``to`` (the latest unless a test asks for an older one)."""
+        from alembic import command  # here: a store at head never needs Alembic (see open_schema)
+        from alembic.config import Config
+
         try:
             with self._writer.begin() as conn:
                 if not self.is_sqlite:
@@ -129,6 +139,16 @@ def _witness_path(url: str) -> Path | None:
     if configured is not None:
         return None if configured == "" else Path(configured)
     return default_witness(url)
+
+
+def _catch_up_text_index(database: str) -> None:
+    """Bring the log text index up to the rows where the store can be written; a read-only store is
+    searched exactly without it (readers index the unindexed tail themselves, vigil.store.logtext_sqlite)."""
+    try:
+        catch_up(database)
+    except sqlite3.OperationalError as exc:
+        if "readonly" not in str(exc) and "read-only" not in str(exc) and "unable to open" not in str(exc):
+            raise StoreError(f"cannot open the log text index of {database}: {exc}") from None
 
 
 def _ensure_parent(url: str) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,8 @@ from sqlalchemy.orm import Session
 from vigil.store.audit import AuditEntry
 
 WITNESS = "vigil.witness"  # session.info key: the witness file of the session's store
-_TAIL = 64 * 1024  # bytes read from the end of the file for an incremental check
+_TAIL = 64 * 1024
+_log = logging.getLogger(__name__)  # bytes read from the end of the file for an incremental check
 
 
 def default_witness(url: str, state_dir: Path | None = None) -> Path | None:
@@ -48,15 +50,22 @@ class Mark:
     verified: bool = False
 
 
-def publish(path: Path, seq: int, digest: str, *, verified: bool = False) -> None:
-    """Append one line; O_APPEND keeps concurrent writers' lines whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def publish(path: Path, seq: int, digest: str, *, verified: bool = False) -> bool:
+    """Append one line (O_APPEND keeps concurrent writers' lines whole); false when the file cannot be
+    written. A head not published leaves the file behind, never wrong: the heads in it stay true, and the
+    next commit publishes the newer head; a verification not marked only means the next one starts earlier."""
     line = json.dumps({"verified" if verified else "seq": seq, "hash": digest}) + "\n"
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
-        os.write(fd, line.encode())
-    finally:
-        os.close(fd)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        _log.warning("could not publish the audit head to %s: %s", path, exc)
+        return False
+    return True
 
 
 def marks(path: Path, *, tail: bool = False) -> list[Mark]:

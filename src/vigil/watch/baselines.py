@@ -65,6 +65,10 @@ class BaselineReader:
             return source.fetch(metric, "baseline", start - WEEK, end - WEEK)
         return self._previous_release(metric, checkpoint, start, end)
 
+    def span(self, start: datetime, end: datetime) -> timedelta:
+        """How long the baseline window ``fetch`` reads for the checkpoint window [start, end] is."""
+        return PRE_DEPLOY_WINDOW if (self._plan.baseline or "concurrent") == "pre_deploy" else end - start
+
     def _previous_release(self, metric: Metric, checkpoint: str, start: datetime, end: datetime) -> Series:
         prev = self._previous
         if prev is None:

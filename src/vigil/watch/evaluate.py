@@ -9,7 +9,7 @@ the API) goes through, so the refusal is here and nowhere else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -18,16 +18,21 @@ from sqlalchemy.orm import Session
 
 from vigil.analysis import CheckpointDecision, MetricJudgement, decide, judge
 from vigil.analysis.canary_step import Window, fold
+from vigil.analysis.count_limits import judge_counts
+from vigil.analysis.data_quality import window_problem
 from vigil.analysis.kayenta_step import judge_for_plan
+from vigil.analysis.traffic import Shares, cohort_shares, per_full_traffic
 from vigil.errors import NotDue, NotFound, SourceError
 from vigil.metrics.base import Series
-from vigil.metrics.registry import SourceSet
+from vigil.metrics.registry import SourceSet, expected_samples
 from vigil.plan import Plan, format_offset, parse_duration
+from vigil.plan.schema import Metric
 from vigil.releases.models import Release
 from vigil.releases.service import SYSTEM_ACTOR, get_release, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.watch.baselines import BaselineReader, PreviousRelease, previous_release
+from vigil.watch.budgets import Measured, measure_budgets, store_budgets, with_fast_burn
 from vigil.watch.models import Checkpoint, Decision, MetricReading, RollbackEvent
 from vigil.watch.outages import on_source_unavailable
 
@@ -60,16 +65,20 @@ def evaluate_checkpoint(store: Store, release_ref: str | int, name: str, now: da
         return _store_skipped(store, release, offset, now, rolled_back_after, actor)
     window_end = release.started_at + offset  # never later than now: it is due
     window_start = window_end - plan.evaluation_window
-    judgements, unavailable, windows = _judge_all(plan, release, offset, window_start, window_end, history,
-                                                  previous)
+    read = _judge_all(plan, release, offset, window_start, window_end, history, previous)
+    judgements, unavailable = judge_counts(plan, read.judgements, read.windows, read.traffic), read.unavailable
     canary = None
-    if windows and plan.canary.enabled and plan.baseline == "concurrent":
-        canary = judge_for_plan(plan, windows)  # vigil's judge, or Kayenta's rules (judge: kayenta)
+    if read.windows and plan.canary.enabled and plan.baseline == "concurrent":
+        # vigil's judge (volume metrics compared per full traffic), or Kayenta's rules (judge: kayenta)
+        canary = judge_for_plan(plan, read.windows, read.traffic)
         judgements = fold(judgements, canary)
     previous_healths = [c.decision.health for c in history if c.decision is not None]
     decision = decide(judgements, {m.name: m for m in plan.metrics}, plan.rollback, previous_healths, canary)
+    # SLO error budgets up to the due time, and the plan's rollback on a fast burn (docs/slo.md).
+    budgets = measure_budgets(plan, release.started_at, window_end)
+    decision = with_fast_burn(decision, plan, budgets)
     return _store_evaluated(store, release, plan, offset, now, window_start, window_end, judgements,
-                            decision, actor, unavailable)
+                            decision, actor, unavailable, budgets)
 
 
 def _refuse_if_not_due(release: Release, offset: timedelta, now: datetime) -> None:
@@ -105,41 +114,90 @@ def _history(session: Session, release_id: int, before: timedelta) -> list[Check
     return checkpoints
 
 
+@dataclass(frozen=True)
+class _Read:
+    """What a checkpoint read: every metric's threshold judgement; the metrics whose source could not
+    answer (with why); each metric's raw (baseline, new) window for the canary judge, or why it is none
+    (empty at T+0, which has no new version to compare); volume metrics' traffic shares."""
+
+    judgements: list[MetricJudgement]
+    unavailable: dict[str, str]
+    windows: dict[str, Window]
+    traffic: dict[str, Shares]
+
+
 def _judge_all(plan: Plan, release: Release, offset: timedelta, start: datetime, end: datetime,
-               history: list[Checkpoint], previous: PreviousRelease | None
-               ) -> tuple[list[MetricJudgement], dict[str, str], dict[str, Window]]:
-    """Every metric's judgement, the metrics whose source could not answer (with why), and each metric's
-    (baseline, new) window for the canary judge (empty at T+0, which has no new version to compare)."""
+               history: list[Checkpoint], previous: PreviousRelease | None) -> _Read:
+    """Read and judge every metric of the checkpoint.
+
+    A window that is not evidence (too few real values, or values the metric cannot take) is "no data"
+    for its metric, and the canary judge gets the reason instead of the samples: it never decides. A
+    volume metric is judged per full traffic (``analysis.traffic``)."""
     sources = SourceSet(plan)
     baselines = BaselineReader(plan, sources, release.started_at, previous)
-    unavailable: dict[str, str] = {}
-    windows: dict[str, Window] = {}
+    read = _Read([], {}, {}, {})
     before = {r.metric: r.current for r in history[-1].readings} if history else {}
     initial = offset == timedelta(0)
-    out = []
     for metric in plan.metrics:
         source = sources.for_metric(metric)
         try:
             if initial:
                 # T+0: the service's initial state (nothing runs the new version yet), limits only.
-                out.append(judge(metric, source.fetch(metric, "baseline", start, end), None, None))
+                state = source.fetch(metric, "baseline", start, end)
+                problem = _not_evidence(plan, metric, {"window": (state, end - start)})
+                read.judgements.append(judge(metric, state, None, None, not_evidence=problem))
                 continue
             new = source.fetch(metric, "new", start, end)
             base = baselines.fetch(metric, format_offset(offset), start, end)
+            problem = _not_evidence(plan, metric, {"new version's window": (new, end - start),
+                                                   "baseline's window": (base, baselines.span(start, end))})
+            if problem is not None:
+                read.windows[metric.name] = problem
+                read.judgements.append(judge(metric, Series.empty(), None, before.get(metric.name),
+                                             not_evidence=problem))
+                continue
             since = source.fetch(metric, "new", release.started_at, end) if metric.leak_check else None
-            out.append(judge(metric, new, base, before.get(metric.name), since))
-            windows[metric.name] = (base, new)
+            shares = cohort_shares(plan, metric, offset, previous.plan if previous else None)
+            read.judgements.append(_judge_volume_aware(metric, new, base, before.get(metric.name), since, shares))
+            read.windows[metric.name] = (base, new)
+            if shares is not None:
+                read.traffic[metric.name] = shares
         except SourceError as exc:
-            unavailable[metric.name] = str(exc)
+            read.unavailable[metric.name] = str(exc)
             if not initial:
-                windows[metric.name] = str(exc)
-            out.append(judge(metric, Series.empty(), None, before.get(metric.name), unavailable=str(exc)))
-    return out, unavailable, windows
+                read.windows[metric.name] = str(exc)
+            read.judgements.append(judge(metric, Series.empty(), None, before.get(metric.name),
+                                         unavailable=str(exc)))
+    return read
+
+
+def _judge_volume_aware(metric: Metric, new: Series, base: Series, previous: float | None,
+                        since: Series | None, shares: Shares | None) -> MetricJudgement:
+    """``judge``, with a volume metric's cohorts per full traffic and the reading saying so."""
+    if shares is None:
+        return judge(metric, new, base, previous, since)
+    judged = judge(metric, per_full_traffic(new, shares.new), per_full_traffic(base, shares.baseline),
+                   previous, since)
+    note = (f"(Compared per full traffic: each cohort's {metric.label.lower()} divided by its share, the new "
+            f"version {shares.new:.0%}, the baseline {shares.baseline:.0%}.)")
+    return replace(judged, reason=f"{judged.reason} {note}",
+                   details={**judged.details, "traffic_shares": {"new": shares.new, "baseline": shares.baseline}})
+
+
+def _not_evidence(plan: Plan, metric: Metric, windows: dict[str, tuple[Series, timedelta]]) -> str | None:
+    """The first of the named windows (samples, span) that is not evidence, and why; None if all are."""
+    spec = plan.source_of(metric)
+    for what, (series, span) in windows.items():
+        problem = window_problem(metric, series, expected_samples(spec, span), plan.min_coverage)
+        if problem is not None:
+            return f"{problem} ({what})"
+    return None
 
 
 def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedelta, now: datetime,
                      start: datetime, end: datetime, judgements: list[MetricJudgement],
-                     decision: CheckpointDecision, actor: str, unavailable: dict[str, str]) -> Outcome:
+                     decision: CheckpointDecision, actor: str, unavailable: dict[str, str],
+                     budgets: list[Measured]) -> Outcome:
     name = format_offset(offset)
     try:
         with store.write() as session:
@@ -157,6 +215,7 @@ def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedel
                   entity_id=checkpoint.id, release_id=release.id,
                   payload={"name": name, "health": decision.health, "go_no_go": decision.go_no_go,
                            "reasons": decision.reasons})
+            store_budgets(session, checkpoint, budgets, now, actor)  # SLOs (docs/slo.md)
             if unavailable:
                 on_source_unavailable(session, release_id=release.id, checkpoint=checkpoint,
                                       errors=unavailable, now=now)

@@ -3,25 +3,27 @@
 Nothing is remembered in memory between iterations: what is due is recomputed from the store each time,
 so a watcher that is killed and restarted simply carries on, evaluating any checkpoint that fell due
 while it was down (its real due time is kept) and never one twice.
+
+One bad release never stops the others: whatever goes wrong while one release is handled is recorded
+in its audit trail ("watch.failed") and the loop goes on with the rest, retrying that release later. A
+watcher gives a release up for the rest of its run after ``MAX_FAILURES`` failures in a row (a restart
+tries again), so a run that is meant to finish does finish.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-
 from vigil.clock import Clock
-from vigil.plan import format_offset
 from vigil.releases.models import Release
-from vigil.releases.service import SYSTEM_ACTOR, get_release, list_releases, plan_of
+from vigil.releases.service import SYSTEM_ACTOR, get_release, list_releases
 from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.store.claims import release_claim
 from vigil.watch.evaluate import Outcome, evaluate_checkpoint
-from vigil.watch.models import Checkpoint
 from vigil.watch.rollback import (
     execute_rollback,
     mark_interrupted,
@@ -29,37 +31,48 @@ from vigil.watch.rollback import (
     pending_verification,
     verify_rollback,
 )
+from vigil.watch.schedule import pending_checkpoints
 
 ACTIVE = ("watching", "rolling_back")
 IDLE_POLL = timedelta(seconds=30)
 BUSY_RETRY = timedelta(minutes=1)
+FAILURE_RETRY = timedelta(minutes=5)
+MAX_FAILURES = 3
+OnCheckpoint = Callable[[Release, Outcome], None]
+OnFailure = Callable[[int, str], None]
+_log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Pending:
-    release_id: int
-    name: str
-    due_at: datetime
+@dataclass
+class _Failures:
+    """Failures in a row per release in this run, and the releases given up on."""
 
+    in_a_row: dict[int, int] = field(default_factory=dict)
+    given_up: set[int] = field(default_factory=set)
 
-def pending_checkpoints(store: Store, release_id: int) -> list[Pending]:
-    """Checkpoints of the plan not yet stored, in order of their due time."""
-    with store.read() as session:
-        release = get_release(session, release_id)
-        plan = plan_of(release)
-        done = set(session.scalars(select(Checkpoint.name).where(Checkpoint.release_id == release_id)))
-    return [Pending(release_id, format_offset(o), release.started_at + o)
-            for o in plan.checkpoints if format_offset(o) not in done]
+    def succeeded(self, release_id: int) -> None:
+        self.in_a_row.pop(release_id, None)
+
+    def failed(self, release_id: int) -> bool:
+        """Count a failure; true when the release is now given up for this run."""
+        self.in_a_row[release_id] = self.in_a_row.get(release_id, 0) + 1
+        if self.in_a_row[release_id] >= MAX_FAILURES:
+            self.given_up.add(release_id)
+            return True
+        return False
 
 
 def watch(store: Store, clock: Clock, release_refs: list[str] | None = None, *,
-          until_done: bool = True, on_checkpoint: Callable[[Release, Outcome], None] | None = None) -> None:
+          until_done: bool = True, on_checkpoint: OnCheckpoint | None = None,
+          on_failure: OnFailure | None = None) -> None:
     """Watch the named releases (or every active one) until they are finished.
 
     With ``until_done`` false and no releases named, keep running and pick up new releases as they are
-    registered (the long-running service mode).
+    registered (the long-running service mode). ``on_failure`` hears of each release whose handling
+    failed (its id and what went wrong), after the failure is recorded.
     """
     targets = _resolve(store, release_refs)
+    failures = _Failures()
     # A rollback a dead worker left "started" is flagged, whether releases were named or not.
     for release_id in targets if targets is not None else _active_ids(store):
         mark_interrupted(store, release_id, clock.now())
@@ -67,7 +80,9 @@ def watch(store: Store, clock: Clock, release_refs: list[str] | None = None, *,
         ids = targets if targets is not None else _active_ids(store)
         next_due: datetime | None = None
         for release_id in ids:
-            due = _step(store, clock, release_id, on_checkpoint)
+            if release_id in failures.given_up:
+                continue
+            due = _step(store, clock, release_id, on_checkpoint, on_failure, failures)
             if due is not None and (next_due is None or due < next_due):
                 next_due = due
         if next_due is None and (until_done or targets is not None):
@@ -75,17 +90,40 @@ def watch(store: Store, clock: Clock, release_refs: list[str] | None = None, *,
         clock.sleep_until(next_due if next_due is not None else clock.now() + IDLE_POLL)
 
 
-def _step(store: Store, clock: Clock, release_id: int,
-          on_checkpoint: Callable[[Release, Outcome], None] | None) -> datetime | None:
-    """Do everything due for one release now; return when it next needs attention (None: finished)."""
+def _step(store: Store, clock: Clock, release_id: int, on_checkpoint: OnCheckpoint | None,
+          on_failure: OnFailure | None, failures: _Failures) -> datetime | None:
+    """Do everything due for one release now; return when it next needs attention (None: finished or
+    given up)."""
     with release_claim(store, release_id) as held:
         if not held:  # another worker is on it right now; look again shortly
             return clock.now() + BUSY_RETRY
-        return _step_claimed(store, clock, release_id, on_checkpoint)
+        try:
+            due = _step_claimed(store, clock, release_id, on_checkpoint)
+        except Exception as exc:  # one bad release must never stop the others
+            gave_up = failures.failed(release_id)
+            problem = f"{type(exc).__name__}: {exc}"
+            _record_failure(store, release_id, clock.now(), problem, gave_up)
+            if on_failure is not None:
+                on_failure(release_id, problem)
+            return None if gave_up else clock.now() + FAILURE_RETRY
+        failures.succeeded(release_id)
+        return due
+
+
+def _record_failure(store: Store, release_id: int, now: datetime, problem: str, gave_up: bool) -> None:
+    """Put the failure in the release's audit trail; if even that fails (the store is down), log it."""
+    _log.error("watching release %s failed: %s", release_id, problem, exc_info=True)
+    try:
+        with store.write() as session:
+            audit(session, at=now, actor=SYSTEM_ACTOR, action="watch.failed", entity="release",
+                  entity_id=release_id, release_id=release_id,
+                  payload={"error": problem[:2000], "given_up_for_this_run": gave_up})
+    except Exception:  # the loop goes on; the log line above says what happened
+        _log.exception("could not record the failure of release %s", release_id)
 
 
 def _step_claimed(store: Store, clock: Clock, release_id: int,
-                  on_checkpoint: Callable[[Release, Outcome], None] | None) -> datetime | None:
+                  on_checkpoint: OnCheckpoint | None) -> datetime | None:
     event_id = pending_rollback(store, release_id)
     if event_id is not None:
         execute_rollback(store, event_id, clock)

@@ -5,6 +5,10 @@ is a conditional UPDATE, so only one worker ever runs the action; a worker that 
 before recording the outcome leaves it "started", and the next watcher marks it "interrupted" for a
 person to check rather than running the action a second time. The outcome is stored before the wait for
 verification, so a worker dying during that wait only costs a repeated verification.
+
+Stakeholders hear of it twice, through the notification outbox and on the communication timeline: when
+the rollback starts and when its action ends (with the outcome), each queued in the same transaction as
+the state it announces, so a notice is never sent for a state that was not stored.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any, cast
 
 import httpx
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
 
 from vigil.analysis import judge
 from vigil.analysis.judgement import fmt
@@ -67,6 +72,9 @@ def mark_interrupted(store: Store, release_id: int, now: datetime) -> bool:
                               "again. Check the deployment by hand.")
         audit(session, at=now, actor=SYSTEM_ACTOR, action="rollback.interrupted", entity="rollback",
               entity_id=event.id, release_id=release_id, payload={})
+        release = session.get(Release, release_id)
+        assert release is not None
+        notify_rollback(session, release, event, now=now)  # the end stakeholders hear of: nobody knows how
         return True
 
 
@@ -87,6 +95,7 @@ def execute_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYS
         plan = plan_of(release)
         audit(session, at=started, actor=actor, action="rollback.started", entity="rollback",
               entity_id=event_id, release_id=release.id, payload={"action": event.action})
+        notify_rollback(session, release, event, now=started)
     try:
         output = _run_action(plan.rollback.action, release, event)
         state = "completed"
@@ -102,9 +111,31 @@ def execute_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYS
             event.verification = "Not verified: the rollback action failed."
         audit(session, at=clock.now(), actor=actor, action=f"rollback.{state}", entity="rollback",
               entity_id=event_id, release_id=release.id, payload={"output": output[:500]})
+        notify_rollback(session, release, event, now=clock.now())
     if state == "completed":
         return verify_rollback(store, event_id, clock, actor)
     return event
+
+
+def notify_rollback(session: Session, release: Release, event: RollbackEvent, *, now: datetime) -> None:
+    """Tell the plan's stakeholders that the rollback started, or how its action ended (by its state)."""
+    from vigil.alerts.communication import announce  # here: vigil.alerts itself reads watch models
+
+    what = f"{event.method} rollback decided at {event.checkpoint.name}: {event.reason}"
+    target = f"to {release.baseline_version}" if release.baseline_version else "to the previous version"
+    if event.state == "started":
+        announce(session, release, step="rollback-start", kind="rollback_start", now=now,
+                 subject=f"rollback {target} started",
+                 body=f"Rollback of {release.name} {target} started at {now.isoformat()} ({what}).")
+        return
+    outcome = {"completed": "completed", "failed": "FAILED"}.get(event.state, event.state)
+    delay = plan_of(release).rollback.verification_delay.total_seconds() / 60
+    follow = (f"The service is verified on the previous version {delay:g} min after completion."
+              if event.state == "completed" else "The deployment team must check the service by hand.")
+    announce(session, release, step="rollback-end", kind="rollback_end", now=now,
+             subject=f"rollback {target} {outcome}",
+             body=f"Rollback of {release.name} {target} {outcome} at {now.isoformat()} ({what}). "
+                  f"Outcome: {event.output.strip()[:300] or 'no output'}. {follow}")
 
 
 def pending_verification(store: Store, release_id: int) -> int | None:
