@@ -11,7 +11,7 @@ from vigil.cli.common import ActorOption, DbOption, console, open_store, require
 from vigil.cli.govcommon import evidence_dir, now
 
 if TYPE_CHECKING:
-    from vigil.store import Store
+    from vigil.evidence.models import EvidenceItem
 
 app = typer.Typer(help="Action items from the retrospective.", no_args_is_help=True)
 
@@ -27,13 +27,13 @@ def add(
     db: DbOption = None,
 ) -> None:
     """Add an action item."""
-    from vigil.retro.actions import add_action
+    from vigil.flows.actions import add_action
 
-    store, who = open_store(db), require_actor(actor)
-    item = add_action(store, release, title=title, assignee=assignee, due_at=_date(due), source=from_,
-                      actor=who, now=now())
-    console.print(f"Action item #{item.id} added, due {item.due_at:%Y-%m-%d}")
-    _reseal(store, item.release_id, who)
+    store = open_store(db)
+    added = add_action(store, evidence_dir(store), release, title=title, assignee=assignee, due_at=_date(due),
+                       source=from_, actor=require_actor(actor), now=now())
+    console.print(f"Action item #{added.item.id} added, due {added.item.due_at:%Y-%m-%d}")
+    _say_resealed(added.resealed)
 
 
 @app.command("list")
@@ -69,12 +69,12 @@ def list_(
 @app.command("done")
 def done(action: int, actor: ActorOption = None, db: DbOption = None) -> None:
     """Mark an action item done (its assignee, or the Release/Monitoring Owner)."""
-    from vigil.retro.actions import complete
+    from vigil.flows.actions import complete_action
 
-    store, who = open_store(db), require_actor(actor)
-    item = complete(store, action, actor=who, now=now())
-    console.print(f"Action item #{item.id} done.")
-    _reseal(store, item.release_id, who)
+    store = open_store(db)
+    closed = complete_action(store, evidence_dir(store), action, actor=require_actor(actor), now=now())
+    console.print(f"Action item #{closed.item.id} done.")
+    _say_resealed(closed.resealed)
 
 
 @app.command("carry")
@@ -85,19 +85,17 @@ def carry(
     db: DbOption = None,
 ) -> None:
     """Carry an action item over to later work, with a reason (Release/Monitoring Owner)."""
-    from vigil.retro.actions import complete
+    from vigil.flows.actions import complete_action
 
-    store, who = open_store(db), require_actor(actor)
-    item = complete(store, action, actor=who, now=now(), carry_reason=reason)
-    console.print(f"Action item #{item.id} carried over: {item.reason}")
-    _reseal(store, item.release_id, who)
+    store = open_store(db)
+    closed = complete_action(store, evidence_dir(store), action, actor=require_actor(actor), now=now(),
+                             carry_reason=reason)
+    console.print(f"Action item #{closed.item.id} carried over: {closed.item.reason}")
+    _say_resealed(closed.resealed)
 
 
-def _reseal(store: Store, release_id: int, actor: str) -> None:
-    """A sealed retrospective (or log) that lists action items is stale now: seal its next version."""
-    from vigil.reports.sealing import refresh_sealed
-
-    for item in refresh_sealed(store, evidence_dir(store), release_id, creator=actor, now=now()):
+def _say_resealed(items: list[EvidenceItem]) -> None:
+    for item in items:
         console.print(f"Sealed {item.kind} {item.filename} again as evidence #{item.id} (new version)")
 
 
@@ -109,10 +107,12 @@ def cancel(
     db: DbOption = None,
 ) -> None:
     """Cancel an open action item, with a reason (Release/Monitoring Owner); it no longer counts as open."""
-    from vigil.retro.actions import cancel as run
+    from vigil.flows.actions import cancel_action
 
-    item = run(open_store(db), action, actor=require_actor(actor), now=now(), reason=reason)
-    console.print(f"Action item #{item.id} cancelled: {item.reason}")
+    store = open_store(db)
+    closed = cancel_action(store, evidence_dir(store), action, actor=require_actor(actor), now=now(), reason=reason)
+    console.print(f"Action item #{closed.item.id} cancelled: {closed.item.reason}")
+    _say_resealed(closed.resealed)
 
 
 def _date(text: str) -> datetime:

@@ -1,7 +1,7 @@
 """slo: each SLO's error-budget figures at a checkpoint
 
 Revision ID: 71faa892038c
-Revises: 0007
+Revises: 35bed9be0349
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '71faa892038c'
-down_revision: str | None = '0007'
+down_revision: str | None = '35bed9be0349'
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
