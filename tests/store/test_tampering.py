@@ -22,7 +22,6 @@ from governance_fixtures import EXAMPLE, T0
 from vigil.clock import ManualClock
 from vigil.plan import parse_plan
 from vigil.releases.service import create_release
-from vigil.reports.monitoring_log import render_monitoring_log
 from vigil.reports.sealing import seal_monitoring_log
 from vigil.store import Store
 from vigil.store.audit import GENESIS, AuditEntry, entry_hash
@@ -44,8 +43,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     clock = ManualClock(T0)
     create_release(store, parse_plan(text, "plan.yaml"), text, "plan.yaml", now=clock.now(), slug=SLUG)
     watch(store, clock, [SLUG])
-    seal_monitoring_log(store, SLUG, render_monitoring_log(store, SLUG, clock.now()), creator="vigil",
-                        now=clock.now())
+    seal_monitoring_log(store, SLUG, creator="vigil", now=clock.now())
     store.dispose()
     return folder
 
