@@ -214,7 +214,7 @@ WRITES: list[tuple[str, Callable[[Closed], Any], bool]] = [
         c.store, c.root, SLUG, _file(c, "late.txt", b"late"), kind="other", requirement_ids=["AUD-03"],
         actor=MONITOR, now=c.clock.now()), True),
     ("reports.sealing:seal_monitoring_log", lambda c: __import__("vigil.reports.sealing", fromlist=["x"])
-     .seal_monitoring_log(c.store, SLUG, "# log, regenerated\n", creator=MONITOR, now=c.clock.now()), True),
+     .seal_monitoring_log(c.store, SLUG, creator=MONITOR, now=c.clock.now()), True),
     ("logs.forensics:attach", lambda c: __import__("vigil.logs.forensics", fromlist=["x"]).attach(
         c.store, __import__("vigil.logs.search", fromlist=["x"]).LogFilter(text="error"), now=c.clock.now(),
         actor=MONITOR, release=SLUG), True),
