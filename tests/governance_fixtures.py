@@ -101,6 +101,7 @@ def _watched_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, d
 def watched(tmp_path: Path, _watched_template: tuple[Path, datetime]) -> Iterator[Watched]:
     template, end = _watched_template
     shutil.copy(template, tmp_path / "vigil.db")
+    shutil.copy(f"{template}.audit-heads", tmp_path / "vigil.db.audit-heads")  # the chain's published heads
     s = Store(f"sqlite:///{tmp_path / 'vigil.db'}")
     yield Watched(s, "checkout-2.3.0", end)
     s.dispose()

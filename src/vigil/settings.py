@@ -15,6 +15,8 @@ class Settings(BaseSettings):
     retention_file: str | None = None  # YAML: evidence kind -> retention period
     kb_dir: str | None = None  # organisation-wide lessons-learned knowledge base
     alertmanager_token: str | None = None  # bearer token Alertmanager sends to POST /api/v1/alertmanager
+    # Where the audit chain's head is published after each commit (vigil.store.witness); empty: nowhere.
+    audit_witness: str | None = None
 
 
 def database_url(explicit: str | None = None) -> str:

@@ -14,12 +14,14 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 ALERT_STATES = ("firing", "acknowledged", "resolved")
 RESOLUTIONS = ("cleared", "fixed", "not_an_issue")
 
 
+@tracked(exclude=("last_seen_at", "occurrences"))
 class Alert(Base):
     __tablename__ = "alerts"
 
@@ -80,6 +82,7 @@ class Notification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
 
 
+@tracked()
 class Communication(Base):
     """One step of the release's communication timeline (T+0 start notice … T+24h final result)."""
 
@@ -100,6 +103,7 @@ class Communication(Base):
     notification_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
 
 
+@tracked()
 class Feedback(Base):
     __tablename__ = "stakeholder_feedback"
 

@@ -38,19 +38,33 @@ def report(release: str,
         console.print(f"Wrote {out}")
 
 
-def verify(db: DbOption = None) -> None:
+def verify(head: Annotated[str | None, typer.Option(
+               help="A head published outside the store, SEQ:HASH (an export's manifest.json audit_head).")] = None,
+           db: DbOption = None) -> None:
     """Recompute the audit chain and every archived file's hash; name what is altered, missing, re-ordered."""
     from vigil.cli.govcommon import evidence_dir
     from vigil.errors import VigilError
     from vigil.evidence.verify import verify_archive
-    from vigil.store.audit import verify_chain
+    from vigil.store.verification import check_published_head, verify_store
 
+    published = _published_head(head) if head else None
     store = open_store(db)
     with store.read() as session:
-        problems = [p.message for p in verify_chain(session)]
+        problems = verify_store(session)
+        if published is not None:
+            problems += check_published_head(session, *published)
         problems += [p.message for p in verify_archive(session, evidence_dir(store))]
     if problems:
         for problem in problems:
             console.print(f"[red]✗[/] {problem}", highlight=False)
         raise VigilError(f"verification failed: {len(problems)} problem(s)")
-    console.print("[green]✓[/] audit chain intact; every archived file matches its SHA-256")
+    console.print("[green]✓[/] audit chain intact and matching its published heads; every record matches its "
+                  "seal; every archived file matches its SHA-256")
+
+
+def _published_head(text: str) -> tuple[int, str]:
+    seq, _, digest = text.partition(":")
+    if not seq.isascii() or not seq.isdigit() or len(digest) != 64:
+        raise typer.BadParameter(f"'{text}' is not SEQ:HASH (a sequence number and a 64-digit hash)",
+                                 param_hint="--head")
+    return int(seq), digest.lower()

@@ -25,7 +25,7 @@ from vigil.evidence.archive import read_blob
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.verify import verify_archive
 from vigil.evidence.versions import version_infos
-from vigil.store.audit import AuditEntry
+from vigil.store.audit import GENESIS, AuditEntry, AuditHead
 
 
 def export_bundle(session: Session, root: Path, dest: Path, *, release_id: int | None, now: datetime) -> int:
@@ -79,6 +79,9 @@ def _write_folder(
                 "release_id": release_id,
                 "items": meta,
                 "audit_entries": len(audit_rows),
+                # The chain's head when exported: keep it apart from the store, and `vigil verify --head
+                # SEQ:HASH` later proves the chain still holds that entry unchanged.
+                "audit_head": _head(session),
                 "how_to_verify": "sha256sum -c MANIFEST.sha256",
             },
             indent=2,
@@ -91,6 +94,11 @@ def _write_folder(
     for extra in ("manifest.json", "audit.jsonl"):
         lines.append(f"{file_sha256(folder / extra)}  {extra}\n")
     (folder / "MANIFEST.sha256").write_text("".join(lines), encoding="utf-8")
+
+
+def _head(session: Session) -> dict[str, Any]:
+    head = session.get(AuditHead, 1)
+    return {"seq": head.seq, "hash": head.hash} if head is not None else {"seq": 0, "hash": GENESIS}
 
 
 def _describe(item: EvidenceItem, relative: str) -> dict[str, Any]:

@@ -13,9 +13,11 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 
+@tracked()
 class EvidenceItem(Base):
     __tablename__ = "evidence_items"
 
@@ -50,6 +52,7 @@ class EvidenceItem(Base):
         return self.purged_at is not None
 
 
+@tracked()
 class EvidenceRequirement(Base):
     """Which requirement IDs an item supports (a link table, so the gate can query by ID on any database)."""
 

@@ -11,9 +11,11 @@ from sqlalchemy import text as sa_text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 
+@tracked()
 class Signoff(Base):
     """A sign-off stays on record when a reopening voids it (``revoked_*``); one of each kind is in force."""
 
@@ -37,6 +39,7 @@ class Signoff(Base):
     revoke_reason: Mapped[str | None] = mapped_column(Text)
 
 
+@tracked()
 class LessonsPublication(Base):
     __tablename__ = "lessons_publications"
 

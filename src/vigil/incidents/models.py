@@ -13,6 +13,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -29,6 +30,7 @@ CLOCK = (
 )
 
 
+@tracked()
 class Incident(Base):
     __tablename__ = "incidents"
     # The overview counts open incidents for a page of releases: (release, status) answers that from the
@@ -71,6 +73,7 @@ class Incident(Base):
     )
 
 
+@tracked()
 class IncidentEvent(Base):
     """One entry of the incident's timeline: an action, a status change, a note or a clock edit."""
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 # On SQLite only an INTEGER PRIMARY KEY is the rowid, which the FTS5 index refers to.
@@ -70,6 +71,7 @@ class LogCursor(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCTimestamp)
 
 
+@tracked()
 class LogExcerpt(Base):
     """A saved search and its matching lines, copied at the moment of attaching and never updated."""
 

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 RELEASE_STATES = ("watching", "rolled_back", "completed")
@@ -21,6 +22,7 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(320))
 
 
+@tracked()
 class PlanSnapshot(Base):
     """The plan exactly as it was when the release was registered; later edits of the file don't matter."""
 
@@ -33,6 +35,7 @@ class PlanSnapshot(Base):
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp)
 
 
+@tracked()
 class Release(Base):
     __tablename__ = "releases"
 
@@ -57,6 +60,7 @@ class Release(Base):
     roles: Mapped[list[ReleaseRole]] = relationship(back_populates="release", cascade="all, delete-orphan")
 
 
+@tracked()
 class ReleaseRole(Base):
     __tablename__ = "release_roles"
     __table_args__ = (UniqueConstraint("release_id", "person_id", "role"),)

@@ -10,6 +10,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 
@@ -23,6 +24,7 @@ class ActionState(StrEnum):
 ACTION_STATES = tuple(ActionState)
 
 
+@tracked()
 class Retrospective(Base):
     __tablename__ = "retrospectives"
 
@@ -39,6 +41,7 @@ class Retrospective(Base):
     )
 
 
+@tracked()
 class Learning(Base):
     __tablename__ = "retro_learnings"
 
@@ -52,6 +55,7 @@ class Learning(Base):
     retrospective: Mapped[Retrospective] = relationship(back_populates="learnings")
 
 
+@tracked()
 class ActionItem(Base):
     __tablename__ = "action_items"
     __table_args__ = (UniqueConstraint("release_id", "title"),)

@@ -9,9 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.releases.models import Person
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 
+@tracked()
 class CheckpointAcknowledgement(Base):
     __tablename__ = "checkpoint_acknowledgements"
     __table_args__ = (UniqueConstraint("checkpoint_id", "person_id"),)

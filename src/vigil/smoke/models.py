@@ -8,9 +8,11 @@ from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 
+@tracked()
 class SmokeRun(Base):
     __tablename__ = "smoke_runs"
 
@@ -35,6 +37,7 @@ class SmokeRun(Base):
         return self.failed == 0 and self.total > self.skipped
 
 
+@tracked()
 class SmokeResult(Base):
     __tablename__ = "smoke_results"
 

@@ -20,6 +20,7 @@ from vigil.store.base import Base
 from vigil.store.types import UTCTimestamp, to_micros
 
 GENESIS = "0" * 64
+HEAD = "vigil.audit_head"  # session.info key: the head this transaction's appends moved to
 
 
 class AuditEntry(Base):
@@ -70,6 +71,7 @@ def append(session: Session, *, at: datetime, actor: str, action: str, entity: s
                        release_id=release_id, payload=clean, prev_hash=head.hash, hash=digest)
     session.add(entry)
     head.seq, head.hash = seq, digest
+    session.info[HEAD] = (seq, digest)  # published outside the store once the transaction commits
     session.flush()
     return entry
 
@@ -80,22 +82,37 @@ class ChainProblem:
     message: str
 
 
-def verify_chain(session: Session) -> list[ChainProblem]:
-    """Recompute every entry's hash and link; return what is wrong (empty when the chain is intact)."""
+def verify_chain(session: Session, *, since: tuple[int, str] | None = None) -> list[ChainProblem]:
+    """Recompute every entry's hash and link; return what is wrong (empty when the chain is intact).
+
+    ``since`` is ``(seq, hash)`` of an entry an earlier verification reached: only the entries after it are
+    recomputed (the gate and the trace page); ``vigil verify`` always checks the whole chain.
+    """
     problems: list[ChainProblem] = []
     prev, expected_seq = GENESIS, 1
-    for entry in session.scalars(select(AuditEntry).order_by(AuditEntry.id)):
-        if entry.seq != expected_seq:
-            problems.append(ChainProblem(entry.seq, f"entry {entry.id} has sequence {entry.seq}, "
-                                                    f"expected {expected_seq} (missing or re-ordered)"))
-        if entry.prev_hash != prev:
-            problems.append(ChainProblem(entry.seq, f"audit entry {entry.seq} does not follow the entry "
-                                                    "before it (chain broken)"))
-        recomputed = entry_hash(entry.seq, entry.at, entry.actor, entry.action, entry.entity, entry.entity_id,
-                                entry.release_id, entry.payload, entry.prev_hash)
-        if recomputed != entry.hash:
-            problems.append(ChainProblem(entry.seq, f"audit entry {entry.seq} ({entry.action}) was altered"))
-        prev, expected_seq = entry.hash, entry.seq + 1
+    query = select(AuditEntry.id, AuditEntry.seq, AuditEntry.at, AuditEntry.actor, AuditEntry.action,
+                   AuditEntry.entity, AuditEntry.entity_id, AuditEntry.release_id, AuditEntry.payload,
+                   AuditEntry.prev_hash, AuditEntry.hash).order_by(AuditEntry.id)
+    if since is not None:
+        seq, digest = since
+        held = session.scalar(select(AuditEntry.hash).where(AuditEntry.seq == seq))
+        if held != digest:
+            return [ChainProblem(seq, f"audit entry {seq}, verified before, is "
+                                      f"{'gone' if held is None else 'altered'} (run `vigil verify`)")]
+        prev, expected_seq = digest, seq + 1
+        query = query.where(AuditEntry.seq > seq)
+    for row in session.execute(query):
+        (entry_id, seq_, at, actor, action, entity, entity_id, release_id, payload, prev_hash, digest_) = row
+        if seq_ != expected_seq:
+            problems.append(ChainProblem(seq_, f"entry {entry_id} has sequence {seq_}, "
+                                               f"expected {expected_seq} (missing or re-ordered)"))
+        if prev_hash != prev:
+            problems.append(ChainProblem(seq_, f"audit entry {seq_} does not follow the entry "
+                                               "before it (chain broken)"))
+        recomputed = entry_hash(seq_, at, actor, action, entity, entity_id, release_id, payload, prev_hash)
+        if recomputed != digest_:
+            problems.append(ChainProblem(seq_, f"audit entry {seq_} ({action}) was altered"))
+        prev, expected_seq = digest_, seq_ + 1
     head = session.get(AuditHead, 1)
     if head is not None and head.hash != prev:
         problems.append(ChainProblem(None, "the last audit entries were removed (head does not match)"))

@@ -19,11 +19,15 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from vigil.errors import StoreError
+from vigil.store.audit import HEAD
+from vigil.store.integrity import install as install_integrity
 from vigil.store.logtext_sqlite import attach as attach_text_index
 from vigil.store.logtext_sqlite import catch_up
 from vigil.store.logtext_sqlite import pin as pin_text_index
 from vigil.store.renumbering import restamp_old_numbering
 from vigil.store.revisions import head_revision, stamped_revision
+from vigil.store.witness import WITNESS, default_witness
+from vigil.store.witness import publish as publish_head
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Arbitrary constant: the PostgreSQL advisory lock that serialises concurrent first-use migrations.
@@ -42,10 +46,21 @@ class Store:
             self._writer = _sqlite_engine(url, begin="BEGIN IMMEDIATE")
         else:
             self._reader = self._writer = create_engine(url, pool_pre_ping=True)
-        self._read_sessions = sessionmaker(self._reader, expire_on_commit=False)
-        self._write_sessions = sessionmaker(self._writer, expire_on_commit=False)
+        # The audit chain's head is published outside the database after each commit (vigil.store.witness)
+        # and every tracked record is sealed in the chain as it is written (vigil.store.integrity).
+        self.witness = _witness_path(url)
+        info = {WITNESS: str(self.witness) if self.witness else None}
+        self._read_sessions = sessionmaker(self._reader, expire_on_commit=False, info=info)
+        self._write_sessions = sessionmaker(self._writer, expire_on_commit=False, info=info)
+        install_integrity(self._write_sessions)
+        event.listen(self._write_sessions, "after_commit", self._publish_head)
         if migrate:
             self.open_schema()
+
+    def _publish_head(self, session: Session) -> None:
+        head = session.info.pop(HEAD, None)
+        if head is not None and self.witness is not None:
+            publish_head(self.witness, *head)
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -115,6 +130,15 @@ class Store:
         self._reader.dispose()
         if self._writer is not self._reader:
             self._writer.dispose()
+
+
+def _witness_path(url: str) -> Path | None:
+    from vigil.settings import Settings
+
+    configured = Settings().audit_witness
+    if configured is not None:
+        return None if configured == "" else Path(configured)
+    return default_witness(url)
 
 
 def _catch_up_text_index(database: str) -> None:

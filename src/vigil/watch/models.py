@@ -13,9 +13,11 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vigil.store.base import Base
+from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp
 
 
+@tracked()
 class Checkpoint(Base):
     __tablename__ = "checkpoints"
     __table_args__ = (UniqueConstraint("release_id", "name"),)
@@ -38,6 +40,7 @@ class Checkpoint(Base):
                                                      cascade="all, delete-orphan")
 
 
+@tracked()
 class MetricReading(Base):
     __tablename__ = "metric_readings"
     __table_args__ = (UniqueConstraint("checkpoint_id", "metric"),)
@@ -60,6 +63,7 @@ class MetricReading(Base):
     checkpoint: Mapped[Checkpoint] = relationship(back_populates="readings")
 
 
+@tracked()
 class Decision(Base):
     __tablename__ = "decisions"
 
@@ -75,6 +79,7 @@ class Decision(Base):
     checkpoint: Mapped[Checkpoint] = relationship(back_populates="decision")
 
 
+@tracked()
 class RollbackEvent(Base):
     """One per release at most: decided at a checkpoint, then executed exactly once (or failed)."""
 
