@@ -7,9 +7,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from log_checks import check_log_against_store
 from vigil.clock import ManualClock
+from vigil.incidents.service import open_incident
 from vigil.plan import parse_plan
 from vigil.plan.catalogue import DEFAULT_CHECKPOINTS
 from vigil.releases.service import create_release, get_release
@@ -83,3 +86,21 @@ def test_log_follows_the_template_at_every_stage(sqlite_url: str, demo_plan_text
         # The demo's memory-leak alert rule fires between T+1h and T+2h and opens a critical incident.
         assert "### Issue #1: Memory of the new version is more than 10% above the baseline" in log
         assert "**Severity:** [x] Critical [ ] High [ ] Medium [ ] Low" in log
+
+
+@given(description=st.text(alphabet="#ab \n-*", max_size=30))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_typed_text_never_adds_a_section(tmp_path_factory: pytest.TempPathFactory, demo_plan_text: str,
+                                         description: str) -> None:
+    """Whatever people type into an incident, the log keeps the template's outline and shows their text."""
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('typed') / 'v.db'}")
+    try:
+        plan = parse_plan(demo_plan_text)
+        release = create_release(store, plan, demo_plan_text, "p", now=plan.release.date)
+        with store.write() as session:
+            open_incident(session, release_id=release.id, title="Typed", severity="low", actor="Ravi Menon",
+                          now=plan.release.date, description="x\n" + description)
+        log = render_monitoring_log(store, release.slug, plan.release.date)  # raises if the outline breaks
+        assert_follows_template(log)
+    finally:
+        store.dispose()

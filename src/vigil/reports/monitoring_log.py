@@ -6,6 +6,7 @@ Anything without data is said in words, never left as a blank to fill in.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -138,9 +139,15 @@ def _names(people: dict[str, Any], role: str) -> str:
     return ", ".join(p.name for p in people.get(role, [])) or "not named in the plan"
 
 
+def _no_headings(value: Any) -> Any:
+    """Text people typed (an incident's description, a learning) never starts a line with '#': it would
+    read as a section of the log. Markdown shows an escaped '\\#' as '#'."""
+    return re.sub(r"\n([ \t]*)#", r"\n\1\\#", value) if isinstance(value, str) else value
+
+
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("vigil.reports", "templates"), undefined=StrictUndefined,
-                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, finalize=_no_headings)
     env.globals.update(fmt=fmt, fmt_change=fmt_change, checkboxes=checkboxes, HEALTH_ICON=HEALTH_ICON,
                        HEALTH_WORD=HEALTH_WORD, STATUS_ICON=STATUS_ICON, checkpoint_heading=checkpoint_heading)
     return env

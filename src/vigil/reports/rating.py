@@ -158,16 +158,18 @@ def _monitoring_effective(evaluated: list[CheckpointView]) -> Criterion:
 
 def communication_criterion(session: Session, release: Release, plan: Plan, now: datetime) -> Criterion:
     """Met when every communication step that is due (or was sent early, as the final notice is when the
-    watch ends) was recorded and each of its notifications was sent."""
+    watch ends) was recorded, and every recorded message - those and any outside the timeline, such as a
+    rollback notice - had each of its notifications sent."""
     label = "Communication successful"
     sent = {c.step: c for c in session.scalars(select(Communication).where(Communication.release_id == release.id))}
-    due = [s for s in sorted(plan.communication.timeline, key=lambda s: s.at)
-           if release.started_at + s.at <= now or step_key(s) in sent]
-    if not due:
+    timeline = sorted(plan.communication.timeline, key=lambda s: s.at)
+    due = [step_key(s) for s in timeline if release.started_at + s.at <= now or step_key(s) in sent]
+    extra = sorted(set(sent) - {step_key(s) for s in timeline})
+    if not due and not extra:
         return Criterion(label, False, "no stakeholder update was due yet")
     failures = []
-    for step in due:
-        key, comm = step_key(step), sent.get(step_key(step))
+    for key in [*due, *extra]:
+        comm = sent.get(key)
         if comm is None:
             failures.append(f"{key} not sent")
             continue
@@ -177,4 +179,4 @@ def communication_criterion(session: Session, release: Release, plan: Plan, now:
         failures += [f"{key} {n.channel} {n.status}" for n in notes if n.status != "sent"]
     if failures:
         return Criterion(label, False, "; ".join(failures))
-    return Criterion(label, True, f"all {len(due)} due updates delivered")
+    return Criterion(label, True, f"all {len(due) + len(extra)} due updates delivered")
