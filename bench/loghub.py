@@ -10,12 +10,13 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 SYSTEMS = ["Apache", "BGL", "HDFS", "Hadoop", "HealthApp", "Linux", "OpenSSH", "OpenStack", "Spark",
            "Zookeeper"]
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)  # "now" for lines without a year
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def loghub_dir() -> Path:
@@ -42,12 +43,12 @@ def load(name: str, base: Path | None = None) -> System:
 
 
 def _micros(text: str, fmt: str) -> int:
-    return int(datetime.strptime(text, fmt).replace(tzinfo=UTC).timestamp() * 1_000_000)
+    return (datetime.strptime(text, fmt).replace(tzinfo=UTC) - EPOCH) // timedelta(microseconds=1)
 
 
 def _no_year(month: str, day: str, clock: str) -> int:
     moment = _micros(f"{NOW.year} {month} {int(day)} {clock}", "%Y %b %d %H:%M:%S")
-    if moment > NOW.timestamp() * 1_000_000 + 86_400_000_000:  # the latest such date up to a day ahead
+    if moment > (NOW - EPOCH) // timedelta(microseconds=1) + 86_400_000_000:  # the latest such date up to a day ahead
         moment = _micros(f"{NOW.year - 1} {month} {int(day)} {clock}", "%Y %b %d %H:%M:%S")
     return moment
 
