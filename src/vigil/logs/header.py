@@ -35,7 +35,7 @@ _HEADERISH = re.compile(r"\S*\d\S*|[A-Z][A-Z0-9_]+|[-|,:]|[\[<].*")
 # A logger after the level: a class or package name ("Remoting:", "spark.SecurityManager:"); a lower-case
 # word with a colon ("ciod: failed to read") is how a message starts.
 _TAG = re.compile(r"(?:[A-Z][\w$.\-/]*|[\w$\-/]*[.$_/][\w$.\-/]*)(?:\(\w+\))?(?:\[\w+\])?:")
-_NAME = re.compile(r"[\w$.\-]+")
+_NAME = re.compile(r"[A-Z][\w$.\-]*|[\w$\-]*[.$_][\w$.\-]*")  # a logger's name, without the colon
 _COMPONENT = re.compile(r"[\w$.\-/]*(?:[.$_/]|[a-z][A-Z])[\w$.\-/()]*(?:\[\w+\])?:|[\w.\-/]+(?:\(\w+\))?\[\d+\]:")
 
 
@@ -66,6 +66,8 @@ def split_header(line: str, ts_start: int, ts_end: int) -> Header:
         taken = _leading_separators(fields)
         component, taken = _syslog_component(fields, taken)
     message = rest[fields[taken - 1][2]:] if taken else rest
+    if not level and ts_start > 0:  # "<warn> 2024-01-02 ..." or "- 1117838570 ... INFO": before the time
+        level = _find_level(_fields(line[:ts_start]))[0]
     return Header(level, component, message.strip())
 
 

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from vigil.logs.header import LEVEL_NAMES, split_header
+from vigil.logs.header import LEVEL_NAMES, level_of, split_header
 from vigil.logs.layouts import LAYOUTS
 from vigil.logs.timestamps import EPOCH, find_timestamp, parse_epoch, parse_iso, syslog_year_micros
 
@@ -243,8 +243,8 @@ def parse_rfc5424(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
 
 def parse_rfc3164(line: str, now: datetime, tz: tzinfo) -> Parsed | None:
     m = _RFC3164.match(line)
-    if m is None or m["mon"] not in _MONTHS:
-        return None
+    if m is None or m["mon"] not in _MONTHS or (not m["pri"] and level_of(m["host"])):
+        return None  # "Jan  1 00:00:00 ERROR app.Db: ...": a level where the host would be, not syslog
     ts = syslog_year_micros(m["mon"], int(m["day"]), m["clock"], now, tz)
     level = _SYSLOG_LEVELS[int(m["pri"]) % 8] if m["pri"] else ""
     return Parsed(ts=ts, level=level, message=m["msg"], format="rfc3164", host=m["host"],

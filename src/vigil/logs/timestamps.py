@@ -65,7 +65,7 @@ _B = r"(?P<b>(?i:" + "|".join(sorted(_MONTH_NAMES, key=len, reverse=True)) + r")
 _CLOCK = r"(?P<H>\d{1,2})[:.](?P<M>\d{1,2})(?:[:.](?P<S>\d{1,2}))?(?:(?P<fs>[.,:])(?P<f>\d{1,9}))?"
 _STRICT_CLOCK = r"(?P<H>\d{1,2}):(?P<M>\d{2}):(?P<S>\d{2})(?:(?P<fs>[.,:])(?P<f>\d{1,9}))?"
 _ZONE = r"(?: ?(?P<z>Z|[+-]\d{2}:?\d{2}|UTC|GMT))?"
-_WEEKDAY = r"(?:[A-Za-z]{3,9},? )?"
+_WEEKDAY = r"(?:(?i:mon|tue|wed|thu|fri|sat|sun)[a-z]{0,6},? )"
 _FORMS = [
     # 2024-01-02T03:04:05.678Z, 2024/01/02 03:04:05,678, 2005.06.03-15.42.50.675872, 2024-01-02_03:04:05
     rf"(?P<Y>\d{{4}})(?P<s1>[-/.])(?P<m>\d{{1,2}})(?P=s1)(?P<d>\d{{1,2}})(?:[T _-]|, ?| +){_CLOCK}{_ZONE}",
@@ -80,9 +80,11 @@ _FORMS = [
     # 10/Oct/2000:13:55:36 -0700 (common log format)
     rf"(?P<d>\d{{1,2}})/{_B}/(?P<Y>\d{{4}}):{_CLOCK}{_ZONE}",
     # Sun Dec 04 04:47:44 2005, Dec  4 04:47:44 2005, Dec 04 2005 04:47:44, Dec 4 04:47:44 (no year)
-    rf"{_WEEKDAY}{_B} +(?P<d>\d{{1,2}}),? +(?:(?P<Y>\d{{4}}) +)?{_CLOCK}(?: (?P<Y2>\d{{4}}))?{_ZONE}",
+    # (a year after the clock only after a weekday, as ctime writes it: "Jan  1 00:00:00 2005" is a pid)
+    rf"{_WEEKDAY}{_B} +(?P<d>\d{{1,2}}),? +{_CLOCK}(?: (?P<Y2>(?:19|20)\d{{2}}))?{_ZONE}",
+    rf"{_B} +(?P<d>\d{{1,2}}),? +(?:(?P<Y>\d{{4}}) +)?{_CLOCK}{_ZONE}",
     # 04 Dec 2005 04:47:44, Sun, 04 Dec 2005 04:47:44 +0000
-    rf"{_WEEKDAY}(?P<d>\d{{1,2}})[ -]{_B}[ -](?P<Y>\d{{4}})[ :]{_CLOCK}{_ZONE}",
+    rf"{_WEEKDAY}?(?P<d>\d{{1,2}})[ -]{_B}[ -](?P<Y>\d{{4}})[ :]{_CLOCK}{_ZONE}",
     # 081109 203615 (yymmdd hhmmss)
     r"(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2}) (?P<H>\d{2})(?P<M>\d{2})(?P<S>\d{2})(?!\d)",
     # 03-17 16:13:38.811, 10.30 16:49:06 (month and day, no year)
