@@ -28,7 +28,7 @@ from vigil.logs.miner import MinerSettings, TemplateMiner, grouping_accuracy
 from vigil.logs.parsers import LineParser
 
 GRID = [MinerSettings(similarity=s, depth=d, split_colon=c, skip_shared_values=k)
-        for s, d, c, k in itertools.product((0.3, 0.4, 0.5, 0.6, 0.7), (3, 4, 5), (False, True), (False, True))]
+        for s, d, c, k in itertools.product((0.4, 0.5, 0.6, 0.7, 0.8), (3, 4, 5), (False, True), (False, True))]
 
 # LOGPAI's Drain benchmark settings (logparser/Drain/benchmark.py) for the ten systems.
 LOGPAI = {

@@ -32,10 +32,11 @@ def _fits(template_token: str, token: str) -> bool:
     return template_token in (token, WILDCARD)
 
 
-def align_gap(template: list[str], toks: list[str]) -> tuple[float, list[str]] | None:
+def align_gap(template: list[str], toks: list[str], skip_shared_values: bool = False) -> tuple[float, list[str]] | None:
     """``(similarity, joined template)`` when ``toks`` aligns with ``template`` around one value run.
 
-    The similarity is Drain's over the aligned positions: equal constant tokens per aligned position."""
+    The similarity is Drain's over the aligned positions: equal constant tokens per aligned position
+    (leaving out positions where both hold a value, with ``skip_shared_values``)."""
     # A GAP fits no single token, so both scans stop at it and it falls into the run.
     m, n = len(template), len(toks)
     shorter = min(m, n)
@@ -52,8 +53,9 @@ def align_gap(template: list[str], toks: list[str]) -> tuple[float, list[str]] |
         return None
     aligned = list(zip(head, toks, strict=False)) + list(zip(tail, toks[start_tail:], strict=True))
     same = sum(1 for a, b in aligned if a == b and a != WILDCARD)
+    shared = sum(1 for a, b in aligned if a == b == WILDCARD) if skip_shared_values else 0
     if same == 0:
         return None
     joined = ([a if a == b else WILDCARD for a, b in aligned[:len(head)]] + [GAP]
               + [a if a == b else WILDCARD for a, b in aligned[len(head):]])
-    return same / len(aligned), joined
+    return same / (len(aligned) - shared), joined

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from vigil.logs.alignment import GAP, WILDCARD, align_gap, is_variable
 
-_SPLIT = re.compile(r"[\s=,]+")
+_SPLIT = re.compile(r"[=,]+")
 # Whole-token values, once the brackets and punctuation around a token are set aside.
 _VALUE = re.compile("|".join([
     r"[-+]?\d+(?:\.\d+)?%?",  # numbers
@@ -58,25 +58,32 @@ class MinerSettings:
 
 
 class Tokenizer:
-    """Splits and masks messages; remembers the masked form of recent tokens (tokens repeat a lot)."""
+    """Splits and masks messages; remembers the tokens of recent words (words repeat a lot).
+
+    A message is split at spaces; a word that is a value as a whole (a URL with its query, an IP list
+    entry, a path) becomes one ``<*>``; any other word is split further at ``=`` and ``,`` (and ``:``
+    with ``split_colon``) so that ``uid=0`` is a key and a value."""
 
     def __init__(self, split_colon: bool = False) -> None:
-        self._split = re.compile(r"[\s=,:]+") if split_colon else _SPLIT
-        self._masked: dict[str, str] = {}
+        self._split = re.compile(r"[=,:]+") if split_colon else _SPLIT
+        self._words: dict[str, list[str]] = {}
 
     def __call__(self, message: str) -> list[str]:
-        masked, out = self._masked, []
-        for token in self._split.split(message):
-            if not token:
-                continue
-            m = masked.get(token)
-            if m is None:
-                m = mask_token(token)
-                if len(masked) >= _CACHE_LIMIT:
-                    masked.clear()
-                masked[token] = m
-            out.append(m)
+        words, out = self._words, []
+        for word in message.split():
+            toks = words.get(word)
+            if toks is None:
+                toks = self._tokens(word)
+                if len(words) >= _CACHE_LIMIT:
+                    words.clear()
+                words[word] = toks
+            out.extend(toks)
         return out
+
+    def _tokens(self, word: str) -> list[str]:
+        if mask_token(word) == WILDCARD:
+            return [WILDCARD]
+        return [mask_token(t) for t in self._split.split(word) if t]
 
 
 def mask_token(token: str) -> str:
@@ -141,7 +148,7 @@ class TemplateMiner:
     def _join_across_lengths(self, toks: list[str]) -> Cluster | None:
         best, best_score, best_template = None, -1.0, None
         for cluster in self._by_first.get(_key(toks[0]) if toks else "", ()):
-            found = align_gap(cluster.template, toks)
+            found = align_gap(cluster.template, toks, self.skip_shared_values)
             if found is None:
                 continue
             score, template = found
