@@ -48,7 +48,7 @@ class MinerSettings:
     """One global configuration; the defaults were chosen by leave-one-system-out cross-validation over
     the ten loghub systems (``bench/logs_miner.py``)."""
 
-    similarity: float = 0.6
+    similarity: float = 0.7
     depth: int = 4
     max_children: int = 100
     split_colon: bool = True  # also split tokens at ':' (key:value)
