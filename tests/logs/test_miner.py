@@ -26,7 +26,7 @@ names = st.text(alphabet="ghijklmnopqrstuvwxyz", min_size=2, max_size=9)
 numbers = st.integers(min_value=0, max_value=10**9).map(str)
 
 
-def _read(path: Path) -> str:
+def read_vendored(path: Path) -> str:
     """The vendored file, plain or gzipped (whichever copy the tree holds)."""
     if path.exists():
         return path.read_text(encoding="utf-8", errors="replace")
@@ -35,7 +35,7 @@ def _read(path: Path) -> str:
 
 @pytest.mark.parametrize("system", sorted(FLOORS))
 def test_grouping_accuracy_on_vendored_loghub(system: str) -> None:
-    rows = list(csv.DictReader(io.StringIO(_read(VENDORED / system / f"{system}_2k.log_structured.csv"))))
+    rows = list(csv.DictReader(io.StringIO(read_vendored(VENDORED / system / f"{system}_2k.log_structured.csv"))))
     miner = TemplateMiner()
     predicted = [miner.add(r["Content"]).id for r in rows]
     assert len(rows) == 2000

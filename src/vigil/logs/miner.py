@@ -41,6 +41,7 @@ _EDGES = "()[]{}<>'\",;:."
 _CALENDAR = frozenset(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
                        "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
 _CACHE_LIMIT = 100_000
+_ACROSS_CANDIDATES = 256
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,8 @@ class TemplateMiner:
 
     def _join_across_lengths(self, toks: list[str]) -> Cluster | None:
         best, best_score, best_template = None, -1.0, None
-        for cluster in self._by_first.get(_key(toks[0]) if toks else "", ()):
+        # The most recent clusters with this first token only: a bound on the work per unmatched line.
+        for cluster in self._by_first.get(_key(toks[0]) if toks else "", [])[-_ACROSS_CANDIDATES:]:
             found = align_gap(cluster.template, toks, self.skip_shared_values)
             if found is None:
                 continue
