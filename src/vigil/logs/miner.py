@@ -1,18 +1,20 @@
 """Grouping messages into templates with Drain (He et al., ICWS 2017), plus length-tolerant joining.
 
 A message is split into tokens; a token that is *as a whole* a value (number, hex id, IP, UUID, path,
-URL) is masked as ``<*>`` (``an14`` stays ``an14``). A fixed-depth tree keyed by token count and the first
-tokens narrows the candidates; tokens that look variable (digits, masks, paths, dotted host names) are
-never keys. A message joins the most similar cluster of its leaf when the share of positions where the
-template's *constant* token equals the message's token reaches ``similarity`` — Drain's simSeq: a ``<*>``
-in the template matches nothing, so two events that differ in one word are not pulled together by the
-values they share. Ties go to the template with more wildcards; differing positions become ``<*>``.
+URL, a month or weekday name) is masked as ``<*>`` (``an14`` stays ``an14``). A fixed-depth tree keyed
+by token count and the first tokens narrows the candidates; tokens that look variable (digits, masks,
+paths, dotted host names) are never keys. A message joins the most similar cluster of its leaf when the
+share of positions where the template's *constant* token equals the message's token reaches
+``similarity`` — Drain's simSeq: a ``<*>`` in the template matches nothing, so two events that differ in
+one word are not pulled together by the values they share. Ties go to the template with more wildcards;
+differing positions become ``<*>``.
 
 Lines of one event whose variable part spans a different number of tokens (a list of ids, a value with
-spaces) have different lengths, which Drain never joins. When a message finds no same-length cluster, it
-may join a cluster of another length whose tokens align with it around one run of variable tokens (every
-token of that run has a digit or is masked); the run becomes a variable-length wildcard. A cluster keeps
-its id as its template generalises, so a line's group never changes.
+spaces) have different lengths, which Drain never joins. When a message finds no similar cluster in its
+leaf, it may join a cluster (of any length, among the recent ones with its first token) whose tokens align
+with it before and after one run of value tokens (each has a digit or is masked), scored by the same
+similarity over the aligned positions; the run becomes a variable-length wildcard. A cluster keeps its id
+as its template generalises, so a line's group never changes.
 """
 
 from __future__ import annotations
