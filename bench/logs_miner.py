@@ -66,16 +66,17 @@ def logpai_groups(messages: list[str], system: str) -> list[object]:
 
     rex, st, depth = LOGPAI[system]
     drain = LogParser(log_format="<Content>", rex=rex, st=st, depth=depth)
-    root, out = Node(), []
+    root, clusters, out = Node(), [], []
     for m in messages:
         seq = drain.preprocess(m).strip().split()
         cluster = drain.treeSearch(root, seq)
         if cluster is None:
-            cluster = Logcluster(logTemplate=seq, logIDL=[])
+            cluster = Logcluster(logTemplate=seq, logIDL=[len(clusters)])
+            clusters.append(cluster)  # kept, as its parse loop keeps them (the tree may not hold every one)
             drain.addSeqToPrefixTree(root, cluster)
         else:
             cluster.logTemplate = drain.getTemplate(seq, cluster.logTemplate)
-        out.append(id(cluster))
+        out.append(cluster.logIDL[0])
     return out
 
 
