@@ -1,46 +1,14 @@
-"""The Drain miner against loghub's EventIds, and the two log alert rules."""
+"""The two log alert rules (the miner itself: test_miner.py)."""
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
-from pathlib import Path
-
-import pytest
 
 from vigil.logs.detection import error_rate, new_error_signatures
 from vigil.logs.ingest import Source, ingest_lines
-from vigil.logs.miner import TemplateMiner, grouping_accuracy
 from vigil.store import Store
 
 from .support import NOW
-
-# Floors a little under what the miner measures today (bench/logs_miner.py prints the figures).
-FLOORS = {"Apache": 0.99, "BGL": 0.86, "HDFS": 0.99, "Hadoop": 0.93, "HealthApp": 0.98, "Linux": 0.73,
-          "OpenSSH": 0.98, "OpenStack": 0.40, "Spark": 0.93, "Zookeeper": 0.97}
-
-
-@pytest.mark.parametrize("system", sorted(FLOORS))
-def test_grouping_accuracy_against_loghub_event_ids(loghub: Path, system: str) -> None:
-    with (loghub / system / f"{system}_2k.log_structured.csv").open(encoding="utf-8", errors="replace") as fh:
-        rows = list(csv.DictReader(fh))
-    miner = TemplateMiner()
-    predicted = [miner.add(r["Content"]).id for r in rows]
-    assert grouping_accuracy(predicted, [r["EventId"] for r in rows]) >= FLOORS[system]
-
-
-def test_grouping_accuracy_counts_only_exact_groups() -> None:
-    assert grouping_accuracy([1, 1, 2, 3], ["a", "a", "b", "b"]) == 0.5  # b split in two: both lines wrong
-    assert grouping_accuracy([1, 1, 1], ["a", "a", "b"]) == 0.0
-
-
-def test_miner_generalises_variables_and_keeps_ids() -> None:
-    miner = TemplateMiner()
-    a = miner.add("Connection from 10.0.0.1 closed after 12 ms")
-    b = miner.add("Connection from 10.0.0.7 closed after 900 ms")
-    c = miner.add("Disk /dev/sda1 is full")
-    assert a.id == b.id != c.id
-    assert a.text == "Connection from <*> closed after <*> ms"
 
 
 def _line(minute: int, level: str, msg: str, second: int = 0) -> str:

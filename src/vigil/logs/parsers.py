@@ -14,17 +14,11 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from vigil.logs.header import LEVEL_NAMES, level_of, split_header
 from vigil.logs.layouts import LAYOUTS
 from vigil.logs.timestamps import EPOCH, find_timestamp, parse_epoch, parse_iso, syslog_year_micros
 
-_LEVEL_NAMES = {
-    "trace": "trace", "finest": "trace", "finer": "trace", "debug": "debug", "fine": "debug",
-    "info": "info", "information": "info", "notice": "info", "informational": "info",
-    "warn": "warn", "warning": "warn",
-    "error": "error", "err": "error", "severe": "error", "failure": "error",
-    "fatal": "fatal", "critical": "fatal", "crit": "fatal", "alert": "fatal", "emerg": "fatal",
-    "emergency": "fatal", "panic": "fatal",
-}
+_LEVEL_NAMES = LEVEL_NAMES
 # syslog severities 0..7 (RFC 5424 table 2)
 _SYSLOG_LEVELS = ("fatal", "fatal", "fatal", "error", "warn", "info", "info", "debug")
 
@@ -249,8 +243,8 @@ def parse_rfc5424(line: str, _now: datetime, tz: tzinfo) -> Parsed | None:
 
 def parse_rfc3164(line: str, now: datetime, tz: tzinfo) -> Parsed | None:
     m = _RFC3164.match(line)
-    if m is None or m["mon"] not in _MONTHS:
-        return None
+    if m is None or m["mon"] not in _MONTHS or (not m["pri"] and level_of(m["host"])):
+        return None  # "Jan  1 00:00:00 ERROR app.Db: ...": a level where the host would be, not syslog
     ts = syslog_year_micros(m["mon"], int(m["day"]), m["clock"], now, tz)
     level = _SYSLOG_LEVELS[int(m["pri"]) % 8] if m["pri"] else ""
     return Parsed(ts=ts, level=level, message=m["msg"], format="rfc3164", host=m["host"],
@@ -281,25 +275,15 @@ def parse_layout(line: str, now: datetime, tz: tzinfo) -> Parsed | None:
     return None
 
 
-_LEVEL_WORD = re.compile(r"[\[<(]?\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRIT|"
-                         r"CRITICAL|trace|debug|info|notice|warn|warning|error|fatal|crit|critical)\b[\]>)]?:?")
-
-
 def parse_text(line: str, now: datetime, tz: tzinfo) -> Parsed | None:
-    """Any line with a recognisable timestamp near its start; a level word right after it counts."""
+    """Any line with a recognisable timestamp near its start; its header is split off generically."""
     found = find_timestamp(line, now, tz)
     if found is None:
         return None
-    ts, _start, end = found
-    rest = line[end:].lstrip(" \t-|,]")
-    level = ""
-    m = _LEVEL_WORD.match(rest)
-    if m is None:
-        m = _LEVEL_WORD.search(rest, 0, 40)
-    if m is not None:
-        level = normalise_level(m.group(1))
-        rest = (rest[: m.start()] + rest[m.end():]).strip() if m.start() == 0 else rest
-    return Parsed(ts=ts, level=level, message=rest.strip(), format="text")
+    ts, start, end = found
+    header = split_header(line, start, end)
+    return Parsed(ts=ts, level=header.level, message=header.message, format="text",
+                  component=header.component)
 
 
 def parse_raw(line: str) -> Parsed:
