@@ -29,6 +29,7 @@ from fastapi.testclient import TestClient
 from servers import PrometheusServer, prometheus
 from sqlalchemy import select
 
+from log_checks import PLACEHOLDERS, check_log_against_store
 from vigil.access.service import add_user, create_token
 from vigil.clock import ManualClock
 from vigil.evidence.archive import evidence_root
@@ -308,8 +309,11 @@ def test_every_document_of_a_release_nobody_scripted_agrees_with_the_store(
             assert incident.ticket in report and incident.title in report
         assert re.search(rf"\b{len(incidents)} incident", report), report
 
-        # The monitoring log: the final block belongs to the plan's last checkpoint, whatever its offset.
+        # The monitoring log: every check of the log against the store (tests/log_checks.py), then this
+        # release's own facts: the final block belongs to the plan's last checkpoint, whatever its offset.
         log = _content(root, logs[-1])
+        check_log_against_store(log, session, release)
+        assert PLACEHOLDERS.search(report) is None and PLACEHOLDERS.search(log) is None
         last = format_offset(OFFSETS[-1])
         assert "**Release Result:**" in log and "[x] 🚨 Rollback Required" in log
         final_block = log[log.index("**Release Result:**"):log.index("## Incidents and Issues")]
