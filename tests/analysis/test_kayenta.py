@@ -230,5 +230,9 @@ def test_any_samples_get_a_classification_never_an_exception(control: list[float
                                                               strategy: str, measure: str) -> None:
     metric = KayentaMetric(name="x", nan_strategy=strategy, effect_size=EffectSize(measure=measure))  # type: ignore[arg-type]
     result = judge(KayentaConfig(metrics=[metric]), {"x": (np.array(control), np.array(experiment))})
-    assert result.verdicts[0].classification in set(KClass) - {KClass.ERROR}
+    # Error is Kayenta's own outcome when the interval cannot be computed (every value tied at a shift, as
+    # float precision does to values near 2**53): a classification that decides nothing, never an exception.
+    verdict = result.verdicts[0]
+    assert verdict.classification in set(KClass)
+    assert verdict.classification is not KClass.ERROR or (not verdict.critical and "tied" in verdict.reason)
     assert 0.0 <= result.score <= 100.0

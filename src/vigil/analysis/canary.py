@@ -14,6 +14,7 @@ evidence on a metric makes it "insufficient" (pause) instead of letting the scor
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 import numpy as np
 
@@ -89,30 +90,18 @@ def _missing(
 ) -> MetricVerdict:
     # No data / error fail a metric that must have data; insufficient never fails, it pauses.
     failed = classification != "insufficient" and metric.must_have_data
-    return MetricVerdict(
-        metric.name,
-        metric.title,
-        metric.kind,
-        classification,
-        failed,
-        metric.critical,
-        metric.muted,
-        metric.group,
-        metric.weight,
-        n0,
-        n1,
-        None,
-        None,
-        None,
-        None,
-        True,
-        None,
-        None,
-        None,
-        {},
-        "none",
-        missing_sentence(metric, classification, error, n0, n1),
+    return _verdict(
+        metric, classification=classification, failed=failed, n_control=n0, n_canary=n1,
+        control_value=None, canary_value=None, statistic=None, p_value=None, p_exact=True, estimate=None,
+        interval=None, threshold=None, method="none",
+        sentence=missing_sentence(metric, classification, error, n0, n1),
     )
+
+
+def _verdict(metric: MetricJudgeConfig, **measured: Any) -> MetricVerdict:
+    """A verdict on ``metric``: what the plan says of it, and what the test found (``measured``)."""
+    return MetricVerdict(name=metric.name, label=metric.title, kind=metric.kind, critical=metric.critical,
+                         muted=metric.muted, group=metric.group, weight=metric.weight, **measured)
 
 
 def _judge_continuous(
@@ -159,28 +148,12 @@ def judge_matrix(
             "relative_shift": float(tests.shift[i] / abs(median[i])) if median[i] else float("nan"),
             "cles": float(tests.cles[i]),
         }
-        verdict = MetricVerdict(
-            metric.name,
-            metric.title,
-            metric.kind,
-            cls,
-            failed,
-            metric.critical,
-            metric.muted,
-            metric.group,
-            metric.weight,
-            control.shape[1],
-            canary.shape[1],
-            float(tests.control_median[i]),
-            float(tests.canary_median[i]),
-            None if np.isnan(u) else float(u),
-            p,
-            exact,
-            float(tests.shift[i]),
-            (float(tests.shift_low[i]), float(tests.shift_high[i])),
-            float(shift[i]),
-            effect,
-            "mann-whitney-tolerance",
+        verdict = _verdict(
+            metric, classification=cls, failed=failed, n_control=control.shape[1], n_canary=canary.shape[1],
+            control_value=float(tests.control_median[i]), canary_value=float(tests.canary_median[i]),
+            statistic=None if np.isnan(u) else float(u), p_value=p, p_exact=exact,
+            estimate=float(tests.shift[i]), interval=(float(tests.shift_low[i]), float(tests.shift_high[i])),
+            threshold=float(shift[i]), effect=effect, method="mann-whitney-tolerance",
         )
         out[metric.name] = _with_sentence(verdict, continuous_sentence(verdict, metric, config.confidence))
     return out
@@ -229,34 +202,19 @@ def _judge_counts(items: list[tuple[MetricJudgeConfig, MetricData]], config: Can
             cls = "insufficient"
         failed = (cls == "high" and metric.direction != "decrease") or (cls == "low" and metric.direction != "increase")
         p = tests.p_low[i] if cls == "low" else tests.p_high[i]
-        verdict = MetricVerdict(
-            metric.name,
-            metric.title,
-            metric.kind,
-            cls,
-            failed,
-            metric.critical,
-            metric.muted,
-            metric.group,
-            metric.weight,
-            int(n0),
-            int(n1),
-            float(e0 / t0),
-            float(e1 / t1),
-            float(e1),
-            float(p),
-            True,
-            float(tests.ratio[i]),
-            (float(tests.ratio_low[i]), float(tests.ratio_high[i])),
-            1.0 + metric.tolerance,
-            {
+        verdict = _verdict(
+            metric, classification=cls, failed=failed, n_control=int(n0), n_canary=int(n1),
+            control_value=float(e0 / t0), canary_value=float(e1 / t1), statistic=float(e1), p_value=float(p),
+            p_exact=True, estimate=float(tests.ratio[i]),
+            interval=(float(tests.ratio_low[i]), float(tests.ratio_high[i])), threshold=1.0 + metric.tolerance,
+            effect={
                 "events_control": float(e0),
                 "events_canary": float(e1),
                 "exposure_control": float(t0),
                 "exposure_canary": float(t1),
                 "max_plausible_ratio": metric.max_plausible_ratio,
             },
-            "conditional-poisson-exact",
+            method="conditional-poisson-exact",
         )
         out[metric.name] = _with_sentence(verdict, count_sentence(verdict, metric, config.confidence))
     return out

@@ -78,7 +78,7 @@ def classify(metric: KayentaMetric, control: FloatArray, experiment: FloatArray,
         return KayentaVerdict(classification=KClass.PASS, critical=False, reason="", **plain, **base)
     try:
         return _compare(metric, control, experiment, config, base)
-    except TiedObservations as exc:  # not reachable with the constant-cohort case handled; kept as Kayenta
+    except TiedObservations as exc:  # float precision can tie every value at a shift (values near 2**53)
         # Kayenta's judge records a failed classification as Error without a critical flag: it decides nothing.
         return KayentaVerdict(classification=KClass.ERROR, critical=False,
                               reason=f"Metric Classification Failed: {exc}", **plain, **base)

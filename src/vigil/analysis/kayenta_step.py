@@ -100,9 +100,11 @@ def _verdict(plan: Plan, v: KayentaVerdict) -> MetricVerdict:
     effect = {"mean_ratio": v.deviation} if v.effect_size is None else {"mean_ratio": v.deviation,
                                                                         "effect_size": v.effect_size}
     return MetricVerdict(
-        metric.name, metric.label, "continuous", _CLASS[v.classification], failed, v.critical, v.muted,
-        v.groups[0] if v.groups else "", 1.0, v.n_control, v.n_experiment, None, None, None, None, True,
-        v.estimate, v.interval, v.bounds[1] if v.bounds else None, effect, "kayenta", _sentence(metric, v))
+        name=metric.name, label=metric.label, kind="continuous", classification=_CLASS[v.classification],
+        failed=failed, critical=v.critical, muted=v.muted, group=v.groups[0] if v.groups else "", weight=1.0,
+        n_control=v.n_control, n_canary=v.n_experiment, control_value=None, canary_value=None, statistic=None,
+        p_value=None, p_exact=True, estimate=v.estimate, interval=v.interval,
+        threshold=v.bounds[1] if v.bounds else None, effect=effect, method="kayenta", sentence=_sentence(metric, v))
 
 
 def _sentence(metric: Metric, v: KayentaVerdict) -> str:

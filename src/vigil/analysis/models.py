@@ -98,7 +98,7 @@ class MetricData:
     error: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)  # 22 fields: built by name only, never by position
 class MetricVerdict:
     name: str
     label: str
