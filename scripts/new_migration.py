@@ -9,7 +9,7 @@ from sqlalchemy import create_engine
 from pathlib import Path
 url, msg, rev = sys.argv[1], sys.argv[2], sys.argv[3]
 eng = create_engine(url)
-cfg = Config(); cfg.set_main_option("script_location", "src/vigil/store/migrations")
+cfg = Config(); cfg.set_main_option("script_location", "src/vigil/migrations")
 with eng.begin() as conn:
     cfg.attributes["connection"] = conn
     command.upgrade(cfg, "head")

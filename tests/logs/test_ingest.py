@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import text
 
 from vigil.errors import StoreError
+from vigil.logs.index import ROW_COLUMNS
 from vigil.logs.ingest import Source, ingest_lines, insert_rows
 from vigil.logs.search import LogFilter, count, search
 from vigil.store import Store
-from vigil.store.logindex import ROW_COLUMNS
 
 from .support import NOW
 

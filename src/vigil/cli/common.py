@@ -44,6 +44,9 @@ def parse_time(text: str) -> datetime:
 
 
 def open_store(db: str | None) -> Store:
+    # Every domain's models on the metadata: a model's foreign key may name another domain's table, and a
+    # command loads only the domains it uses (vigil.models is light; the heavy modules stay lazy).
+    import vigil.models  # noqa: F401
     from vigil.settings import database_url
     from vigil.store import Store
 

@@ -14,8 +14,8 @@ from vigil.governance.requirements import Status, TraceContext, _judge
 from vigil.incidents.models import Incident
 from vigil.incidents.rca import missing_rca_parts
 from vigil.logs.models import LogRecord
+from vigil.usage.models import DashboardView
 from vigil.watch.models import Checkpoint
-from vigil.web.models import DashboardView
 
 UNRESOLVED = ("open", "investigating")
 

@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import BinaryIO
 
 from vigil.clock import Clock, SystemClock
+from vigil.logs.index import catch_up_text_index
 from vigil.logs.ingest import IngestResult, RowBuilder, Source, insert_rows
 from vigil.logs.models import LogCursor
 from vigil.store import Store
-from vigil.store.logindex import catch_up_text_index
 
 CHUNK = 1 << 20  # bytes read (and committed) at a time
 

@@ -18,10 +18,10 @@ import orjson
 from sqlalchemy.orm import Session
 
 from vigil.errors import StoreError
+from vigil.logs.index import ROW_COLUMNS, Row, follow_text_index, log_index
 from vigil.logs.parsers import LineParser
 from vigil.logs.timestamps import micros
 from vigil.store import Store
-from vigil.store.logindex import ROW_COLUMNS, Row, follow_text_index, log_index
 
 BATCH = 20_000
 _FORMAT = itemgetter(ROW_COLUMNS.index("format"))

@@ -47,7 +47,7 @@ class LogRecord(Base):
 
 class LogBlock(Base):
     """The time span of each block of 4096 record ids: lets a text search stop reading matches early
-    (see ``vigil.store.logindex_sqlite``). Only an upper bound after retention deletes, which is enough."""
+    (see ``vigil.logs.index_sqlite``). Only an upper bound after retention deletes, which is enough."""
 
     __tablename__ = "log_blocks"
 

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from vigil.errors import NotFound, VigilError
+from vigil.logs.index import catch_up_text_index
 from vigil.logs.models import LogRecord, LogRetention
 from vigil.store import Store
 from vigil.store.audit import append as audit
-from vigil.store.logindex import catch_up_text_index
 
 ALL = "*"
 

@@ -13,10 +13,10 @@ from sqlalchemy import BigInteger, ColumnElement, Select, func, select, type_coe
 from sqlalchemy.orm import Session
 
 from vigil.errors import VigilError
+from vigil.logs.index import log_index
 from vigil.logs.models import LEVELS, LogRecord
 from vigil.logs.parsers import json_fields
 from vigil.logs.query import parse_query
-from vigil.store.logindex import log_index
 from vigil.store.types import from_micros
 
 _COLUMN_FIELDS = {"host": LogRecord.host, "component": LogRecord.component, "format": LogRecord.format,

@@ -35,10 +35,10 @@ from vigil.reports.formatting import (
 from vigil.reports.sections import check_outline, checkpoint_heading
 from vigil.reports.slo import slo_context
 from vigil.reports.smoke import deployment_smoke, smoke_view
+from vigil.reports.usage_lines import dashboard_usage_lines
 from vigil.smoke.service import runs_for
 from vigil.store import Store
 from vigil.watch.models import Checkpoint, MetricReading, RollbackEvent
-from vigil.web.usage import dashboard_usage_lines
 
 METHODS = {"canary": "Canary", "blue-green": "Blue-Green", "rolling": "Rolling", "big-bang": "Big Bang"}
 

@@ -29,7 +29,8 @@ from vigil.store.revisions import head_revision, stamped_revision
 from vigil.store.witness import WITNESS, default_witness
 from vigil.store.witness import publish as publish_head
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+# The migrations live above the domains (vigil/migrations imports every model); the store only runs them.
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 # Arbitrary constant: the PostgreSQL advisory lock that serialises concurrent first-use migrations.
 _MIGRATION_LOCK = 7_110_128
 

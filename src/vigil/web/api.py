@@ -19,6 +19,7 @@ from vigil.errors import NotFound
 from vigil.releases.models import Person, Release, ReleaseRole
 from vigil.releases.service import get_release
 from vigil.signoffs.service import acknowledge_checkpoint
+from vigil.usage.service import usage_summary
 from vigil.watch import evaluate_checkpoint
 from vigil.watch.rollback import execute_rollback, manual_rollback_for
 from vigil.web.auth import check_csrf, reader, writer
@@ -26,7 +27,6 @@ from vigil.web.context import ctx
 from vigil.web.overview import MAX_PAGE_SIZE, PAGE_SIZE
 from vigil.web.reads import REVALIDATE, cached_response, dashboard_for, overview_for
 from vigil.web.release_view import as_json, checkpoint_json, rollback_json
-from vigil.web.usage import usage_summary
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
 Reader = Annotated[Identity | None, Depends(reader)]

@@ -20,17 +20,18 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import vigil.models  # noqa: F401  (every domain's tables: foreign keys cross domains)
 from vigil.access.service import server_secret
 from vigil.alerts.webhook import alertmanager_router
 from vigil.clock import Clock, SystemClock
 from vigil.errors import Conflict, NotFound, PermissionDenied, VigilError
 from vigil.settings import Settings
 from vigil.store import Store
+from vigil.usage.service import UsageRecorder
 from vigil.web import routers as plugins
 from vigil.web.auth import AuthRequired, csrf_token
 from vigil.web.context import WebContext
 from vigil.web.filters import install_filters
-from vigil.web.usage import UsageRecorder
 
 STATIC = Path(__file__).parent / "static"
 FLUSH_EVERY_SECONDS = 2.0

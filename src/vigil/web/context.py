@@ -13,8 +13,8 @@ from starlette.templating import Jinja2Templates
 from vigil.access.service import Identity
 from vigil.clock import Clock
 from vigil.store import Store
+from vigil.usage.service import UsageRecorder
 from vigil.web.freshness import LruCache
-from vigil.web.usage import UsageRecorder
 
 
 @dataclass

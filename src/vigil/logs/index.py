@@ -46,10 +46,10 @@ class LogIndex(Protocol):
 def log_index(session: Session) -> LogIndex:
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        from vigil.store.logindex_sqlite import SqliteLogIndex
+        from vigil.logs.index_sqlite import SqliteLogIndex
         return SqliteLogIndex()
     if dialect == "postgresql":
-        from vigil.store.logindex_postgres import PostgresLogIndex
+        from vigil.logs.index_postgres import PostgresLogIndex
         return PostgresLogIndex()
     from vigil.errors import StoreError
     raise StoreError(f"logs are not supported on a {dialect} store (use SQLite or PostgreSQL)")

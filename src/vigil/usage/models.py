@@ -1,4 +1,4 @@
-"""What the web server records about itself: which dashboards were opened, when and by whom.
+"""What the web server records of its use: which dashboards were opened, when and by whom.
 
 Views are telemetry, not state changes, so they are not put on the audit chain (a chain entry per page
 view would drown the decisions it exists to protect).

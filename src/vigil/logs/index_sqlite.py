@@ -1,4 +1,4 @@
-"""The log index on SQLite: rows go in through multi-row INSERTs (``vigil.store.logrows_sqlite``), free
+"""The log index on SQLite: rows go in through multi-row INSERTs (``vigil.logs.rows_sqlite``), free
 text becomes an FTS5 MATCH expression over the index file and the reader's unindexed tail
 (``vigil.store.logtext_sqlite``), fields are read with ``json_extract`` (from the raw line of a JSON
 line stored without them)."""
@@ -29,11 +29,11 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy.orm import Session
 from sqlalchemy.types import Text
 
+from vigil.logs import rows_sqlite as logrows_sqlite
+from vigil.logs.index import Row
 from vigil.logs.models import LogRecord
 from vigil.logs.parsers import ROLE_KEYS
 from vigil.logs.query import And, Node, Not, Or, Term
-from vigil.store import logrows_sqlite
-from vigil.store.logindex import Row
 from vigil.store.logtext_sqlite import SCHEMA, Coverage, coverage
 
 BLOCK_BITS = 12  # 4096 ids per block in log_blocks

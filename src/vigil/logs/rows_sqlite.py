@@ -18,7 +18,7 @@ from operator import itemgetter
 from sqlite3 import Connection
 from typing import Any
 
-from vigil.store.logindex import ROW_COLUMNS, Row
+from vigil.logs.index import ROW_COLUMNS, Row
 
 # 200 rows to an INSERT: the module's per-statement work (and its GIL round trip) is paid once per 200
 # rows instead of per row (measured: 2.9 to 2.2 us a row).

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from sqlalchemy import ColumnElement, and_, not_, or_
 from sqlalchemy.orm import Session
 
+from vigil.logs.index import ROW_COLUMNS, Row
 from vigil.logs.models import LogRecord
 from vigil.logs.query import And, Node, Not, Term
-from vigil.store.logindex import ROW_COLUMNS, Row
 
 _COPY = f"COPY log_records ({', '.join(ROW_COLUMNS)}) FROM STDIN"
 _GAP = "[^[:alnum:]_]+"

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from vigil.store import registry  # noqa: F401  (registers every model on the metadata)
+from vigil import models  # noqa: F401  (registers every model on the metadata)
 from vigil.store.base import Base
 
 connection = context.config.attributes["connection"]

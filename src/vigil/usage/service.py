@@ -1,4 +1,4 @@
-"""Which dashboards were opened, how often, by whom: recorded by the server, reported in the log.
+"""Which dashboards were opened, how often, by whom: recorded by the web server, summed up per release.
 
 Views are buffered in memory and written in batches (every few seconds, and when the server stops), so
 a busy dashboard does not turn every page view into a database write.
@@ -14,9 +14,8 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from vigil.releases.models import Person
-from vigil.reports.formatting import Clockface
 from vigil.store import Store
-from vigil.web.models import DashboardView
+from vigil.usage.models import DashboardView
 
 # The log template's three dashboards, and the dashboard names the server records for them.
 REPORTED = {
@@ -75,25 +74,3 @@ def usage_summary(session: Session, release_id: int) -> dict[str, UsageLine]:
         people = [(person, int(n)) for person, n in rows]
         out[title] = UsageLine(int(views), people, int(views) - sum(n for _, n in people), first, last)
     return out
-
-
-def dashboard_usage_lines(session: Session, release_id: int, clock: Clockface) -> dict[str, str]:
-    """The log template's "Dashboard Usage" lines, filled from the recorded views."""
-    return {title: describe(line, clock) for title, line in usage_summary(session, release_id).items()}
-
-
-def describe(line: UsageLine, clock: Clockface) -> str:
-    """One line of the log's Dashboard Usage section, in words."""
-    if line.views == 0:
-        return "no dashboard views were recorded for this release"
-    who = ", ".join(f"{name} ({n})" for name, n in line.people)
-    if line.anonymous:
-        who = (
-            f"{who}, unauthenticated (public read) ({line.anonymous})"
-            if who
-            else f"unauthenticated (public read) ({line.anonymous})"
-        )
-    return (
-        f"opened {line.views} time{'s' if line.views != 1 else ''} by {who}; "
-        f"first {clock.full(line.first)}, last {clock.full(line.last)}"
-    )
