@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from vigil.clock import ManualClock
@@ -26,6 +27,7 @@ class Served:
     client: TestClient
     token: str  # the Release Owner's API token
     url: str
+    app: FastAPI
 
 
 @contextmanager
@@ -37,5 +39,5 @@ def served_copy(demo_store: DemoStore) -> Iterator[Served]:
         store = Store(url)
         app = create_app(store, clock=ManualClock(NOW), alertmanager_token=AM_TOKEN)
         with TestClient(app, raise_server_exceptions=False) as client:
-            yield Served(store, client, demo_store.tokens["Ana Costa"], url)
+            yield Served(store, client, demo_store.tokens["Ana Costa"], url, app)
         store.dispose()

@@ -22,11 +22,11 @@ from vigil.alerts.models import Alert
 from vigil.alerts.service import fire_alert, resolve_alert
 from vigil.errors import ReleaseClosed, VigilError
 from vigil.releases.models import Release
+from vigil.store.types import record_number
 
 ACTIVE = ("watching", "rolling_back")
 MAX_DEPTH = 16  # a v4 payload is three levels deep; anything far deeper is not one
 MAX_COLUMN = 200  # the longest alertname, service or fingerprint the alerts table holds
-MAX_ID = 2**63 - 1
 # The times an alert may carry: what the store and every reader of it can convert to UTC and back.
 EARLIEST, LATEST = datetime(1970, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC)
 GO_ZERO_TIME_YEAR = 1  # Alertmanager sends endsAt 0001-01-01T00:00:00Z for "not ended"
@@ -173,9 +173,7 @@ def _ingest_one(session: Session, payload: AmPayload, item: AmAlert, now: dateti
 def map_release(session: Session, labels: dict[str, str]) -> Release | None:
     ref = labels.get("release")
     if ref:
-        # Only ASCII digits are a release number ("²".isdigit() is true, int("²") fails), and only one
-        # the id column can hold; anything else is looked up as a slug.
-        number = int(ref) if ref.isascii() and ref.isdigit() and int(ref) <= MAX_ID else None
+        number = record_number(ref)  # anything but a number an id column holds is a slug
         found = session.scalar(select(Release).where(
             Release.id == number if number is not None else Release.slug == ref))
         if found is not None:
