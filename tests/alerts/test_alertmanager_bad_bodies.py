@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bad_input_app import AM_TOKEN, Served, served_copy
 from vigil.alerts.service import list_alerts
+from vigil.alerts.webhook import alertmanager_router
 from vigil.cli.app import main
+from vigil.clock import ManualClock
+from vigil.store import Store
 from web_fixtures import DEMO, DemoStore, demo_store
 
 __all__ = ["demo_store"]
@@ -126,3 +131,29 @@ def test_a_start_past_the_last_representable_instant_is_refused_and_alert_list_s
     with pytest.raises(SystemExit) as done:
         main(["alert", "list", "--db", served.url])
     assert done.value.code in (0, None), capsys.readouterr()
+
+
+
+@pytest.fixture
+def pg_receiver(pg_url: str) -> Iterator[tuple[Store, TestClient]]:
+    """The receiver on a PostgreSQL store, shared by all examples of the test that uses it."""
+    store = Store(pg_url)
+    app = FastAPI()
+    app.include_router(alertmanager_router(store, ManualClock(datetime(2026, 11, 25, 12, 0, tzinfo=UTC))))
+    yield store, TestClient(app)
+    store.dispose()
+
+
+@pytest.mark.postgres
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(body=bodies())
+def test_no_body_gets_a_5xx_from_the_receiver_on_postgresql(pg_receiver: tuple[Store, TestClient],
+                                                            body: Any) -> None:
+    """PostgreSQL enforces what SQLite does not (column lengths, no NUL in text): the same bodies there."""
+    store, client = pg_receiver
+    response = client.post("/api/v1/alertmanager", content=json.dumps(body).encode(),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code < 500, response.text
+    with store.read() as session:
+        assert all(f"{a.started_at:%Y} {a.last_seen_at:%Y}" for a in list_alerts(session))

@@ -62,10 +62,15 @@ class AmAlert(BaseModel):
     @field_validator("labels")
     @classmethod
     def _column_labels_fit(cls, labels: dict[str, str]) -> dict[str, str]:
-        for name in ("alertname", "service", "severity", "release", "version"):
-            if len(labels.get(name, "")) > MAX_COLUMN:
-                raise ValueError(f"label {name!r} is longer than {MAX_COLUMN} characters")
-        return labels
+        return column_labels_fit(labels)
+
+
+def column_labels_fit(labels: dict[str, str]) -> dict[str, str]:
+    """Refuse labels that become columns of the alert (rule, service, ...) and are too long for them."""
+    for name in ("alertname", "service", "severity", "release", "version", "job"):
+        if len(labels.get(name, "")) > MAX_COLUMN:
+            raise ValueError(f"label {name!r} is longer than {MAX_COLUMN} characters")
+    return labels
 
 
 def in_range(value: datetime) -> datetime:
@@ -92,6 +97,11 @@ class AmPayload(BaseModel):
     external_url: str = Field(default="", alias="externalURL")
     truncated_alerts: int = Field(default=0, alias="truncatedAlerts")
     alerts: list[AmAlert] = Field(min_length=1)
+
+    @field_validator("common_labels")
+    @classmethod
+    def _column_labels_fit(cls, labels: dict[str, str]) -> dict[str, str]:
+        return column_labels_fit(labels)  # an alert's own labels are merged over these
 
 
 def parse_payload(body: bytes) -> AmPayload:
