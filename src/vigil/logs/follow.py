@@ -120,7 +120,10 @@ class Follower:
 
     def _rotated_after(self, done: _Open, newest: _Open) -> list[Path]:
         """The rotated files written after ``done`` and before ``newest`` (the live file), oldest first."""
-        chain = [(p, os.stat(p)) for p in self._rotated_chain()]
+        chain = []
+        for path in self._rotated_chain():
+            with contextlib.suppress(FileNotFoundError):  # removed since it was listed: nothing to read
+                chain.append((path, os.stat(path)))
         ids = [(st.st_dev, st.st_ino) for _, st in chain]
         if (done.device, done.inode) not in ids:
             return []  # gone (deleted, or compressed): nothing tells which of the others are newer
