@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vigil.alerts.models import RESOLUTIONS, Alert
@@ -55,12 +56,39 @@ def fire_alert(
     alert = session.scalar(select(Alert).where(Alert.open_key == fingerprint))
     ensure_open(session, alert.release_id if alert is not None else release_id, f"recording alert {rule}")
     if alert is not None:
-        alert.last_seen_at = max(alert.last_seen_at, now)
-        alert.occurrences += 1
-        return alert
+        return _repeat(session, alert, now)
     if release_id is not None and not service:
         release = session.get(Release, release_id)
         service = release.service if release else ""
+    created = _create(session, release_id=release_id, service=service, rule=rule, severity=severity,
+                      fingerprint=fingerprint, summary=summary, labels=labels, now=now, source=source)
+    if created is None:  # another receiver created it meanwhile: this fire is a repeat of theirs
+        raced = session.scalar(select(Alert).where(Alert.open_key == fingerprint))
+        if raced is None:
+            raise Conflict(f"alert {fingerprint} was created and closed by another receiver meanwhile; resend it")
+        return _repeat(session, raced, now)
+    return created
+
+
+def _repeat(session: Session, alert: Alert, now: datetime) -> Alert:
+    """Count one more occurrence in the database itself: concurrent receivers each add theirs (a
+    read-modify-write here lost 2,413 of 6,000 on PostgreSQL). ORM-enabled, so the store's seal sees it."""
+    seen = literal(now, Alert.__table__.c.last_seen_at.type)  # bound as the column stores it (microseconds)
+    session.execute(
+        update(Alert)
+        .where(Alert.id == alert.id)
+        .values(occurrences=Alert.occurrences + 1,
+                last_seen_at=case((Alert.last_seen_at < seen, seen), else_=Alert.last_seen_at))
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(alert, ["occurrences", "last_seen_at"])
+    return alert
+
+
+def _create(session: Session, *, release_id: int | None, service: str, rule: str, severity: str,
+            fingerprint: str, summary: str, labels: dict[str, Any], now: datetime, source: str) -> Alert | None:
+    """The new open alert, or None when a concurrent transaction holds the same open key (its unique
+    index refuses ours; the savepoint keeps the rest of this transaction)."""
     alert = Alert(
         release_id=release_id,
         service=service,
@@ -76,8 +104,14 @@ def fire_alert(
         last_seen_at=now,
         occurrences=1,
     )
-    session.add(alert)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:
+        if session.scalar(select(Alert.id).where(Alert.open_key == fingerprint)) is None:
+            raise  # some other constraint: not a race this function can settle
+        return None
     audit(
         session,
         at=now,

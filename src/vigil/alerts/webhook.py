@@ -38,9 +38,9 @@ def alertmanager_router(
     async def receive(request: Request, background: BackgroundTasks) -> JSONResponse:
         if token is not None and not hmac.compare_digest(request.headers.get("authorization", ""), f"Bearer {token}"):
             return JSONResponse({"detail": "missing or wrong bearer token"}, status_code=401)
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return JSONResponse({"detail": "body too large"}, status_code=413)
+        body = await _read_at_most(request, MAX_BODY)
+        if body is None:
+            return JSONResponse({"detail": f"body larger than {MAX_BODY} bytes"}, status_code=413)
         try:
             payload = parse_payload(body)
         except PayloadError as exc:
@@ -64,3 +64,17 @@ def alertmanager_router(
         return JSONResponse({"stored": result})
 
     return router
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes | None:
+    """The body, or None once it passes ``limit`` bytes (read no further: a huge body costs no memory)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isascii() and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

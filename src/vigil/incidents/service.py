@@ -25,6 +25,7 @@ from vigil.plan.schema import Plan
 from vigil.releases.models import Release
 from vigil.releases.service import plan_of
 from vigil.store.audit import append as audit
+from vigil.store.types import record_number
 
 TRANSITIONS: dict[str, set[str]] = {
     "open": {"investigating", "resolved"},
@@ -125,11 +126,8 @@ def open_incident(
 
 def get_incident(session: Session, ref: str | int) -> Incident:
     text = str(ref).strip()
-    query = (
-        select(Incident).where(Incident.id == int(text))
-        if text.isdigit()
-        else select(Incident).where(Incident.ticket == text.upper())
-    )
+    number = record_number(text)
+    query = select(Incident).where(Incident.id == number if number is not None else Incident.ticket == text.upper())
     incident = session.scalar(query)
     if incident is None:
         raise NotFound(f"no incident '{ref}' (give its ticket, e.g. INC-00001; `vigil incident list`)")

@@ -3,8 +3,9 @@
 The byte offset reached in a file is stored in ``log_cursors`` in the same transaction as the lines it
 covers, so after a crash (even SIGKILL) the follower resumes exactly after the last committed line.
 A file is recognised by device, inode and the hash of its first line. When the path starts naming a new
-file (rotation by rename), the old file is read to its end first; if vigil was down during the rotation,
-it finds the old file among the path's siblings (``app.log.1`` and so on) by the same identity.
+file (rotation by rename), the old file is read to its end first, then every file rotated after it, oldest
+first (``app.log.3``, ``.2``, ``.1``: rotated several times while vigil was down or between two polls),
+and only then the live file. The old file is found among the path's siblings by the same identity.
 A file that shrank below the offset was truncated in place (copytruncate) and is read again from 0.
 """
 
@@ -28,6 +29,7 @@ from vigil.logs.models import LogCursor
 from vigil.store import Store
 
 CHUNK = 1 << 20  # bytes read (and committed) at a time
+COMPRESSED = (".gz", ".bz2", ".xz", ".zst", ".lz4")  # rotated and compressed: not text to follow
 
 
 @dataclass
@@ -93,13 +95,40 @@ class Follower:
             not cursor.head_sha256 or opened.head == cursor.head_sha256)
 
     def _find_rotated(self, cursor: LogCursor) -> _Open | None:
-        for sibling in sorted(self.path.parent.glob(self.path.name + ".*")):
+        for sibling in self._rotated_chain():
             candidate = self._open(sibling)
             if candidate is not None and self._same(candidate, cursor):
                 return candidate
             if candidate is not None:
                 candidate.handle.close()
         return None
+
+    def _rotated_chain(self) -> list[Path]:
+        """The path's rotated siblings (``app.log.1``, ``app.log-20261124``), oldest first: by the time
+        each was last written, and among equal times (rotations within one clock tick) a higher number
+        is older, as logrotate numbers them."""
+        def age(path: Path) -> tuple[int, int, str]:
+            suffix = path.name[len(self.path.name) + 1:]
+            number = int(suffix) if suffix.isascii() and suffix.isdigit() else 0
+            return path.stat().st_mtime_ns, -number, path.name
+
+        siblings = {p for pattern in (".*", "-*") for p in self.path.parent.glob(self.path.name + pattern)
+                    if p.is_file() and not p.name.endswith(COMPRESSED)}
+        with contextlib.suppress(FileNotFoundError):  # one rotated away meanwhile: list again next time
+            return sorted(siblings, key=age)
+        return []
+
+    def _rotated_after(self, done: _Open, newest: _Open) -> list[Path]:
+        """The rotated files written after ``done`` and before ``newest`` (the live file), oldest first."""
+        chain = []
+        for path in self._rotated_chain():
+            with contextlib.suppress(FileNotFoundError):  # removed since it was listed: nothing to read
+                chain.append((path, os.stat(path)))
+        ids = [(st.st_dev, st.st_ino) for _, st in chain]
+        if (done.device, done.inode) not in ids:
+            return []  # gone (deleted, or compressed): nothing tells which of the others are newer
+        after = chain[ids.index((done.device, done.inode)) + 1:]
+        return [p for p, st in after if (st.st_dev, st.st_ino) != (newest.device, newest.inode)]
 
     # ------------------------------------------------------------ reading
     def poll(self) -> int:
@@ -128,7 +157,15 @@ class Follower:
     def _drain_and_switch(self, newest: _Open) -> int:
         assert self.current is not None
         done = self._read_available(final=True)  # the rotated file is finished: its last line counts
-        self.current.handle.close()
+        finished = self.current
+        for rotated in self._rotated_after(finished, newest):  # rotated more than once: none is skipped
+            between = self._open(rotated)
+            if between is None:
+                continue
+            self.current = between
+            done += self._read_available(final=True)
+            between.handle.close()
+        finished.handle.close()
         self.current = newest
         self._commit([], newest)  # record the switch even if the new file is still empty
         return done + self._read_available(final=False)

@@ -19,12 +19,16 @@ from sqlalchemy.orm import Session
 
 from vigil.errors import StoreError
 from vigil.logs.index import ROW_COLUMNS, Row, follow_text_index, log_index
-from vigil.logs.parsers import LineParser
+from vigil.logs.parsers import LineParser, parse_raw
 from vigil.logs.timestamps import micros
 from vigil.store import Store
 
 BATCH = 20_000
 _FORMAT = itemgetter(ROW_COLUMNS.index("format"))
+# The times a stored line may carry: anything outside is a parse that read a number as a time (a line
+# `{"ts": 1e300}`), which the store's 64-bit column and every datetime reading it back would choke on.
+TS_MIN = micros(datetime(1900, 1, 1, tzinfo=UTC))
+TS_MAX = micros(datetime(2200, 1, 1, tzinfo=UTC))
 
 
 @dataclass
@@ -83,7 +87,13 @@ class RowBuilder:
             if not line or line.isspace():
                 result.blank += 1
                 continue
-            ts, level, message, fmt, component, host, line_service, line_release, fields, in_raw = parse(line)
+            try:
+                ts, level, message, fmt, component, host, line_service, line_release, fields, in_raw = parse(line)
+                if ts is not None and not TS_MIN <= ts < TS_MAX:
+                    raise ValueError("timestamp out of range")
+            except Exception:  # a line no parser survives is kept raw and counted, never fatal
+                ts, level, message, fmt, component, host, line_service, line_release, fields, in_raw = (
+                    parse_raw(line))
             add((now if ts is None else ts, level, line_service or service, line_release or release, host,
                  component, message, line,
                  None if fields is None or (in_raw and in_raw_ok) else dumps(fields).decode(), fmt, name))

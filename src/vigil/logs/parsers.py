@@ -75,7 +75,7 @@ def json_ts(value: Any, tz: tzinfo) -> int | None:
         try:
             return parse_iso(value, tz)
         except ValueError:
-            return parse_epoch(value) if value.replace(".", "", 1).isdigit() else None
+            return parse_epoch(value) if value.isascii() and value.replace(".", "", 1).isdigit() else None
     if isinstance(value, int | float) and not isinstance(value, bool):
         return parse_epoch(value)
     return None

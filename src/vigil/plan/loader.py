@@ -13,7 +13,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import ReaderError
 
 from vigil.errors import PlanError
 from vigil.plan import kayenta_config
@@ -77,13 +79,44 @@ def _parse(text: str, name: str) -> tuple[Plan, Any, Any]:
 
 def parse_yaml(text: str, name: str) -> Any:
     """Round-trip YAML (every node keeps its line); a syntax error is a ``PlanError`` with its line."""
-    yaml = YAML(typ="rt")
     try:
-        return yaml.load(text)
+        return YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         raise PlanError(name, line, "yaml", (exc.problem or str(exc)).strip()) from None
+    except ReaderError as exc:  # a control character or other byte YAML does not allow in text
+        line = text.count("\n", 0, max(exc.position, 0)) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise PlanError(name, line, "yaml", f"character U+{code:04X} is not allowed in YAML text") from None
+    except RecursionError:
+        raise PlanError(name, None, "yaml", "nested too deeply to be a plan") from None
+    except (YAMLError, ValueError, TypeError, IndexError, OverflowError) as exc:
+        # ruamel.yaml lets a scalar it cannot construct escape as a plain Python error (``!!int x``,
+        # ``2026-02-30``, ``0x_``): find the node it came from for the line.
+        raise PlanError(name, _unconstructible_line(text), "yaml", f"a value cannot be read: {exc}") from None
+
+
+def _unconstructible_line(text: str) -> int | None:
+    """The 1-based line of the first scalar ruamel.yaml cannot turn into a value (None if none fails)."""
+    yaml = YAML(typ="rt")
+    try:
+        root = yaml.compose(text)
+    except Exception:  # the whole document failed already; only the line is wanted here
+        return None
+    pending: list[Node] = [root] if root is not None else []
+    while pending:
+        node = pending.pop()  # depth first, in document order
+        if isinstance(node, ScalarNode):
+            try:
+                yaml.constructor.construct_object(node, deep=True)
+            except Exception:
+                return int(node.start_mark.line) + 1
+        elif isinstance(node, SequenceNode):
+            pending.extend(reversed(node.value))
+        elif isinstance(node, MappingNode):
+            pending.extend(reversed([part for pair in node.value for part in pair]))
+    return None
 
 
 def validate_yaml(model: type[M], data: Any, name: str, what: str) -> M:

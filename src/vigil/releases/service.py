@@ -14,6 +14,7 @@ from vigil.errors import Conflict, NotFound
 from vigil.releases.models import Person, PlanSnapshot, Release, ReleaseRole
 from vigil.store import Store
 from vigil.store.audit import append as audit
+from vigil.store.types import record_number
 
 if TYPE_CHECKING:  # the plan's models are imported only where a plan is used: `release list` needs none
     from vigil.plan import Plan
@@ -67,8 +68,8 @@ def unique_slug(store: Store, base: str) -> str:
 def get_release(session: Session, ref: str | int) -> Release:
     """Find a release by id or slug."""
     text = str(ref)
-    query = select(Release).where(Release.id == int(text)) if text.isdigit() else select(Release).where(
-        Release.slug == text)
+    number = record_number(text)
+    query = select(Release).where(Release.id == number if number is not None else Release.slug == text)
     release = session.scalar(query)
     if release is None:
         raise NotFound(f"no release '{ref}' (give its slug or number; `vigil release list` shows them)")

@@ -70,9 +70,19 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        """A session whose work commits as one transaction when the block ends, or not at all."""
-        with self._write_sessions() as session, session.begin():
-            yield session
+        """A session whose work commits as one transaction when the block ends, or not at all.
+
+        A store that has no room left or may not be written is a ``StoreError`` saying so (the caller
+        reports it and carries on), not a driver's OperationalError escaping from wherever it surfaced."""
+        try:
+            with self._write_sessions() as session, session.begin():
+                yield session
+        except (OperationalError, sqlite3.OperationalError) as exc:
+            problem = unwritable(exc)
+            if problem is None:
+                raise
+            raise StoreError(f"cannot write to the store at {self.safe_url}: {problem}; "
+                             "this change was not saved, what was saved before is intact") from exc
 
     def read_scalar(self, sql: str) -> Any:
         """The first column of the first row of one parameterless statement, run on a pooled reader
@@ -150,6 +160,25 @@ def _catch_up_text_index(database: str) -> None:
     except sqlite3.OperationalError as exc:
         if "readonly" not in str(exc) and "read-only" not in str(exc) and "unable to open" not in str(exc):
             raise StoreError(f"cannot open the log text index of {database}: {exc}") from None
+
+
+# What the drivers say when a store cannot take a write; SQLSTATE 53100 disk_full, 25006 read_only_sql_transaction.
+_UNWRITABLE = {
+    "database or disk is full": "the disk is full",
+    "no space left on device": "the disk is full",
+    "attempt to write a readonly database": "the store is read-only",
+    "read-only transaction": "the store is read-only",
+}
+_UNWRITABLE_STATES = {"53100": "the disk is full", "25006": "the store is read-only"}
+
+
+def unwritable(exc: BaseException) -> str | None:
+    """Why a write failed, when it failed for want of room or permission; None for any other error."""
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    if state in _UNWRITABLE_STATES:
+        return _UNWRITABLE_STATES[state]
+    message = str(getattr(exc, "orig", exc)).lower()
+    return next((why for said, why in _UNWRITABLE.items() if said in message), None)
 
 
 def _ensure_parent(url: str) -> None:

@@ -12,6 +12,18 @@ from sqlalchemy.types import TypeDecorator
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+MAX_RECORD_ID = 2**63 - 1  # the largest id a BIGINT column (and SQLite's INTEGER) holds
+
+
+def record_number(text: str) -> int | None:
+    """``text`` as a record id when it is one: ASCII digits only ("²" and "٣" pass ``str.isdigit``
+    but are no number a person typed), and small enough for an id column; None otherwise."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    number = int(text)
+    return number if number <= MAX_RECORD_ID else None
+
+
 def to_micros(value: datetime) -> int:
     if value.tzinfo is None:
         raise ValueError("naive datetime reached the store; every timestamp must be timezone-aware")

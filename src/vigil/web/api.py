@@ -24,7 +24,7 @@ from vigil.watch import evaluate_checkpoint
 from vigil.watch.rollback import execute_rollback, manual_rollback_for
 from vigil.web.auth import check_csrf, reader, writer
 from vigil.web.context import ctx
-from vigil.web.overview import MAX_PAGE_SIZE, PAGE_SIZE
+from vigil.web.overview import MAX_PAGE_SIZE, PAGE_SIZE, Offset
 from vigil.web.reads import REVALIDATE, cached_response, dashboard_for, overview_for
 from vigil.web.release_view import as_json, checkpoint_json, rollback_json
 
@@ -48,7 +48,7 @@ def list_releases(
     _who: Reader,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> Response:
     def body() -> str:
         page = overview_for(request, limit=limit, offset=offset, status=status)

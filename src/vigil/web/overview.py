@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Annotated
 
+from fastapi import Query
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from vigil.plan import format_offset
 from vigil.releases.models import PlanSnapshot, Release
+from vigil.store.types import MAX_RECORD_ID
 from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, Decision
 from vigil.web.incidents import NO_DATA, open_incident_counts
@@ -22,6 +25,10 @@ from vigil.web.plans import cached_plan
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
+# The query parameters that page through releases, bounded so that an offset fits the databases' 64-bit
+# OFFSET: a larger one is a 422, not an overflow inside the query.
+Offset = Annotated[int, Query(ge=0, le=MAX_RECORD_ID)]
+PageNumber = Annotated[int, Query(le=MAX_RECORD_ID // PAGE_SIZE)]  # below 1 reads as 1
 
 
 @dataclass(frozen=True)

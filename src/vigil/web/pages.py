@@ -30,7 +30,7 @@ from vigil.web.auth import (
     writer,
 )
 from vigil.web.context import ctx
-from vigil.web.overview import PAGE_SIZE, OverviewPage
+from vigil.web.overview import PAGE_SIZE, OverviewPage, PageNumber
 from vigil.web.reads import cached_response, dashboard_for, memo, overview_for, roles_for
 from vigil.web.release_view import ReleaseDashboard, can_acknowledge
 
@@ -93,7 +93,7 @@ def logout(request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token"
 
 
 @router.get("/")
-def releases_overview(request: Request, who: Reader, status: str | None = None, page: int = 1) -> Response:
+def releases_overview(request: Request, who: Reader, status: str | None = None, page: PageNumber = 1) -> Response:
     context = ctx(request)
     page, status = max(1, page), status or None
     context.usage.record("overview", context.clock.now(), None, who.person_id if who else None)
