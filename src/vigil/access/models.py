@@ -39,3 +39,19 @@ class ServerSecret(Base):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp)
+
+
+class WebSession(Base):
+    """A browser sign-in. The cookie carries a random session id; only its SHA-256 is kept here, and a
+    session counts only while it has not ended (logout, its token revoked) and has not expired."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    address: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp)
+    expires_at: Mapped[datetime] = mapped_column(UTCTimestamp)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
+    ended_why: Mapped[str | None] = mapped_column(String(30))

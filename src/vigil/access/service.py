@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from vigil.access.models import ApiToken, ServerSecret
+from vigil.access.models import ApiToken
 from vigil.errors import Conflict, NotFound, VigilError
 from vigil.releases.models import Person, ReleaseRole
 from vigil.releases.roles import ROLE_TITLES
@@ -24,7 +24,6 @@ from vigil.store import Store
 from vigil.store.audit import append as audit
 
 TOKEN_PREFIX = "vgl_"
-SESSION_SECRET = "session-signing-key"
 
 
 @dataclass(frozen=True)
@@ -144,6 +143,9 @@ def revoke_token(store: Store, token_id: int, now: datetime, *, actor: str = SYS
         if token.revoked_at is not None:
             raise Conflict(f"token #{token_id} was already revoked")
         token.revoked_at = now
+        from vigil.access.sessions import end_sessions_of_token  # sessions imports Identity from here
+
+        ended = end_sessions_of_token(session, token.id, now)
         audit(
             session,
             at=now,
@@ -151,7 +153,7 @@ def revoke_token(store: Store, token_id: int, now: datetime, *, actor: str = SYS
             action="token.revoked",
             entity="api_token",
             entity_id=token.id,
-            payload={"person": token.person.name, "prefix": token.prefix},
+            payload={"person": token.person.name, "prefix": token.prefix, "sessions_ended": ended},
         )
     return token
 
@@ -201,30 +203,6 @@ def list_people(session: Session) -> list[tuple[Person, list[tuple[str, str]]]]:
     for person_id, slug, role in rows:
         by_person.setdefault(person_id, []).append((slug, role))
     return [(p, sorted(by_person.get(p.id, []))) for p in people]
-
-
-def server_secret(store: Store, now: datetime, name: str = SESSION_SECRET) -> str:
-    """The named secret, generated on first use and kept in the store so restarts keep sessions valid."""
-    with store.read() as session:
-        found = session.get(ServerSecret, name)
-        if found is not None:
-            return found.value
-    with store.write() as session:
-        found = session.get(ServerSecret, name)  # another process may have created it meanwhile
-        if found is not None:
-            return found.value
-        value = secrets.token_urlsafe(48)
-        session.add(ServerSecret(name=name, value=value, created_at=now))
-        audit(
-            session,
-            at=now,
-            actor=SYSTEM_ACTOR,
-            action="server.secret_created",
-            entity="server_secret",
-            entity_id=name,
-            payload={},
-        )
-    return value
 
 
 def _person(session: Session, name: str) -> Person:

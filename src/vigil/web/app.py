@@ -17,17 +17,18 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, PackageLoader
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from vigil.access.service import server_secret
+from vigil.access.keyfile import session_key
 from vigil.alerts.webhook import alertmanager_router
 from vigil.clock import Clock, SystemClock
 from vigil.errors import Conflict, NotFound, PermissionDenied, VigilError
 from vigil.settings import Settings
 from vigil.store import Store
 from vigil.web import routers as plugins
-from vigil.web.auth import AuthRequired, csrf_token
+from vigil.web.auth import SESSION_HOURS, AuthRequired, csrf_token
 from vigil.web.context import WebContext
 from vigil.web.filters import install_filters
 from vigil.web.usage import UsageRecorder
@@ -35,7 +36,6 @@ from vigil.web.usage import UsageRecorder
 STATIC = Path(__file__).parent / "static"
 FLUSH_EVERY_SECONDS = 2.0
 WORKER_THREADS = 12
-SESSION_HOURS = 12
 # Scripts only from this server; the chart data travels as inert JSON, never as inline script.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -50,11 +50,17 @@ def create_app(
     clock: Clock | None = None,
     extra_routers: Sequence[APIRouter] = (),
     alertmanager_token: str | None = None,
+    secure_cookies: bool | None = None,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
     """The one web application. The Alertmanager receiver is mounted only with a shared bearer token
     (argument or ``VIGIL_ALERTMANAGER_TOKEN``): an open write endpoint has no place on a team server."""
     clock = clock or SystemClock()
-    alertmanager_token = alertmanager_token or Settings().alertmanager_token
+    settings = Settings()
+    alertmanager_token = alertmanager_token or settings.alertmanager_token
+    secure_cookies = settings.secure_cookies if secure_cookies is None else secure_cookies
+    if allowed_hosts is None:
+        allowed_hosts = [h.strip() for h in settings.allowed_hosts.split(",") if h.strip()] or ["*"]
     usage = UsageRecorder(store)
 
     @contextlib.asynccontextmanager
@@ -81,10 +87,11 @@ def create_app(
     app.state.vigil = WebContext(store=store, clock=clock, public_read=public_read, templates=_templates(), usage=usage)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=server_secret(store, clock.now()),
+        secret_key=session_key(store.url),
         session_cookie="vigil_session",
         max_age=SESSION_HOURS * 3600,
         same_site="strict",
+        https_only=secure_cookies,  # `Secure`: the browser sends the cookie over HTTPS only
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     receivers = [alertmanager_router(store, clock, token=alertmanager_token)] if alertmanager_token else []
@@ -93,6 +100,8 @@ def create_app(
     _install_error_pages(app)
 
     app.add_middleware(SecurityHeaders)
+    # Outermost: a request naming another host (DNS rebinding, a poisoned Host in links) gets 400.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     return app
 
 

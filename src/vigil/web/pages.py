@@ -9,6 +9,7 @@ served from memory (``web.reads``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -17,12 +18,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from vigil.access.service import Identity, identify
+from vigil.access.sessions import end_session, start_session
 from vigil.signoffs.service import acknowledge_checkpoint
 from vigil.watch.rollback import execute_rollback, manual_rollback_for
 from vigil.web.auth import (
     SESSION_CSRF,
-    SESSION_TOKEN,
+    SESSION_HOURS,
+    SESSION_ID,
     check_csrf,
+    client_address,
     csrf_token,
     identity,
     reader,
@@ -33,6 +37,7 @@ from vigil.web.context import ctx
 from vigil.web.overview import PAGE_SIZE, OverviewPage
 from vigil.web.reads import cached_response, dashboard_for, memo, overview_for, roles_for
 from vigil.web.release_view import ReleaseDashboard, can_acknowledge
+from vigil.web.signin import TooManyAttempts
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Identity | None, Depends(reader)]
@@ -74,12 +79,22 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_csrf(request, csrf_token_)
-    with ctx(request).store.read() as session:
+    context, address = ctx(request), client_address(request)
+    now = context.clock.now()
+    try:
+        context.signins.check(address, now)
+    except TooManyAttempts as exc:
+        response = _render(request, "login.html", code=429, next=safe_next(next), error=str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
+    with context.store.read() as session:
         found = identify(session, token.strip())
     if found is None:
+        context.signins.failed(context.store, address, now, "unknown or revoked token")
         return _render(request, "login.html", code=401, next=safe_next(next), error="That token is unknown or revoked.")
+    sid = start_session(context.store, found, address, now, timedelta(hours=SESSION_HOURS))
     request.session.clear()
-    request.session[SESSION_TOKEN] = found.token_id
+    request.session[SESSION_ID] = sid
     request.session[SESSION_CSRF] = ""  # a fresh CSRF token for the signed-in session
     csrf_token(request)
     return RedirectResponse(safe_next(next), status_code=303)
@@ -88,6 +103,9 @@ def login(
 @router.post("/logout")
 def logout(request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token")]) -> Response:
     check_csrf(request, csrf_token_)
+    sid = request.session.get(SESSION_ID)
+    if isinstance(sid, str) and sid:  # ended server-side: a copy of the cookie is worth nothing from now on
+        end_session(ctx(request).store, sid, ctx(request).clock.now())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

@@ -1,0 +1,54 @@
+"""The session-cookie signing key: a file only the server's user can read, never in the store.
+
+Anyone who can read the key can sign a session cookie, so it is kept away from the data a backup, a
+replica or a read-only database user sees: ``VIGIL_SESSION_KEY_FILE``, else beside a SQLite store
+(``vigil.db.session-key``), else ``$XDG_CONFIG_HOME/vigil/session-key`` (``~/.config/…``) for PostgreSQL.
+Generated on first start with mode 0600; a key file others can read is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from vigil.errors import VigilError
+from vigil.settings import Settings
+from vigil.store.private import private_dirs, private_file
+
+KEY_BYTES = 48
+
+
+def key_path(store_url: str, explicit: str | None = None) -> Path:
+    chosen = explicit or Settings().session_key_file
+    if chosen:
+        return Path(chosen).expanduser()
+    url = make_url(store_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(f"{url.database}.session-key")
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return config / "vigil" / "session-key"
+
+
+def session_key(store_url: str, explicit: str | None = None) -> str:
+    """The key, created on first use. Several workers starting at once agree on one key: the file is
+    created exclusively, and whoever loses the race reads the winner's."""
+    path = key_path(store_url, explicit)
+    private_dirs(path.parent)
+    if private_file(path):
+        with path.open("w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(KEY_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise VigilError(f"the session key file {path} is readable by others (mode {mode:o}): chmod 600 {path}")
+    for _ in range(100):  # a racing worker may not have written the key yet
+        key = path.read_text(encoding="ascii").strip()
+        if key:
+            return key
+        os.sched_yield()
+    raise VigilError(f"the session key file {path} is empty: delete it and start again")
