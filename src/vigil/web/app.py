@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, PackageLoader
 from starlette.datastructures import MutableHeaders
@@ -79,7 +79,7 @@ def create_app(
         title="vigil",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI, under the normal CSP
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
         description="Post-release monitoring: releases, checkpoints, decisions, rollbacks.",
@@ -98,6 +98,7 @@ def create_app(
     for router in [*plugins.routers(), *receivers, *extra_routers]:
         app.include_router(router)
     _install_error_pages(app)
+    _install_api_docs(app)
 
     app.add_middleware(SecurityHeaders)
     # Outermost: a request naming another host (DNS rebinding, a poisoned Host in links) gets 400.
@@ -115,13 +116,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].startswith("/api/docs")  # Swagger UI needs its own inline script
-
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if not docs:
-                    headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("Content-Security-Policy", CSP)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
             await send(message)
@@ -154,6 +152,21 @@ def _templates() -> Jinja2Templates:
     env.globals["csrf_token"] = csrf_token
     install_filters(env)
     return templates
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>vigil API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui" data-openapi-url="/api/v1/openapi.json"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script></body></html>
+"""
+
+
+def _install_api_docs(app: FastAPI) -> None:
+    @app.get("/api/docs", include_in_schema=False)
+    async def _docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE)
 
 
 def _status(exc: VigilError) -> int:
