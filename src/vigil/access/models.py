@@ -55,3 +55,13 @@ class WebSession(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCTimestamp)
     ended_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
     ended_why: Mapped[str | None] = mapped_column(String(30))
+
+
+class OrganisationRole(Base):
+    """A role held across every release (``auditor``: reads everything, writes nothing)."""
+
+    __tablename__ = "organisation_roles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCTimestamp)

@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from vigil.access.models import ApiToken
+from vigil.access.models import ApiToken, OrganisationRole
 from vigil.errors import Conflict, NotFound, VigilError
 from vigil.releases.models import Person, ReleaseRole
 from vigil.releases.roles import ROLE_TITLES
@@ -49,11 +49,18 @@ def add_user(
     release: str | None = None,
     actor: str = SYSTEM_ACTOR,
 ) -> Person:
-    """Create (or update the e-mail of) a person; with ``role`` and ``release``, grant that role there."""
-    if (role is None) != (release is None):
+    """Create (or update the e-mail of) a person; with ``role`` and ``release``, grant that role there;
+    with the organisation-wide role ``auditor`` (no release), grant it everywhere."""
+    from vigil.access.reading import ORGANISATION_ROLES
+
+    organisation_wide = role in ORGANISATION_ROLES
+    if organisation_wide and release is not None:
+        raise VigilError(f"'{role}' is held across the organisation: give it without --release")
+    if not organisation_wide and (role is None) != (release is None):
         raise VigilError("give --role and --release together (a role is held in one release)")
-    if role is not None and role not in ROLE_TITLES:
-        raise VigilError(f"unknown role '{role}' (one of: {', '.join(ROLE_TITLES)})")
+    if role is not None and role not in ROLE_TITLES and not organisation_wide:
+        known = ", ".join([*ROLE_TITLES, *ORGANISATION_ROLES])
+        raise VigilError(f"unknown role '{role}' (one of: {known})")
     name = name.strip()
     if not name:
         raise VigilError("a user needs a name")
@@ -85,7 +92,18 @@ def add_user(
             )
         if role is not None and release is not None:
             _grant(session, person, role, release, now, actor)
+        elif role is not None:
+            _grant_organisation_role(session, person, role, now, actor)
     return person
+
+
+def _grant_organisation_role(session: Session, person: Person, role: str, now: datetime, actor: str) -> None:
+    if session.get(OrganisationRole, (person.id, role)) is not None:
+        return
+    session.add(OrganisationRole(person_id=person.id, role=role, granted_at=now))
+    session.flush()
+    audit(session, at=now, actor=actor, action="role.granted", entity="person", entity_id=person.id,
+          payload={"person": person.name, "role": role, "scope": "organisation"})
 
 
 def _grant(session: Session, person: Person, role: str, release_ref: str, now: datetime, actor: str) -> None:

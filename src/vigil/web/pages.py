@@ -35,7 +35,7 @@ from vigil.web.auth import (
 )
 from vigil.web.context import ctx
 from vigil.web.overview import PAGE_SIZE, OverviewPage
-from vigil.web.reads import cached_response, dashboard_for, memo, overview_for, roles_for
+from vigil.web.reads import cached_response, dashboard_for, memo, overview_for, roles_for, scope_for, scope_key
 from vigil.web.release_view import ReleaseDashboard, can_acknowledge
 from vigil.web.signin import TooManyAttempts
 
@@ -117,16 +117,17 @@ def releases_overview(request: Request, who: Reader, status: str | None = None, 
     context.usage.record("overview", context.clock.now(), None, who.person_id if who else None)
 
     def values() -> dict[str, Any]:
-        found = overview_for(request, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=status)
-        return {"page": found, "page_no": page, "filter": status or "", "rows": _overview_rows(request, found)}
+        found = overview_for(request, who, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=status)
+        rows = _overview_rows(request, found, scope_key(scope_for(request, who)))
+        return {"page": found, "page_no": page, "filter": status or "", "rows": rows}
 
     return _cached_page(request, "overview.html", (page, status), values)
 
 
-def _overview_rows(request: Request, found: OverviewPage) -> Markup:
-    """The rows are the same for every viewer: rendered once per page of the overview."""
+def _overview_rows(request: Request, found: OverviewPage, scope: object) -> Markup:
+    """The rows are the same for every viewer with the same read scope: rendered once per page of it."""
     template = ctx(request).templates.get_template("overview_rows.html")
-    rows: Markup = memo(request, ("overview-rows", found.limit, found.offset, found.status),
+    rows: Markup = memo(request, ("overview-rows", found.limit, found.offset, found.status, scope),
                         lambda: Markup(template.render(page=found)))
     return rows
 
@@ -145,7 +146,7 @@ def group_page(request: Request, ref: str, group: str, who: Reader) -> Response:
 
 def _dashboard(request: Request, ref: str, who: Identity | None, group: str | None, done: str | None) -> Response:
     context = ctx(request)
-    dash = dashboard_for(request, ref)
+    dash = dashboard_for(request, ref, who)
     roles = roles_for(request, dash.release.id, who)
     context.usage.record(group or "release", context.clock.now(), dash.release.id, who.person_id if who else None)
     done = done if done in DONE else None
@@ -163,7 +164,7 @@ def _dashboard(request: Request, ref: str, who: Identity | None, group: str | No
 def live(request: Request, ref: str, who: Reader, v: str = "", group: str | None = None) -> Response:
     """The self-refreshing part of a dashboard: 204 while nothing changed. A finished release's fragment
     carries no polling trigger, so the page stops asking once the watch is over."""
-    dash = dashboard_for(request, ref)
+    dash = dashboard_for(request, ref, who)
     if dash.version == v:
         return Response(status_code=204)
     group = group if group in GROUPS else None

@@ -1,4 +1,4 @@
-"""web sessions: one row per browser sign-in, so logout and token revocation end it server-side
+"""web sessions (one row per browser sign-in, ended by logout or token revocation) and organisation roles
 
 Revision ID: 595d1c44361e
 Revises: 71faa892038c
@@ -33,9 +33,17 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_web_sessions_token_id'), ['token_id'], unique=False)
+    op.create_table('organisation_roles',
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('role', sa.String(length=30), nullable=False),
+    sa.Column('granted_at', vigil.store.types.UTCTimestamp(), nullable=False),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_organisation_roles_person_id_people')),
+    sa.PrimaryKeyConstraint('person_id', 'role', name=op.f('pk_organisation_roles'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('organisation_roles')
     with op.batch_alter_table('web_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_web_sessions_token_id'))
     op.drop_table('web_sessions')
