@@ -204,3 +204,25 @@ def test_store_index_and_evidence_are_private_whatever_the_umask(tmp_path: Path)
     assert {_mode(p) for p in root.rglob("*") if p.is_file()} == {0o400}
     assert key
     store.dispose()
+
+
+def test_removing_a_role_ends_what_it_allowed_in_open_sessions_at_once(world: World, client: TestClient) -> None:
+    from vigil.access.service import add_user, remove_role
+
+    add_user(world.store, "Aude Itor", NOW, role="auditor")
+    copy, _ = _copied_session(client, world.viewer)
+    assert client.get(f"/api/v1/releases/{DEMO}").status_code == 200
+    remove_role(world.store, "Vic Viewer", "viewer", NOW, release=DEMO)
+    with TestClient(create_app(world.store, clock=world.clock), cookies=copy) as other_worker:
+        assert other_worker.get(f"/api/v1/releases/{DEMO}").status_code == 403
+    assert client.get(f"/api/v1/releases/{DEMO}").status_code == 403  # the same process, its caches too
+    assert client.get("/api/v1/releases").json()["releases"] == []
+    with pytest.raises(VigilError, match="is not viewer"):
+        remove_role(world.store, "Vic Viewer", "viewer", NOW, release=DEMO)
+
+    from vigil.access.service import create_token
+
+    auditor = create_token(world.store, "Aude Itor", NOW)[1]
+    assert client.get(f"/api/v1/releases/{DEMO}", headers={"Authorization": f"Bearer {auditor}"}).status_code == 200
+    remove_role(world.store, "Aude Itor", "auditor", NOW)
+    assert client.get(f"/api/v1/releases/{DEMO}", headers={"Authorization": f"Bearer {auditor}"}).status_code == 403

@@ -129,6 +129,35 @@ def _grant(session: Session, person: Person, role: str, release_ref: str, now: d
     )
 
 
+def remove_role(
+    store: Store, name: str, role: str, now: datetime, *, release: str | None = None, actor: str = SYSTEM_ACTOR
+) -> None:
+    """Take a role away (per release, or ``auditor`` organisation-wide). Audited, so it moves the store
+    version: what it allowed ends at the holder's next request, in every open session."""
+    from vigil.access.reading import ORGANISATION_ROLES
+
+    with store.write() as session:
+        person = _person(session, name)
+        if role in ORGANISATION_ROLES:
+            held_org = session.get(OrganisationRole, (person.id, role))
+            if held_org is None:
+                raise NotFound(f"{name} does not hold the {role} role")
+            session.delete(held_org)
+            release_id = None
+        else:
+            if release is None:
+                raise VigilError(f"give --release: '{role}' is held in one release")
+            release_id = get_release(session, release).id
+            held = session.scalar(select(ReleaseRole).where(
+                ReleaseRole.release_id == release_id, ReleaseRole.person_id == person.id, ReleaseRole.role == role))
+            if held is None:
+                raise NotFound(f"{name} is not {role} of {release}")
+            session.delete(held)
+        session.flush()
+        audit(session, at=now, actor=actor, action="role.removed", entity="person", entity_id=person.id,
+              release_id=release_id, payload={"person": person.name, "role": role})
+
+
 def create_token(
     store: Store, person_name: str, now: datetime, *, label: str = "api", actor: str = SYSTEM_ACTOR
 ) -> tuple[ApiToken, str]:

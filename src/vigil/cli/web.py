@@ -84,6 +84,21 @@ def add(
     console.print(f"{person.name}{granted}", highlight=False)
 
 
+@user_app.command("remove-role")
+def remove_role_cmd(
+    name: str,
+    role: Annotated[str, typer.Option(help="The role to take away (auditor: organisation-wide).")],
+    release: Annotated[str | None, typer.Option(help="The release it is held in.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Take a role away; what it allowed ends at once, in open browser sessions too."""
+    from vigil.access.service import remove_role
+    from vigil.clock import SystemClock
+
+    remove_role(open_store(db), name, role, SystemClock().now(), release=release)
+    console.print(f"{name}: no longer {role}" + (f" of {release}" if release else ""), highlight=False)
+
+
 @user_app.command("token")
 def token(
     name: str,
