@@ -31,11 +31,17 @@ SAFE_SCHEMES = {"", "http", "https", "mailto"}
 
 
 class _Checker(HTMLParser):
-    def __init__(self) -> None:
+    def __init__(self, own_scripts: bool) -> None:
         super().__init__(convert_charrefs=True)
         self.problems: list[str] = []
+        self.own_scripts = own_scripts
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "script" and self.own_scripts:
+            src, kind = found.get("src") or "", found.get("type") or ""
+            if (src.startswith("/") and not src.startswith("//")) or kind == "application/json":
+                return  # the page's own script file, or inert JSON data (a breakout shows as a new tag)
         if tag in {"script", "svg", "iframe", "object", "embed", "img", "math", "style", "details", "div"}:
             self.problems.append(f"<{tag}> element")
         for name, value in attrs:
@@ -47,10 +53,11 @@ class _Checker(HTMLParser):
                     self.problems.append(f"{name}={value!r} on <{tag}>")
 
 
-def active_content(html: str, *, allow: frozenset[str] = frozenset()) -> list[str]:
+def active_content(html: str, *, allow: frozenset[str] = frozenset(), own_scripts: bool = False) -> list[str]:
     """What in ``html`` could run script: unexpected elements, event handlers, unsafe URL schemes.
-    ``allow`` names elements the page itself legitimately has (a page's own ``<style>``)."""
-    checker = _Checker()
+    ``allow`` names elements the page itself legitimately has (a page's own ``<style>``); ``own_scripts``
+    lets through ``<script src="/…">`` and JSON data blocks, which the application's pages carry."""
+    checker = _Checker(own_scripts)
     checker.feed(html)
     checker.close()
     return [p for p in checker.problems if not any(p == f"<{tag}> element" for tag in allow)]
