@@ -247,6 +247,7 @@ NOT_RELEASE_WRITES = {
     "incidents.dora:record_facts", "incidents.dora:record_report_sent",  # incident writes: guarded at the flush,
     "alerts.communication:send_due", "alerts.log_signals:fire_log_signals",  # like every row above
     "watch.rollback:mark_interrupted", "watch.rollback:execute_rollback", "watch.rollback:verify_rollback",
+    "watch.rollback:manual_rollback_for",  # its claim checks ensure_open itself (a bulk update)
     "watch.rollback:notify_rollback", "watch.outages:on_source_unavailable", "alerts.hook:note_rollback",
     # a no-op on this release (the verified rollback already set "mitigated"); it writes through _set_clock
     "incidents.service:record_mitigation",

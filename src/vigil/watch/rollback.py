@@ -28,6 +28,7 @@ from vigil.errors import Conflict, NotFound, RollbackError, SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
 from vigil.plan.schema import Plan, RollbackAction
+from vigil.releases.closed import ensure_open
 from vigil.releases.models import Release
 from vigil.releases.roles import authorize
 from vigil.releases.service import SYSTEM_ACTOR, get_release, plan_of
@@ -63,6 +64,7 @@ def manual_rollback_for(store: Store, release_ref: str | int, actor: str, now: d
     # others get 409); the run itself may start later, in the background. A claim whose run never
     # started (its worker died) lapses after CLAIM_LAPSES.
     with store.write() as session:
+        ensure_open(session, release_id, "carrying out a rollback")  # a bulk update passes no flush guard
         result = session.execute(
             update(RollbackEvent)
             .where(RollbackEvent.id == event_id, RollbackEvent.state == "decided",
