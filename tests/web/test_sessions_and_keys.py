@@ -226,3 +226,12 @@ def test_removing_a_role_ends_what_it_allowed_in_open_sessions_at_once(world: Wo
     assert client.get(f"/api/v1/releases/{DEMO}", headers={"Authorization": f"Bearer {auditor}"}).status_code == 200
     remove_role(world.store, "Aude Itor", "auditor", NOW)
     assert client.get(f"/api/v1/releases/{DEMO}", headers={"Authorization": f"Bearer {auditor}"}).status_code == 403
+
+
+def test_workers_starting_at_once_agree_on_one_key(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    url = f"sqlite:///{tmp_path / 'vigil.db'}"
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: session_key(url), range(16)))
+    assert len(keys) == 1 and [p.name for p in tmp_path.iterdir()] == ["vigil.db.session-key"]

@@ -8,16 +8,18 @@ Generated on first start with mode 0600; a key file others can read is refused.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import stat
+import tempfile
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
 from vigil.errors import VigilError
 from vigil.settings import Settings
-from vigil.store.private import private_dirs, private_file
+from vigil.store.private import private_dirs
 
 KEY_BYTES = 48
 
@@ -34,21 +36,30 @@ def key_path(store_url: str, explicit: str | None = None) -> Path:
 
 
 def session_key(store_url: str, explicit: str | None = None) -> str:
-    """The key, created on first use. Several workers starting at once agree on one key: the file is
-    created exclusively, and whoever loses the race reads the winner's."""
+    """The key, created on first use. Several workers starting at once agree on one key: each writes a
+    complete key to a private temporary file and links it into place; a link never replaces a file, so
+    the first one wins and the others read it, never a half-written one."""
     path = key_path(store_url, explicit)
     private_dirs(path.parent)
-    if private_file(path):
-        with path.open("w", encoding="ascii") as handle:
-            handle.write(secrets.token_urlsafe(KEY_BYTES))
-            handle.flush()
-            os.fsync(handle.fileno())
+    if not path.exists():
+        _create(path)
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise VigilError(f"the session key file {path} is readable by others (mode {mode:o}): chmod 600 {path}")
-    for _ in range(100):  # a racing worker may not have written the key yet
-        key = path.read_text(encoding="ascii").strip()
-        if key:
-            return key
-        os.sched_yield()
-    raise VigilError(f"the session key file {path} is empty: delete it and start again")
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise VigilError(f"the session key file {path} holds no usable key: delete it and start again")
+    return key
+
+
+def _create(path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session-key-")  # mode 0600
+    try:
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(secrets.token_urlsafe(KEY_BYTES))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another worker's key is already there: use it
+            os.link(tmp, path)
+    finally:
+        os.unlink(tmp)
