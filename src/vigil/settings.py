@@ -17,6 +17,10 @@ class Settings(BaseSettings):
     alertmanager_token: str | None = None  # bearer token Alertmanager sends to POST /api/v1/alertmanager
     # Where the audit chain's head is published after each commit (vigil.store.witness); empty: nowhere.
     audit_witness: str | None = None
+    # The session-cookie signing key file (vigil.access.keyfile); default beside a SQLite store.
+    session_key_file: str | None = None
+    secure_cookies: bool = False  # served over HTTPS (directly or behind a proxy): cookies get `Secure`
+    allowed_hosts: str = "*"  # comma-separated Host header values the server answers (TrustedHostMiddleware)
 
 
 def database_url(explicit: str | None = None) -> str:

@@ -63,6 +63,10 @@ def test_the_read_commands_work_on_a_store_nobody_can_write(demo_store: Path) ->
         folder.chmod(0o755)
         for part in folder.glob("vigil.db*"):
             part.chmod(0o444)
+        # vigil makes its evidence private (0700/0400); this store is shared with the reader on purpose
+        for path in (folder / "vigil-evidence").rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o444)
+        (folder / "vigil-evidence").chmod(0o755)
         before = {p.name: p.read_bytes() for p in folder.glob("vigil.db*")}
         for command in [*READS, ("verify",)]:
             done = subprocess.run([*as_reader, sys.executable, "-m", "vigil", *command, "--db",

@@ -157,3 +157,16 @@ def test_an_owner_acknowledges_in_the_browser(browser: Browser, server: Server) 
     expect(page.locator(".flash.ok")).to_contain_text("acknowledgement was recorded")
     expect(page.locator("li[data-checkpoint='T+2h'] .ack")).to_contain_text("Rolled back <b>as planned</b>")
     page.close()
+
+
+def test_api_docs_render_from_the_vendored_swagger_ui_under_the_normal_csp(browser: Browser, server: Server) -> None:
+    page = browser.new_page()
+    outside: list[str] = []
+    violations: list[str] = []
+    page.on("request", lambda r: None if r.url.startswith(server.url) else outside.append(r.url))
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{server.url}/api/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("vigil")
+    expect(page.locator(".opblock-summary-path[data-path='/api/v1/releases']").first).to_be_visible()
+    assert outside == [] and violations == []
+    page.close()

@@ -63,6 +63,42 @@ def test_external_entities_are_not_resolved(tmp_path):
         parse_junit(xxe)
 
 
+BILLION_LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode() for i in range(1, 10)
+    )
+    + b']><testsuite><testcase name="a"><failure message="&lol9;"/></testcase></testsuite>'
+)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        BILLION_LAUGHS,
+        # quadratic blow-up: one big entity referenced many times
+        b'<!DOCTYPE t [<!ENTITY a "' + b"x" * 10_000 + b'">]><testsuite><testcase name="'
+        + b"&a;" * 1000 + b'"/></testsuite>',
+        # even a harmless-looking internal entity is refused: JUnit files have no use for them
+        b'<!DOCTYPE t [<!ENTITY ok "fine">]><testsuite><testcase name="&ok;"/></testsuite>',
+    ],
+    ids=["billion-laughs", "quadratic", "internal-entity"],
+)
+def test_entity_declarations_are_refused_before_expansion(content, store, root, release, tmp_path):
+    with pytest.raises(JUnitError, match="declares entities"):
+        parse_junit(content, "evil.xml")
+    path = tmp_path / "evil.xml"
+    path.write_bytes(content)
+    with store.read() as s:
+        from vigil.smoke.models import SmokeRun
+
+        before = s.query(SmokeRun).count()
+    with pytest.raises(JUnitError):
+        import_junit(store, root, release.slug, path, actor="Sam Okafor", now=release.started_at)
+    with store.read() as s:
+        assert s.query(SmokeRun).count() == before  # refused cleanly: nothing stored
+
+
 def test_import_stores_the_run_and_seals_the_raw_file(store, root, release, clock, tmp_path):
     path = tmp_path / "results.xml"
     path.write_bytes(PYTEST_XML)

@@ -135,3 +135,19 @@ def test_a_manual_rollback_is_carried_out_by_the_release_owner_only(world: World
         "rollback.completed": "Ana Costa",
         "permission.denied": "Vic Viewer",
     }
+
+
+def test_the_api_docs_page_loads_nothing_from_outside_and_keeps_the_csp(client: TestClient) -> None:
+    import re
+
+    from vigil.web.app import CSP
+
+    page = client.get("/api/docs")
+    assert page.status_code == 200 and page.headers["content-security-policy"] == CSP
+    references = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert len(references) == 3 and all(r.startswith("/") and not r.startswith("//") for r in references)
+    assert "<script>" not in page.text  # no inline script: CSP allows scripts from this server only
+    for reference in references:
+        asset = client.get(reference)
+        assert asset.status_code == 200 and len(asset.content) > 500
+        assert asset.headers["content-security-policy"] == CSP

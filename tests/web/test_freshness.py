@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 import vigil
 from vigil.access.models import ApiToken
-from vigil.access.service import hash_token
+from vigil.access.service import add_user, hash_token
 from vigil.clock import ManualClock
 from vigil.plan import parse_plan
 from vigil.releases.service import create_release
@@ -59,6 +59,7 @@ def test_the_live_fragment_follows_a_watch_writing_from_another_process(world: W
     text = demo_text().replace("seed: 42", "seed: 45")
     plan = parse_plan(text, "running.yaml")
     release = create_release(world.store, plan, text, "running.yaml", now=plan.release.date, slug="running")
+    add_user(world.store, "Vic Viewer", plan.release.date, role="viewer", release="running")  # reads are scoped
     clock = ManualClock(plan.release.date + timedelta(minutes=20))
     watcher = Store(world.store.url)  # the watch's own connection to the store, as in `vigil watch`
     evaluate_checkpoint(watcher, release.id, "T+0", clock.now())

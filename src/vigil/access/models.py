@@ -39,3 +39,29 @@ class ServerSecret(Base):
     name: Mapped[str] = mapped_column(String(50), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp)
+
+
+class WebSession(Base):
+    """A browser sign-in. The cookie carries a random session id; only its SHA-256 is kept here, and a
+    session counts only while it has not ended (logout, its token revoked) and has not expired."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    address: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCTimestamp)
+    expires_at: Mapped[datetime] = mapped_column(UTCTimestamp)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
+    ended_why: Mapped[str | None] = mapped_column(String(30))
+
+
+class OrganisationRole(Base):
+    """A role held across every release (``auditor``: reads everything, writes nothing)."""
+
+    __tablename__ = "organisation_roles"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(30), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCTimestamp)

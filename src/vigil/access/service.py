@@ -15,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from vigil.access.models import ApiToken, ServerSecret
+from vigil.access.models import ApiToken, OrganisationRole
 from vigil.errors import Conflict, NotFound, VigilError
 from vigil.releases.models import Person, ReleaseRole
 from vigil.releases.roles import ROLE_TITLES
@@ -24,7 +24,6 @@ from vigil.store import Store
 from vigil.store.audit import append as audit
 
 TOKEN_PREFIX = "vgl_"
-SESSION_SECRET = "session-signing-key"
 
 
 @dataclass(frozen=True)
@@ -50,11 +49,18 @@ def add_user(
     release: str | None = None,
     actor: str = SYSTEM_ACTOR,
 ) -> Person:
-    """Create (or update the e-mail of) a person; with ``role`` and ``release``, grant that role there."""
-    if (role is None) != (release is None):
+    """Create (or update the e-mail of) a person; with ``role`` and ``release``, grant that role there;
+    with the organisation-wide role ``auditor`` (no release), grant it everywhere."""
+    from vigil.access.reading import ORGANISATION_ROLES
+
+    organisation_wide = role in ORGANISATION_ROLES
+    if organisation_wide and release is not None:
+        raise VigilError(f"'{role}' is held across the organisation: give it without --release")
+    if not organisation_wide and (role is None) != (release is None):
         raise VigilError("give --role and --release together (a role is held in one release)")
-    if role is not None and role not in ROLE_TITLES:
-        raise VigilError(f"unknown role '{role}' (one of: {', '.join(ROLE_TITLES)})")
+    if role is not None and role not in ROLE_TITLES and not organisation_wide:
+        known = ", ".join([*ROLE_TITLES, *ORGANISATION_ROLES])
+        raise VigilError(f"unknown role '{role}' (one of: {known})")
     name = name.strip()
     if not name:
         raise VigilError("a user needs a name")
@@ -86,7 +92,18 @@ def add_user(
             )
         if role is not None and release is not None:
             _grant(session, person, role, release, now, actor)
+        elif role is not None:
+            _grant_organisation_role(session, person, role, now, actor)
     return person
+
+
+def _grant_organisation_role(session: Session, person: Person, role: str, now: datetime, actor: str) -> None:
+    if session.get(OrganisationRole, (person.id, role)) is not None:
+        return
+    session.add(OrganisationRole(person_id=person.id, role=role, granted_at=now))
+    session.flush()
+    audit(session, at=now, actor=actor, action="role.granted", entity="person", entity_id=person.id,
+          payload={"person": person.name, "role": role, "scope": "organisation"})
 
 
 def _grant(session: Session, person: Person, role: str, release_ref: str, now: datetime, actor: str) -> None:
@@ -110,6 +127,35 @@ def _grant(session: Session, person: Person, role: str, release_ref: str, now: d
         release_id=release.id,
         payload={"person": person.name, "role": role},
     )
+
+
+def remove_role(
+    store: Store, name: str, role: str, now: datetime, *, release: str | None = None, actor: str = SYSTEM_ACTOR
+) -> None:
+    """Take a role away (per release, or ``auditor`` organisation-wide). Audited, so it moves the store
+    version: what it allowed ends at the holder's next request, in every open session."""
+    from vigil.access.reading import ORGANISATION_ROLES
+
+    with store.write() as session:
+        person = _person(session, name)
+        if role in ORGANISATION_ROLES:
+            held_org = session.get(OrganisationRole, (person.id, role))
+            if held_org is None:
+                raise NotFound(f"{name} does not hold the {role} role")
+            session.delete(held_org)
+            release_id = None
+        else:
+            if release is None:
+                raise VigilError(f"give --release: '{role}' is held in one release")
+            release_id = get_release(session, release).id
+            held = session.scalar(select(ReleaseRole).where(
+                ReleaseRole.release_id == release_id, ReleaseRole.person_id == person.id, ReleaseRole.role == role))
+            if held is None:
+                raise NotFound(f"{name} is not {role} of {release}")
+            session.delete(held)
+        session.flush()
+        audit(session, at=now, actor=actor, action="role.removed", entity="person", entity_id=person.id,
+              release_id=release_id, payload={"person": person.name, "role": role})
 
 
 def create_token(
@@ -144,6 +190,9 @@ def revoke_token(store: Store, token_id: int, now: datetime, *, actor: str = SYS
         if token.revoked_at is not None:
             raise Conflict(f"token #{token_id} was already revoked")
         token.revoked_at = now
+        from vigil.access.sessions import end_sessions_of_token  # sessions imports Identity from here
+
+        ended = end_sessions_of_token(session, token.id, now)
         audit(
             session,
             at=now,
@@ -151,7 +200,7 @@ def revoke_token(store: Store, token_id: int, now: datetime, *, actor: str = SYS
             action="token.revoked",
             entity="api_token",
             entity_id=token.id,
-            payload={"person": token.person.name, "prefix": token.prefix},
+            payload={"person": token.person.name, "prefix": token.prefix, "sessions_ended": ended},
         )
     return token
 
@@ -201,30 +250,6 @@ def list_people(session: Session) -> list[tuple[Person, list[tuple[str, str]]]]:
     for person_id, slug, role in rows:
         by_person.setdefault(person_id, []).append((slug, role))
     return [(p, sorted(by_person.get(p.id, []))) for p in people]
-
-
-def server_secret(store: Store, now: datetime, name: str = SESSION_SECRET) -> str:
-    """The named secret, generated on first use and kept in the store so restarts keep sessions valid."""
-    with store.read() as session:
-        found = session.get(ServerSecret, name)
-        if found is not None:
-            return found.value
-    with store.write() as session:
-        found = session.get(ServerSecret, name)  # another process may have created it meanwhile
-        if found is not None:
-            return found.value
-        value = secrets.token_urlsafe(48)
-        session.add(ServerSecret(name=name, value=value, created_at=now))
-        audit(
-            session,
-            at=now,
-            actor=SYSTEM_ACTOR,
-            action="server.secret_created",
-            entity="server_secret",
-            entity_id=name,
-            payload={},
-        )
-    return value
 
 
 def _person(session: Session, name: str) -> Person:

@@ -69,7 +69,8 @@ def add(
     email: Annotated[str | None, typer.Option(help="E-mail address.")] = None,
     role: Annotated[
         str | None,
-        typer.Option(help="release_owner, monitoring_owner, service_owner, sponsor, participant or viewer"),
+        typer.Option(help="release_owner, monitoring_owner, service_owner, sponsor, participant or viewer "
+                          "(with --release); auditor (organisation-wide: reads every release)"),
     ] = None,
     release: Annotated[str | None, typer.Option(help="The release the role is held in.")] = None,
     db: DbOption = None,
@@ -79,7 +80,23 @@ def add(
     from vigil.clock import SystemClock
 
     person = add_user(open_store(db), name, SystemClock().now(), email=email, role=role, release=release)
-    console.print(f"{person.name}" + (f": {role} of {release}" if role else ": added"), highlight=False)
+    granted = f": {role} of {release}" if release else f": {role} (organisation-wide)" if role else ": added"
+    console.print(f"{person.name}{granted}", highlight=False)
+
+
+@user_app.command("remove-role")
+def remove_role_cmd(
+    name: str,
+    role: Annotated[str, typer.Option(help="The role to take away (auditor: organisation-wide).")],
+    release: Annotated[str | None, typer.Option(help="The release it is held in.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Take a role away; what it allowed ends at once, in open browser sessions too."""
+    from vigil.access.service import remove_role
+    from vigil.clock import SystemClock
+
+    remove_role(open_store(db), name, role, SystemClock().now(), release=release)
+    console.print(f"{name}: no longer {role}" + (f" of {release}" if release else ""), highlight=False)
 
 
 @user_app.command("token")

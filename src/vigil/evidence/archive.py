@@ -23,6 +23,7 @@ from vigil.evidence.models import EvidenceItem, EvidenceRequirement
 from vigil.evidence.requirement_ids import requirement_ids as known_requirement_ids
 from vigil.settings import Settings
 from vigil.store.audit import append as audit
+from vigil.store.private import private_dirs
 
 KINDS_HINT = (
     "smoke_result, junit, retrospective, handover, closure_report, lessons, approval, dashboard, "
@@ -133,14 +134,14 @@ def _store_blob(root: Path, digest: str, content: bytes) -> None:
     path = blob_path(root, digest)
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dirs(path.parent)  # the archive and its folders: 0700, whatever the umask
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o444)
+        os.chmod(tmp, 0o400)  # read-only, and for its owner only (mkstemp made it 0600)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from vigil.errors import VigilError
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.versions import seal_version, versions
+from vigil.governance.markup import safe_html
 from vigil.governance.models import LessonsPublication
 from vigil.governance.render import render
 from vigil.releases.closed import ensure_open
@@ -181,9 +182,7 @@ def _write_page(folder: Path, page: Path, text: str, meta: dict[str, Any]) -> No
 
 
 def _html(title: str, markdown: str) -> str:
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark").enable("table").render(markdown)
+    body = safe_html(markdown)  # user text (learnings, action titles, names) must not carry markup
     # Links between pages are written as .md so the folder also reads well on a Git host; the HTML
     # copy points at the HTML siblings.
     body = re.sub(r'href="([^"]+)\.md"', r'href="\1.html"', body)

@@ -86,12 +86,22 @@ class Channel(_Strict):
     port: int = Field(default=25, ge=1, le=65535, description="smtp: its port")
     sender: str = Field(default="vigil@localhost", description="smtp: From address")
     to: list[str] = Field(default=[], description="smtp: recipients")
+    starttls: bool = Field(default=False, description="smtp: STARTTLS before sending; fail if not offered")
+    username: str | None = Field(default=None, description="smtp: log in as this user (needs starttls)")
+    password_env: str | None = Field(
+        default=None, description="smtp: environment variable holding the password (never the password itself)"
+    )
+    ca_file: str | None = Field(default=None, description="smtp: CA certificate(s) to verify the server with")
     timeout: Duration = Field(default=timedelta(seconds=10), description="Time allowed for one delivery")
 
     @model_validator(mode="after")
     def _complete(self) -> Channel:
         if self.kind in {"webhook", "slack"} and not self.url:
             raise ValueError(f"a {self.kind} channel needs a url")
+        if self.username and not self.starttls:
+            raise ValueError("an smtp channel with a username needs starttls: true (a password never travels in clear)")
+        if self.username and not self.password_env:
+            raise ValueError("an smtp channel with a username needs password_env: the variable holding its password")
         return self
 
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vigil.errors import Conflict, NotFound
+from vigil.errors import Conflict, NotFound, VigilError
 from vigil.releases.models import Person, PlanSnapshot, Release, ReleaseRole
 from vigil.store import Store
 from vigil.store.audit import append as audit
@@ -21,17 +21,32 @@ if TYPE_CHECKING:  # the plan's models are imported only where a plan is used: `
     from vigil.plan.schema import Person as PlanPerson
 
 SYSTEM_ACTOR = "vigil"
+# A slug is one URL path segment and never a number, so `/releases/REF` and `vigil … REF` mean one release:
+# an all-digit REF is a release number, anything else a slug.
+SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,79}$")
+SLUG_RULE = "lower-case letters, digits, '.', '_' and '-', starting with a letter or digit, at most 80, not all digits"
+
+
+class InvalidSlug(VigilError):
+    """A release slug outside the documented character set."""
+
+
+def check_slug(slug: str) -> str:
+    if not SLUG_PATTERN.fullmatch(slug) or slug.isdigit():
+        raise InvalidSlug(f"release slug {slug!r} is not allowed: use {SLUG_RULE}")
+    return slug
 
 
 def slug_for(plan: Plan) -> str:
     raw = f"{plan.release.service}-{plan.release.version}"
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", raw).strip("-").lower()
+    slug = re.sub(r"[^a-z0-9_.-]+", "-", raw.lower()).strip("-._")[:80].rstrip("-._") or "release"
+    return f"release-{slug}" if slug.isdigit() else slug
 
 
 def create_release(store: Store, plan: Plan, source_text: str, source_path: str, *, now: datetime,
                    actor: str = SYSTEM_ACTOR, slug: str | None = None) -> Release:
     """Register a release with its plan snapshot and people; one transaction, audited."""
-    slug = slug or slug_for(plan)
+    slug = check_slug(slug) if slug is not None else slug_for(plan)
     info = plan.release
     with store.write() as session:
         if session.scalar(select(Release.id).where(Release.slug == slug)) is not None:
@@ -66,7 +81,7 @@ def unique_slug(store: Store, base: str) -> str:
 
 
 def get_release(session: Session, ref: str | int) -> Release:
-    """Find a release by id or slug."""
+    """Find a release by number (all ASCII digits) or slug (never all digits: ``check_slug``)."""
     text = str(ref)
     number = record_number(text)
     query = select(Release).where(Release.id == number if number is not None else Release.slug == text)

@@ -1,6 +1,7 @@
 """Read JUnit XML from any test runner (pytest, Maven Surefire, Jest, Go's gotestsum…).
 
-The stdlib parser does not fetch external entities or DTDs, so a hostile file cannot read local files.
+Parsed with defusedxml: a file that declares entities (billion laughs, quadratic blow-up) or points at
+external ones is refused with a clear error before anything is expanded.
 Both ``<testsuites>`` and a lone ``<testsuite>`` root are accepted; ``<failure>`` and ``<error>`` fail a
 case, ``<skipped>`` skips it.
 """
@@ -9,6 +10,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
 
 from vigil.errors import VigilError
 
@@ -27,9 +31,11 @@ class JUnitCase:
 
 def parse_junit(content: bytes, name: str = "results.xml") -> list[JUnitCase]:
     try:
-        root = ET.fromstring(content)
+        root = fromstring(content)
     except ET.ParseError as exc:
         raise JUnitError(f"{name}: not valid XML ({exc})") from None
+    except DefusedXmlException as exc:  # entity declarations or external references: never expanded
+        raise JUnitError(f"{name}: refused, the XML declares entities or external references ({exc})") from None
     if root.tag not in {"testsuites", "testsuite"}:
         raise JUnitError(f"{name}: root element is <{root.tag}>, expected <testsuites> or <testsuite>")
     cases = [_case(el) for el in root.iter("testcase")]

@@ -22,8 +22,9 @@ from vigil.errors import StoreError
 from vigil.store.audit import HEAD
 from vigil.store.integrity import install as install_integrity
 from vigil.store.logtext_sqlite import attach as attach_text_index
-from vigil.store.logtext_sqlite import catch_up
+from vigil.store.logtext_sqlite import catch_up, index_path
 from vigil.store.logtext_sqlite import pin as pin_text_index
+from vigil.store.private import private_dirs, private_file
 from vigil.store.renumbering import restamp_old_numbering
 from vigil.store.revisions import head_revision, stamped_revision
 from vigil.store.witness import WITNESS, default_witness
@@ -182,9 +183,14 @@ def unwritable(exc: BaseException) -> str | None:
 
 
 def _ensure_parent(url: str) -> None:
+    """Create a new SQLite store (and its log text index) 0600 before SQLite does, which would make them
+    0644 under the usual umask: the store holds people, audit and evidence records. SQLite gives its WAL
+    and shared-memory files the mode of the database file."""
     database = make_url(url).database
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    if database and database != ":memory:" and not database.startswith("file:"):
+        private_dirs(Path(database).parent)
+        if private_file(Path(database)):
+            private_file(index_path(database))
 
 
 def _sqlite_engine(url: str, *, begin: str, text_index: bool = False) -> Engine:

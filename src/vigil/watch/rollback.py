@@ -14,11 +14,11 @@ the state it announces, so a notice is never sent for a state that was not store
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 import httpx
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from vigil.analysis import judge
@@ -28,12 +28,15 @@ from vigil.errors import Conflict, NotFound, RollbackError, SourceError
 from vigil.metrics.base import Series
 from vigil.metrics.registry import SourceSet
 from vigil.plan.schema import Plan, RollbackAction
+from vigil.releases.closed import ensure_open
 from vigil.releases.models import Release
 from vigil.releases.roles import authorize
 from vigil.releases.service import SYSTEM_ACTOR, get_release, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.watch.models import RollbackEvent
+
+CLAIM_LAPSES = timedelta(minutes=5)
 
 
 def pending_rollback(store: Store, release_id: int, *, include_manual: bool = False) -> int | None:
@@ -57,6 +60,20 @@ def manual_rollback_for(store: Store, release_ref: str | int, actor: str, now: d
     event_id = pending_rollback(store, release_id, include_manual=True)
     if event_id is None:
         raise Conflict("no rollback is waiting to be carried out for this release")
+    # Claimed here, before anyone is answered, so of several requests at once only one is accepted (the
+    # others get 409); the run itself may start later, in the background. A claim whose run never
+    # started (its worker died) lapses after CLAIM_LAPSES.
+    with store.write() as session:
+        ensure_open(session, release_id, "carrying out a rollback")  # a bulk update passes no flush guard
+        result = session.execute(
+            update(RollbackEvent)
+            .where(RollbackEvent.id == event_id, RollbackEvent.state == "decided",
+                   or_(RollbackEvent.started_at.is_(None), RollbackEvent.started_at < now - CLAIM_LAPSES))
+            .values(started_at=now))
+        if not cast(CursorResult[Any], result).rowcount:
+            raise Conflict("this release's rollback is already being carried out")
+        audit(session, at=now, actor=actor, action="rollback.requested", entity="rollback", entity_id=event_id,
+              release_id=release_id, payload={})
     return event_id
 
 

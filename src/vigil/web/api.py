@@ -25,7 +25,15 @@ from vigil.watch.rollback import execute_rollback, manual_rollback_for
 from vigil.web.auth import check_csrf, reader, writer
 from vigil.web.context import ctx
 from vigil.web.overview import MAX_PAGE_SIZE, PAGE_SIZE, Offset
-from vigil.web.reads import REVALIDATE, cached_response, dashboard_for, overview_for
+from vigil.web.reads import (
+    REVALIDATE,
+    cached_response,
+    dashboard_for,
+    ensure_readable,
+    overview_for,
+    scope_for,
+    scope_key,
+)
 from vigil.web.release_view import as_json, checkpoint_json, rollback_json
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -45,13 +53,15 @@ class AckBody(BaseModel):
 @router.get("/releases", summary="Releases, newest first, with health, next checkpoint and go/no-go")
 def list_releases(
     request: Request,
-    _who: Reader,
+    who: Reader,
     status: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)] = PAGE_SIZE,
     offset: Offset = 0,
 ) -> Response:
+    scope = scope_for(request, who)
+
     def body() -> str:
-        page = overview_for(request, limit=limit, offset=offset, status=status)
+        page = overview_for(request, who, limit=limit, offset=offset, status=status)
         return _json(
             {
                 "total": page.total,
@@ -69,25 +79,25 @@ def list_releases(
             }
         )
 
-    return cached_response(request, ("api-releases", limit, offset, status), body, media_type=JSON)
+    return cached_response(request, ("api-releases", limit, offset, status, scope_key(scope)), body, media_type=JSON)
 
 
 @router.get("/releases/{ref}", summary="One release: checkpoints with decisions and reasons, rollback, people")
-def release_detail(request: Request, ref: str, _who: Reader) -> Response:
-    dash = dashboard_for(request, ref)
+def release_detail(request: Request, ref: str, who: Reader) -> Response:
+    dash = dashboard_for(request, ref, who)
     return cached_response(
         request, ("api-release", dash.release.id, dash.version), lambda: _json(as_json(dash)), media_type=JSON
     )
 
 
 @router.get("/releases/{ref}/checkpoints", summary="The checkpoint timeline T+0…T+24h")
-def checkpoints(request: Request, ref: str, _who: Reader) -> list[dict[str, Any]]:
-    return [checkpoint_json(e) for e in dashboard_for(request, ref).timeline]
+def checkpoints(request: Request, ref: str, who: Reader) -> list[dict[str, Any]]:
+    return [checkpoint_json(e) for e in dashboard_for(request, ref, who).timeline]
 
 
 @router.get("/releases/{ref}/checkpoints/{name}", summary="One checkpoint: readings, decision, reasons")
-def checkpoint(request: Request, ref: str, name: str, _who: Reader) -> dict[str, Any]:
-    for entry in dashboard_for(request, ref).timeline:
+def checkpoint(request: Request, ref: str, name: str, who: Reader) -> dict[str, Any]:
+    for entry in dashboard_for(request, ref, who).timeline:
         if entry.view.name == name:
             return checkpoint_json(entry)
     raise NotFound(f"checkpoint {name} is not in this release's plan")
@@ -100,12 +110,12 @@ def checkpoint(request: Request, ref: str, name: str, _who: Reader) -> dict[str,
 def charts(
     request: Request,
     ref: str,
-    _who: Reader,
+    who: Reader,
     metric: str | None = None,
     group: str | None = None,
     v: Annotated[str | None, Query(description="the dashboard version; a matching one may be cached")] = None,
 ) -> Response:
-    dash = dashboard_for(request, ref)
+    dash = dashboard_for(request, ref, who)
     if metric is not None:
         return JSONResponse([c for c in dash.charts.charts if c["metric"] == metric])
     # Versioned URLs never change content: let the browser keep them (privately: they need a token).
@@ -120,8 +130,8 @@ def charts(
 
 
 @router.get("/releases/{ref}/rollback", summary="The release's rollback, if one was decided")
-def rollback(request: Request, ref: str, _who: Reader) -> dict[str, Any] | None:
-    return rollback_json(dashboard_for(request, ref).rollback)
+def rollback(request: Request, ref: str, who: Reader) -> dict[str, Any] | None:
+    return rollback_json(dashboard_for(request, ref, who).rollback)
 
 
 @router.post(
@@ -177,11 +187,12 @@ def evaluate(request: Request, ref: str, name: str, who: Writer) -> JSONResponse
 
 
 @router.get("/releases/{ref}/dashboard-usage", summary="Who opened this release's dashboards, how often")
-def dashboard_usage(request: Request, ref: str, _who: Reader) -> dict[str, Any]:
+def dashboard_usage(request: Request, ref: str, who: Reader) -> dict[str, Any]:
     context = ctx(request)
     context.usage.flush()
     with context.store.read() as session:
         release = get_release(session, ref)
+        ensure_readable(request, who, release.id, "dashboard usage")
         summary = usage_summary(session, release.id)
     return {
         title: {

@@ -12,16 +12,17 @@ from urllib.parse import quote
 
 import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import ChoiceLoader, PackageLoader
 from starlette.datastructures import MutableHeaders
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 import vigil.models  # noqa: F401  (every domain's tables: foreign keys cross domains)
-from vigil.access.service import server_secret
+from vigil.access.keyfile import session_key
 from vigil.alerts.webhook import alertmanager_router
 from vigil.clock import Clock, SystemClock
 from vigil.errors import Conflict, NotFound, PermissionDenied, VigilError
@@ -29,14 +30,13 @@ from vigil.settings import Settings
 from vigil.store import Store
 from vigil.usage.service import UsageRecorder
 from vigil.web import routers as plugins
-from vigil.web.auth import AuthRequired, csrf_token
+from vigil.web.auth import SESSION_HOURS, AuthRequired, csrf_token
 from vigil.web.context import WebContext
 from vigil.web.filters import install_filters
 
 STATIC = Path(__file__).parent / "static"
 FLUSH_EVERY_SECONDS = 2.0
 WORKER_THREADS = 12
-SESSION_HOURS = 12
 # Scripts only from this server; the chart data travels as inert JSON, never as inline script.
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -51,11 +51,17 @@ def create_app(
     clock: Clock | None = None,
     extra_routers: Sequence[APIRouter] = (),
     alertmanager_token: str | None = None,
+    secure_cookies: bool | None = None,
+    allowed_hosts: Sequence[str] | None = None,
 ) -> FastAPI:
     """The one web application. The Alertmanager receiver is mounted only with a shared bearer token
     (argument or ``VIGIL_ALERTMANAGER_TOKEN``): an open write endpoint has no place on a team server."""
     clock = clock or SystemClock()
-    alertmanager_token = alertmanager_token or Settings().alertmanager_token
+    settings = Settings()
+    alertmanager_token = alertmanager_token or settings.alertmanager_token
+    secure_cookies = settings.secure_cookies if secure_cookies is None else secure_cookies
+    if allowed_hosts is None:
+        allowed_hosts = [h.strip() for h in settings.allowed_hosts.split(",") if h.strip()] or ["*"]
     usage = UsageRecorder(store)
 
     @contextlib.asynccontextmanager
@@ -74,7 +80,7 @@ def create_app(
         title="vigil",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served below from the vendored Swagger UI, under the normal CSP
         openapi_url="/api/v1/openapi.json",
         redoc_url=None,
         description="Post-release monitoring: releases, checkpoints, decisions, rollbacks.",
@@ -82,18 +88,22 @@ def create_app(
     app.state.vigil = WebContext(store=store, clock=clock, public_read=public_read, templates=_templates(), usage=usage)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=server_secret(store, clock.now()),
+        secret_key=session_key(store.url),
         session_cookie="vigil_session",
         max_age=SESSION_HOURS * 3600,
         same_site="strict",
+        https_only=secure_cookies,  # `Secure`: the browser sends the cookie over HTTPS only
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     receivers = [alertmanager_router(store, clock, token=alertmanager_token)] if alertmanager_token else []
     for router in [*plugins.routers(), *receivers, *extra_routers]:
         app.include_router(router)
     _install_error_pages(app)
+    _install_api_docs(app)
 
     app.add_middleware(SecurityHeaders)
+    # Outermost: a request naming another host (DNS rebinding, a poisoned Host in links) gets 400.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))
     return app
 
 
@@ -107,13 +117,10 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].startswith("/api/docs")  # Swagger UI needs its own inline script
-
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                if not docs:
-                    headers.setdefault("Content-Security-Policy", CSP)
+                headers.setdefault("Content-Security-Policy", CSP)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
                 headers.setdefault("Referrer-Policy", "same-origin")
             await send(message)
@@ -146,6 +153,21 @@ def _templates() -> Jinja2Templates:
     env.globals["csrf_token"] = csrf_token
     install_filters(env)
     return templates
+
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>vigil API</title>
+<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css"></head>
+<body><div id="swagger-ui" data-openapi-url="/api/v1/openapi.json"></div>
+<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js"></script>
+<script src="/static/swagger-init.js"></script></body></html>
+"""
+
+
+def _install_api_docs(app: FastAPI) -> None:
+    @app.get("/api/docs", include_in_schema=False)
+    async def _docs() -> HTMLResponse:
+        return HTMLResponse(DOCS_PAGE)
 
 
 def _status(exc: VigilError) -> int:

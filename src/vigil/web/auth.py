@@ -9,20 +9,22 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from fastapi import Request
 
-from vigil.access.service import Identity, hash_token, identify, identity_by_token_id, mark_used
+from vigil.access.service import Identity, hash_token, identify, mark_used
+from vigil.access.sessions import session_identity
 from vigil.errors import PermissionDenied, VigilError
 from vigil.web.context import ctx
 from vigil.web.freshness import request_version
 
-SESSION_TOKEN = "token_id"
+SESSION_ID = "sid"  # the server-side session (vigil.access.sessions); only its SHA-256 is stored
 SESSION_CSRF = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 _TOUCH_EVERY = timedelta(minutes=1)
+SESSION_HOURS = 12
 
 
 class AuthRequired(VigilError):
@@ -60,32 +62,37 @@ def _resolve(request: Request) -> Identity | None:
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthRequired("use 'Authorization: Bearer vgl_…' (create one with `vigil user token NAME`)")
 
-        def by_token() -> Identity:
+        def by_token() -> tuple[Identity, datetime | None]:
             with context.store.read() as session:
                 found = identify(session, token.strip())
             if found is None:  # raised, so unknown tokens are not kept: guesses cannot fill the cache
                 raise AuthRequired("unknown or revoked API token")
-            return found
+            return found, None
 
         # Kept under the token's SHA-256, as stored, never the token itself. Looking a digest up tells
         # a guesser nothing about valid tokens (that would take a preimage of the hash).
-        found = context.identities.get_or_build(("bearer", hash_token(token.strip()), version), by_token)
+        found, _ = context.identities.get_or_build(("bearer", hash_token(token.strip()), version), by_token)
         request.state.via_session = False
         return found
-    token_id = request.session.get(SESSION_TOKEN)
-    if token_id is None:
+    sid = request.session.get(SESSION_ID)
+    if not isinstance(sid, str) or not sid:
+        if request.session:  # a cookie of an older version (or a forged one): nothing in it counts
+            request.session.clear()
         return None
 
-    def by_session() -> Identity:
+    def by_session() -> tuple[Identity, datetime | None]:
         with context.store.read() as session:
-            found = identity_by_token_id(session, int(token_id))
+            found = session_identity(session, sid)
         if found is None:
             raise _Revoked
         return found
 
     try:
-        found = context.identities.get_or_build(("session", int(token_id), version), by_session)
-    except _Revoked:  # the token behind this session was revoked: end the session
+        found, expires = context.identities.get_or_build(("session", hash_token(sid), version), by_session)
+    except _Revoked:  # signed out, its token revoked, or never started here: the cookie is worth nothing
+        request.session.clear()
+        return None
+    if expires is not None and context.clock.now() >= expires:
         request.session.clear()
         return None
     request.state.via_session = True
@@ -140,6 +147,11 @@ def check_csrf(request: Request, presented: str | None) -> None:
     presented = presented or request.headers.get(CSRF_HEADER)
     if not expected or not presented or not hmac.compare_digest(str(expected), presented):
         raise CsrfFailed("the form's security token is missing or stale; reload the page and try again")
+
+
+def client_address(request: Request) -> str:
+    """The client's address as the server sees it (behind a proxy: uvicorn's --proxy-headers)."""
+    return request.client.host if request.client else "unknown"
 
 
 def safe_next(target: str | None) -> str:

@@ -15,6 +15,7 @@ from vigil.clock import Clock
 from vigil.store import Store
 from vigil.usage.service import UsageRecorder
 from vigil.web.freshness import LruCache
+from vigil.web.signin import SignInLimiter
 
 
 @dataclass
@@ -26,8 +27,11 @@ class WebContext:
     usage: UsageRecorder
     # token id -> when we last wrote its last_used_at (written at most once a minute per token)
     token_seen: dict[int, datetime] = field(default_factory=dict)
-    # (credential kind, token digest or id, store version) -> the person (see auth._resolve)
-    identities: LruCache[tuple[str, object, int], Identity] = field(default_factory=lambda: LruCache(1024))
+    # (credential kind, token or session-id digest, store version) -> the person (see auth._resolve)
+    identities: LruCache[tuple[str, object, int], tuple[Identity, datetime | None]] = field(
+        default_factory=lambda: LruCache(1024)
+    )
+    signins: SignInLimiter = field(default_factory=SignInLimiter)
     # what the pages and the API read, per store version (see web.reads)
     views: LruCache[tuple[Any, ...], Any] = field(default_factory=lambda: LruCache(512))
     # finished response bodies with their ETags, per store version and viewer (see web.reads)

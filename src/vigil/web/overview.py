@@ -64,13 +64,16 @@ class OverviewPage:
         return self.offset + self.limit < self.total
 
 
-def overview(session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, status: str | None = None) -> OverviewPage:
+def overview(session: Session, *, limit: int = PAGE_SIZE, offset: int = 0, status: str | None = None,
+             only: frozenset[int] | None = None) -> OverviewPage:
     """One page of the overview, newest release first."""
     limit = max(1, min(limit, MAX_PAGE_SIZE))
     offset = max(0, offset)
     # The plan text is only needed for a plan not parsed yet (plan_of loads it then), not per row.
     query = select(Release).options(joinedload(Release.plan).load_only(PlanSnapshot.sha256, PlanSnapshot.source_path))
     count = select(func.count(Release.id))
+    if only is not None:  # the caller's read scope (vigil.access.reading): the releases they may read
+        query, count = query.where(Release.id.in_(only)), count.where(Release.id.in_(only))
     if status == "active":
         query, count = query.where(Release.status.in_(ACTIVE)), count.where(Release.status.in_(ACTIVE))
     elif status:

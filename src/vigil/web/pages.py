@@ -9,6 +9,7 @@ served from memory (``web.reads``).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -17,12 +18,15 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from markupsafe import Markup
 
 from vigil.access.service import Identity, identify
+from vigil.access.sessions import end_session, start_session
 from vigil.signoffs.service import acknowledge_checkpoint
 from vigil.watch.rollback import execute_rollback, manual_rollback_for
 from vigil.web.auth import (
     SESSION_CSRF,
-    SESSION_TOKEN,
+    SESSION_HOURS,
+    SESSION_ID,
     check_csrf,
+    client_address,
     csrf_token,
     identity,
     reader,
@@ -31,8 +35,9 @@ from vigil.web.auth import (
 )
 from vigil.web.context import ctx
 from vigil.web.overview import PAGE_SIZE, OverviewPage, PageNumber
-from vigil.web.reads import cached_response, dashboard_for, memo, overview_for, roles_for
+from vigil.web.reads import cached_response, dashboard_for, memo, overview_for, roles_for, scope_for, scope_key
 from vigil.web.release_view import ReleaseDashboard, can_acknowledge
+from vigil.web.signin import TooManyAttempts
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Identity | None, Depends(reader)]
@@ -74,12 +79,22 @@ def login(
     next: Annotated[str, Form()] = "/",
 ) -> Response:
     check_csrf(request, csrf_token_)
-    with ctx(request).store.read() as session:
+    context, address = ctx(request), client_address(request)
+    now = context.clock.now()
+    try:
+        context.signins.check(address, now)
+    except TooManyAttempts as exc:
+        response = _render(request, "login.html", code=429, next=safe_next(next), error=str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after_seconds)
+        return response
+    with context.store.read() as session:
         found = identify(session, token.strip())
     if found is None:
+        context.signins.failed(context.store, address, now, "unknown or revoked token")
         return _render(request, "login.html", code=401, next=safe_next(next), error="That token is unknown or revoked.")
+    sid = start_session(context.store, found, address, now, timedelta(hours=SESSION_HOURS))
     request.session.clear()
-    request.session[SESSION_TOKEN] = found.token_id
+    request.session[SESSION_ID] = sid
     request.session[SESSION_CSRF] = ""  # a fresh CSRF token for the signed-in session
     csrf_token(request)
     return RedirectResponse(safe_next(next), status_code=303)
@@ -88,6 +103,9 @@ def login(
 @router.post("/logout")
 def logout(request: Request, csrf_token_: Annotated[str, Form(alias="csrf_token")]) -> Response:
     check_csrf(request, csrf_token_)
+    sid = request.session.get(SESSION_ID)
+    if isinstance(sid, str) and sid:  # ended server-side: a copy of the cookie is worth nothing from now on
+        end_session(ctx(request).store, sid, ctx(request).clock.now())
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
@@ -99,16 +117,17 @@ def releases_overview(request: Request, who: Reader, status: str | None = None, 
     context.usage.record("overview", context.clock.now(), None, who.person_id if who else None)
 
     def values() -> dict[str, Any]:
-        found = overview_for(request, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=status)
-        return {"page": found, "page_no": page, "filter": status or "", "rows": _overview_rows(request, found)}
+        found = overview_for(request, who, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE, status=status)
+        rows = _overview_rows(request, found, scope_key(scope_for(request, who)))
+        return {"page": found, "page_no": page, "filter": status or "", "rows": rows}
 
     return _cached_page(request, "overview.html", (page, status), values)
 
 
-def _overview_rows(request: Request, found: OverviewPage) -> Markup:
-    """The rows are the same for every viewer: rendered once per page of the overview."""
+def _overview_rows(request: Request, found: OverviewPage, scope: object) -> Markup:
+    """The rows are the same for every viewer with the same read scope: rendered once per page of it."""
     template = ctx(request).templates.get_template("overview_rows.html")
-    rows: Markup = memo(request, ("overview-rows", found.limit, found.offset, found.status),
+    rows: Markup = memo(request, ("overview-rows", found.limit, found.offset, found.status, scope),
                         lambda: Markup(template.render(page=found)))
     return rows
 
@@ -127,7 +146,7 @@ def group_page(request: Request, ref: str, group: str, who: Reader) -> Response:
 
 def _dashboard(request: Request, ref: str, who: Identity | None, group: str | None, done: str | None) -> Response:
     context = ctx(request)
-    dash = dashboard_for(request, ref)
+    dash = dashboard_for(request, ref, who)
     roles = roles_for(request, dash.release.id, who)
     context.usage.record(group or "release", context.clock.now(), dash.release.id, who.person_id if who else None)
     done = done if done in DONE else None
@@ -145,7 +164,7 @@ def _dashboard(request: Request, ref: str, who: Identity | None, group: str | No
 def live(request: Request, ref: str, who: Reader, v: str = "", group: str | None = None) -> Response:
     """The self-refreshing part of a dashboard: 204 while nothing changed. A finished release's fragment
     carries no polling trigger, so the page stops asking once the watch is over."""
-    dash = dashboard_for(request, ref)
+    dash = dashboard_for(request, ref, who)
     if dash.version == v:
         return Response(status_code=204)
     group = group if group in GROUPS else None

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import Response
 
+from vigil.access.reading import ReadScope, read_scope
 from vigil.access.service import Identity
 from vigil.releases.roles import roles_of
 from vigil.web.context import ctx
@@ -33,20 +34,50 @@ class Body:
     etag: str
 
 
-def overview_for(request: Request, *, limit: int, offset: int, status: str | None) -> OverviewPage:
+def scope_for(request: Request, who: Identity | None) -> ReadScope:
+    """What the caller may read (``vigil.access.reading``), per store version: granting a role is audited,
+    so it moves the version and takes effect at the caller's next request."""
     context = ctx(request)
+
+    def build() -> ReadScope:
+        with context.store.read() as session:
+            return read_scope(session, who.person_id if who else None, public=context.public_read)
+
+    key = ("scope", who.person_id if who else None, request_version(request))
+    scope: ReadScope = context.views.get_or_build(key, build)
+    return scope
+
+
+def scope_key(scope: ReadScope) -> object:
+    """A cache-key part naming a scope: everything, or the exact set of releases."""
+    return "*" if scope.everything else scope.release_ids
+
+
+def ensure_readable(request: Request, who: Identity | None, release_id: int | None, what: str) -> None:
+    """Every read of one release's records comes through here (or ``dashboard_for``): 403 outside scope."""
+    scope_for(request, who).ensure(release_id, what)
+
+
+def overview_for(request: Request, who: Identity | None, *, limit: int, offset: int,
+                 status: str | None) -> OverviewPage:
+    """The overview page of the releases the caller may read."""
+    context = ctx(request)
+    scope = scope_for(request, who)
+    only = None if scope.everything else scope.release_ids
 
     def build() -> OverviewPage:
         with context.store.read() as session:
-            return overview(session, limit=limit, offset=offset, status=status)
+            return overview(session, limit=limit, offset=offset, status=status, only=only)
 
-    return context.views.get_or_build(("overview", limit, offset, status, request_version(request)), build)
+    key = ("overview", limit, offset, status, scope_key(scope), request_version(request))
+    page: OverviewPage = context.views.get_or_build(key, build)
+    return page
 
 
-def dashboard_for(request: Request, ref: str) -> ReleaseDashboard:
-    """The release's dashboard. Per store version and minute: a release being watched shows the clock
-    (charts up to now, the traffic split now); ``release_dashboard`` itself then tells in one query
-    whether anything about this release changed."""
+def dashboard_for(request: Request, ref: str, who: Identity | None) -> ReleaseDashboard:
+    """The release's dashboard, if the caller may read it (403 otherwise). Per store version and minute:
+    a release being watched shows the clock (charts up to now, the traffic split now);
+    ``release_dashboard`` itself then tells in one query whether anything about this release changed."""
     context = ctx(request)
     now = context.clock.now()
 
@@ -56,6 +87,7 @@ def dashboard_for(request: Request, ref: str) -> ReleaseDashboard:
 
     key = ("dashboard", ref, request_version(request), int(now.timestamp() // 60))
     dash: ReleaseDashboard = context.views.get_or_build(key, build)
+    ensure_readable(request, who, dash.release.id, "dashboard")
     return dash
 
 

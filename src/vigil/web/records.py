@@ -23,6 +23,7 @@ from vigil.releases.service import get_release
 from vigil.retro.actions import list_actions
 from vigil.web.auth import reader
 from vigil.web.context import ctx
+from vigil.web.reads import ensure_readable
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Identity | None, Depends(reader)]
@@ -48,6 +49,7 @@ def incident_page(request: Request, ticket: str, who: Reader) -> HTMLResponse:
             incident = get_incident(session, ticket)
         except NotFound as error:
             return _missing(request, who, error)
+        ensure_readable(request, who, incident.release_id, "incidents")
         release = get_release(session, incident.release_id) if incident.release_id else None
         values = {"incident": incident, "release": release, "clock": clock_of(incident),
                   "events": sorted(incident.events, key=lambda e: e.at), "alerts": alerts_of(session, incident),
@@ -63,6 +65,7 @@ def _release_page(request: Request, ref: str, who: Identity | None, template: st
             release = get_release(session, ref)
         except NotFound as error:
             return _missing(request, who, error)
+        ensure_readable(request, who, release.id, usage)
         values = gather(session, release)
     return _page(request, who, template, usage, release.id, release=release, **values)
 

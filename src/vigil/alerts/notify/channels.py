@@ -6,7 +6,9 @@ dispatcher's job, so channels stay simple and testable against a fake transport 
 
 from __future__ import annotations
 
+import os
 import smtplib
+import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -90,16 +92,31 @@ class SmtpSender:
         mail["Date"], mail["Message-ID"] = formatdate(localtime=False), make_msgid(domain="vigil")
         mail["X-Vigil-Event"] = message.event
         mail.set_content(message.body)
+        password = self._password()
         try:
             with smtplib.SMTP(
                 self.channel.host, self.channel.port, timeout=self.channel.timeout.total_seconds()
             ) as smtp:
+                if self.channel.starttls:
+                    # starttls() raises SMTPNotSupportedError when the server offers none: never fall back
+                    smtp.starttls(context=ssl.create_default_context(cafile=self.channel.ca_file))
+                if self.channel.username and password is not None:
+                    smtp.login(self.channel.username, password)
                 refused = smtp.send_message(mail, to_addrs=to)
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"{self.channel.name}: {type(exc).__name__}: {exc}") from None
         if refused:
             raise DeliveryError(f"{self.channel.name}: refused {', '.join(refused)}")
         return f"accepted for {', '.join(to)}"
+
+    def _password(self) -> str | None:
+        variable = self.channel.password_env
+        if not self.channel.username or not variable:
+            return None
+        password = os.environ.get(variable)
+        if not password:
+            raise DeliveryError(f"{self.channel.name}: the password variable {variable} is not set")
+        return password
 
 
 def sender_for(channel: Channel, transport: httpx.BaseTransport | None = None) -> Sender:
