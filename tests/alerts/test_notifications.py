@@ -1,4 +1,4 @@
-"""Channels, retries with backoff on the injected clock, every attempt recorded; the communication plan."""
+"""Channels, retries with backoff as due times, every attempt recorded once; the communication plan."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from vigil.alerts.communication import record_feedback, send_due
 from vigil.alerts.models import Communication, Feedback, Notification
 from vigil.alerts.notify.channels import Message, SlackSender, WebhookSender
-from vigil.alerts.notify.outbox import deliver_pending, send_with_retries, transport_senders
+from vigil.alerts.notify.outbox import deliver_pending, next_delivery, transport_senders
 from vigil.alerts.service import fire_alert
 from vigil.clock import ManualClock
 from vigil.plan.alerting import Channel
@@ -68,13 +68,28 @@ def test_webhook_and_slack_payloads() -> None:
     assert slack["blocks"][0]["text"]["type"] == "mrkdwn"
 
 
-def test_retries_back_off_on_the_clock_and_record_every_attempt() -> None:
+def test_a_failed_attempt_is_due_again_after_its_backoff_and_never_retried_in_place(
+    store: Store, make_release: Callable[..., Release]
+) -> None:
+    release = make_release(CHANNELS + "alerting:\n  auto_incident: []\n")
+    with store.write() as s:
+        fire_alert(s, release_id=release.id, rule="mem", severity="warning", fingerprint="f", summary="Memory",
+                   labels={}, now=T0, source="test")
+    hook = Recorder(failures=2)
+    senders = transport_senders(httpx.MockTransport(hook))
     clock = ManualClock(T0)
-    sender = WebhookSender(Channel(name="h", kind="webhook", url="http://x/y"), httpx.MockTransport(Recorder(2)))
-    attempts, ok = send_with_retries(sender, Message("e", "s", "b"), retries=3, backoff_seconds=5, clock=clock)
-    assert ok and [a["ok"] for a in attempts] == [False, False, True]
-    assert "HTTP 503" in attempts[0]["detail"]
-    assert clock.now() == T0 + timedelta(seconds=5 + 10)  # 5 s, then 10 s
+    assert [n.status for n in deliver_pending(store, clock, senders=senders)] == ["queued"]
+    assert clock.now() == T0  # nothing slept
+    assert next_delivery(store, release.id) == T0 + timedelta(seconds=10)  # backoff
+    assert deliver_pending(store, ManualClock(T0 + timedelta(seconds=9)), senders=senders) == []  # not yet due
+    clock = ManualClock(T0 + timedelta(seconds=10))
+    assert [n.status for n in deliver_pending(store, clock, senders=senders)] == ["queued"]
+    assert next_delivery(store, release.id) == T0 + timedelta(seconds=30)  # 10 s + 2 × 10 s
+    done = deliver_pending(store, ManualClock(T0 + timedelta(seconds=30)), senders=senders)
+    assert [n.status for n in done] == ["sent"] and [a["ok"] for a in done[0].attempts] == [False, False, True]
+    assert [a["attempt"] for a in done[0].attempts] == [1, 2, 3] and next_delivery(store, release.id) is None
+    keys = {r.headers["Idempotency-Key"] for r in hook.requests}
+    assert len(hook.requests) == 3 and len(keys) == 1 and keys.pop().startswith(f"vigil-notification-{done[0].id}-")
 
 
 def test_routed_notifications_are_delivered_after_commit_and_failures_are_kept(
@@ -99,8 +114,10 @@ def test_routed_notifications_are_delivered_after_commit_and_failures_are_kept(
     def handler(request: httpx.Request) -> httpx.Response:
         return hook_ok(request) if request.url.host == "hooks.test" else httpx.Response(500, text="down")
 
-    clock = ManualClock(T0)
-    deliver_pending(store, clock, senders=transport_senders(httpx.MockTransport(handler)))
+    for seconds in (0, 10, 30):  # the first attempt, then each retry when its backoff is due
+        deliver_pending(store, ManualClock(T0 + timedelta(seconds=seconds)),
+                        senders=transport_senders(httpx.MockTransport(handler)))
+    clock = ManualClock(T0 + timedelta(seconds=30))
     with store.read() as s:
         notes = {n.channel: n for n in s.scalars(select(Notification))}
     assert notes["hook"].status == "sent" and len(notes["hook"].attempts) == 1
@@ -157,17 +174,17 @@ def test_a_claim_left_by_a_dead_worker_is_delivered_again_later(
             source="test",
         )
         # A worker claimed it and died before recording the outcome.
-        s.execute(update(Notification).values(status="sending", claimed_at=T0))
+        s.execute(update(Notification).values(status="sending", claimed_at=T0, lease_until=T0 + timedelta(minutes=2)))
     rec = Recorder()
     assert (
         deliver_pending(
-            store, ManualClock(T0 + timedelta(minutes=5)), senders=transport_senders(httpx.MockTransport(rec))
+            store, ManualClock(T0 + timedelta(minutes=1)), senders=transport_senders(httpx.MockTransport(rec))
         )
         == []
-    )  # still within the claim: left alone
+    )  # still within the claim's lease: left alone
     assert (
         deliver_pending(
-            store, ManualClock(T0 + timedelta(minutes=20)), senders=transport_senders(httpx.MockTransport(rec))
+            store, ManualClock(T0 + timedelta(minutes=3)), senders=transport_senders(httpx.MockTransport(rec))
         )[0].status
         == "sent"
     )

@@ -11,10 +11,10 @@ from vigil.retro import models as retro_models
 from vigil.signoffs import models as signoff_models
 from vigil.smoke import models as smoke_models
 from vigil.store import audit
-from vigil.watch import budget_models
+from vigil.watch import budget_models, work_models
 from vigil.watch import models as watch_models
 from vigil.web import models as web_models
 
 __all__ = ["access_models", "alert_models", "audit", "budget_models", "evidence_models", "governance_models",
            "incident_models", "log_models", "release_models", "retro_models", "signoff_models", "smoke_models",
-           "watch_models", "web_models"]
+           "watch_models", "web_models", "work_models"]
