@@ -25,6 +25,7 @@ from malformed_prometheus import Answers, malformed_prometheus
 from plan_text import plan_header
 from vigil.clock import ManualClock
 from vigil.errors import SourceError
+from vigil.flows import checkpoint_round
 from vigil.metrics.config import prometheus_options
 from vigil.metrics.prometheus import PrometheusSource
 from vigil.plan import parse_plan
@@ -33,7 +34,6 @@ from vigil.releases.service import create_release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
 from vigil.watch import evaluate_checkpoint, watch
-from vigil.flows import checkpoint_round
 from vigil.watch import loop as watch_loop
 from vigil.watch.models import Checkpoint, MetricReading
 

@@ -38,7 +38,7 @@ def expire_rollback_lease(store: Store, release_id: int, now: datetime) -> bool:
     with store.write() as session:
         event = session.scalar(select(RollbackEvent).where(
             RollbackEvent.release_id == release_id, RollbackEvent.state == RollbackState.STARTED,
-            or_(RollbackEvent.lease_until.is_(None), RollbackEvent.lease_until < now)))
+            or_(RollbackEvent.lease_until.is_(None), RollbackEvent.lease_until <= now)))
         if event is None:
             return False
         event.state, event.lease_until = RollbackState.INTERRUPTED, None

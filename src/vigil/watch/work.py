@@ -44,7 +44,7 @@ def queue_work(session: Session, release_id: int, kind: WorkKind, key: str, due_
 
 def _claimable(now: datetime) -> Any:
     return or_(and_(DueWork.state == WorkState.PENDING, DueWork.due_at <= now),
-               and_(DueWork.state == WorkState.CLAIMED, DueWork.lease_until < now))
+               and_(DueWork.state == WorkState.CLAIMED, DueWork.lease_until <= now))
 
 
 def claim_due(store: Store, release_id: int, now: datetime) -> list[Claimed]:

@@ -143,7 +143,7 @@ def next_delivery(store: Store, release_id: int | None) -> datetime | None:
 def _claimable(now: datetime) -> Any:
     due = or_(Notification.next_attempt_at.is_(None), Notification.next_attempt_at <= now)
     # A claim without a lease predates leases: its worker is gone.
-    expired = or_(Notification.lease_until.is_(None), Notification.lease_until < now)
+    expired = or_(Notification.lease_until.is_(None), Notification.lease_until <= now)
     return or_(and_(Notification.status == DeliveryState.QUEUED, due),
                and_(Notification.status == DeliveryState.SENDING, expired))
 
