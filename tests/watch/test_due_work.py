@@ -3,7 +3,10 @@ watcher sleeps until something is due, and a rollback whose worker died is notic
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -151,3 +154,33 @@ def test_the_release_owner_settles_an_interrupted_rollback(store: Store, demo_pl
     assert "Ana Costa" in event.output
     with store.write() as s:
         assert verify_store(s) == []
+
+
+@pytest.mark.unaudited_writes  # the dead worker's claim is written past the services
+def test_vigil_rollback_settle_from_the_command_line(tmp_path: Path, demo_plan_text: str) -> None:
+    db = tmp_path / "v.db"
+    store = Store(f"sqlite:///{db}")
+    register(store, demo_plan_text.replace("automatic: true", "automatic: false"), "leaky")
+    clock = ManualClock(LEAK_T0)
+    watch(store, clock, ["leaky"])
+    with store.write() as s:
+        event = s.scalars(select(RollbackEvent)).one()
+        event.state, event.started_at, event.lease_until = "started", clock.now(), clock.now()
+    watch(store, clock, ["leaky"])  # flags it
+    store.dispose()
+
+    def vigil(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "vigil", "rollback", *args, "--db", str(db)],
+                              capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path)
+
+    wrong = vigil("settle", "leaky", "--outcome", "maybe", "--note", "x", "--as", "Ana Costa")
+    assert wrong.returncode == 2 and "completed, failed" in wrong.stderr
+    refused = vigil("settle", "leaky", "--outcome", "failed", "--note", "x", "--as", "Sam Okafor")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    done = vigil("settle", "leaky", "--outcome", "failed", "--note", "still on 2.3.0", "--as", "Ana Costa")
+    assert done.returncode == 0, done.stderr
+    assert "settled as failed by Ana Costa" in done.stdout
+    store = Store(f"sqlite:///{db}")
+    with store.read() as s:
+        assert s.scalars(select(RollbackEvent)).one().state == "failed"
+    store.dispose()
