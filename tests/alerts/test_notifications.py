@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from vigil.alerts.communication import record_feedback, send_due
@@ -189,3 +193,61 @@ def test_a_claim_left_by_a_dead_worker_is_delivered_again_later(
         == "sent"
     )
     assert len(rec.requests) == 1
+
+
+class _Killed(BaseException):
+    """The worker dies here (SIGKILL): nothing after this line of its runs."""
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deaths=st.lists(st.sampled_from(["before_send", "after_send"]), max_size=3),
+       failures=st.integers(min_value=0, max_value=2))
+def test_a_worker_dying_mid_send_leaves_nothing_sending_and_each_attempt_is_recorded_once(
+    tmp_path_factory: pytest.TempPathFactory, deaths: list[str], failures: int
+) -> None:
+    """Workers die before or after the receiver got the message; each dead claim is re-claimed once its
+    lease passes; the message ends sent, with the same idempotency key on every delivery."""
+    from governance_fixtures import EXAMPLE
+    from vigil.alerts.notify.outbox import LEASE
+    from vigil.plan import parse_plan
+    from vigil.releases.service import create_release
+
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('outbox') / 'v.db'}")
+    outbox = CHANNELS.split("stakeholders:")[0].replace("    - {events: [alert.critical], channels: [chat]}\n", "")
+    text = EXAMPLE.read_text(encoding="utf-8") + outbox
+    release = create_release(store, parse_plan(text), text, "plan.yaml", now=T0)
+    with store.write() as s:
+        fire_alert(s, release_id=release.id, rule="mem", severity="warning", fingerprint="f", summary="Memory",
+                   labels={}, now=T0, source="test")
+    received = Recorder(failures=failures)
+    plan_of_deaths = list(deaths)
+    lived: list[bool] = []  # per attempt: did its worker live to record it
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        death = plan_of_deaths.pop(0) if plan_of_deaths else None
+        lived.append(death is None)
+        if death == "before_send":
+            raise _Killed()
+        answer = received(request)
+        if death == "after_send":
+            raise _Killed()
+        return answer
+
+    clock = ManualClock(T0)
+    for _ in range(20):  # workers, one after another, each when something is due
+        with contextlib.suppress(_Killed):
+            deliver_pending(store, clock, senders=transport_senders(httpx.MockTransport(handler)))
+        due = next_delivery(store, release.id)
+        if due is None:
+            break
+        clock.sleep_until(due)
+    with store.read() as s:
+        note = s.scalars(select(Notification)).one()
+    assert note.status == "sent" and note.lease_until is None
+    assert len({r.headers["Idempotency-Key"] for r in received.requests}) == 1
+    ok = [a for a in note.attempts if a["ok"]]
+    assert len(ok) == 1 and [a["attempt"] for a in note.attempts] == list(range(1, len(note.attempts) + 1))
+    # Every attempt whose worker lived to record it is recorded, once; a dead worker's attempt is not.
+    assert len(note.attempts) == sum(lived)
+    assert clock.now() - T0 <= LEASE * len(deaths) + timedelta(seconds=10 * (2**failures))
+    store.dispose()

@@ -167,7 +167,7 @@ def test_the_watch_itself_runs_the_checks_once_at_each_checkpoint_when_the_plan_
         runs = list(s.scalars(select(SmokeRun)))
         evaluated = set(s.scalars(select(Checkpoint.name).where(Checkpoint.release_id == loud.id,
                                                                 Checkpoint.state == "evaluated")))
-        work = list(s.scalars(select(DueWork)))
+        work = list(s.scalars(select(DueWork).where(DueWork.kind == "smoke")))
     with store.write() as s:
         assert verify_store(s) == []
     assert {r.release_id for r in runs} == {loud.id} and {r.actor for r in runs} == {"vigil"}
@@ -209,7 +209,6 @@ def test_watch_runs_the_checks_at_every_evaluated_checkpoint_when_asked(store, c
     make_release(store, clock.now(), extra=smoke_yaml(server, at_checkpoints=True))
     code, out = vigil_cli("watch", "checkout-2.3.0", "--simulate", "--db", store.url)
     assert code == 0, out
-    assert "smoke at T+15m: 5 passed, 0 failed" in out
     with store.read() as s:
         from vigil.watch.models import Checkpoint
 
