@@ -17,8 +17,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-# Tables no cached page reads: telemetry, delivery bookkeeping, the log store (searched live), schema.
-UNSEEN = re.compile(r"^(audit_log|audit_head|notifications|alert_rule_states|dashboard_views|server_secrets"
+# Tables no cached page reads: telemetry, delivery and work-claim bookkeeping, the log store (searched live), schema.
+UNSEEN = re.compile(r"^(audit_log|audit_head|notifications|due_work|alert_rule_states|dashboard_views|server_secrets"
                     r"|log_\w+|_alembic_tmp_\w+|alembic_version)$")
 # Updates no page shows: a token's last use, an alert firing again (its occurrence count and time).
 UNSEEN_UPDATES = re.compile(r"^\s*UPDATE\s+(api_tokens\s+SET\s+last_used_at=\S+|alerts\s+SET\s+(last_seen_at=\S+,\s*)?"

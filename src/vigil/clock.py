@@ -67,6 +67,10 @@ class ScaledClock:
         self._anchor = wall_anchor.timestamp() if wall_anchor is not None else None
         self._t0 = time.monotonic()
 
+    @property
+    def speed(self) -> float:
+        return self._speed
+
     def _elapsed(self) -> float:
         if self._anchor is not None:
             return time.time() - self._anchor

@@ -12,7 +12,7 @@ from vigil.signoffs import models as signoff_models
 from vigil.smoke import models as smoke_models
 from vigil.store import audit
 from vigil.usage import models as usage_models
-from vigil.watch import budget_models
+from vigil.watch import budget_models, work_models
 from vigil.watch import models as watch_models
 
 __all__ = [
@@ -30,4 +30,5 @@ __all__ = [
            "smoke_models",
            "usage_models",
            "watch_models",
+           "work_models",
 ]

@@ -1,18 +1,22 @@
-"""Channels, retries with backoff on the injected clock, every attempt recorded; the communication plan."""
+"""Channels, retries with backoff as due times, every attempt recorded once; the communication plan."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from vigil.alerts.communication import record_feedback, send_due
 from vigil.alerts.models import Communication, Feedback, Notification
 from vigil.alerts.notify.channels import Message, SlackSender, WebhookSender
-from vigil.alerts.notify.outbox import deliver_pending, send_with_retries, transport_senders
+from vigil.alerts.notify.outbox import deliver_pending, next_delivery, transport_senders
 from vigil.alerts.service import fire_alert
 from vigil.clock import ManualClock
 from vigil.plan.alerting import Channel
@@ -68,13 +72,28 @@ def test_webhook_and_slack_payloads() -> None:
     assert slack["blocks"][0]["text"]["type"] == "mrkdwn"
 
 
-def test_retries_back_off_on_the_clock_and_record_every_attempt() -> None:
+def test_a_failed_attempt_is_due_again_after_its_backoff_and_never_retried_in_place(
+    store: Store, make_release: Callable[..., Release]
+) -> None:
+    release = make_release(CHANNELS + "alerting:\n  auto_incident: []\n")
+    with store.write() as s:
+        fire_alert(s, release_id=release.id, rule="mem", severity="warning", fingerprint="f", summary="Memory",
+                   labels={}, now=T0, source="test")
+    hook = Recorder(failures=2)
+    senders = transport_senders(httpx.MockTransport(hook))
     clock = ManualClock(T0)
-    sender = WebhookSender(Channel(name="h", kind="webhook", url="http://x/y"), httpx.MockTransport(Recorder(2)))
-    attempts, ok = send_with_retries(sender, Message("e", "s", "b"), retries=3, backoff_seconds=5, clock=clock)
-    assert ok and [a["ok"] for a in attempts] == [False, False, True]
-    assert "HTTP 503" in attempts[0]["detail"]
-    assert clock.now() == T0 + timedelta(seconds=5 + 10)  # 5 s, then 10 s
+    assert [n.status for n in deliver_pending(store, clock, senders=senders)] == ["queued"]
+    assert clock.now() == T0  # nothing slept
+    assert next_delivery(store, release.id) == T0 + timedelta(seconds=10)  # backoff
+    assert deliver_pending(store, ManualClock(T0 + timedelta(seconds=9)), senders=senders) == []  # not yet due
+    clock = ManualClock(T0 + timedelta(seconds=10))
+    assert [n.status for n in deliver_pending(store, clock, senders=senders)] == ["queued"]
+    assert next_delivery(store, release.id) == T0 + timedelta(seconds=30)  # 10 s + 2 × 10 s
+    done = deliver_pending(store, ManualClock(T0 + timedelta(seconds=30)), senders=senders)
+    assert [n.status for n in done] == ["sent"] and [a["ok"] for a in done[0].attempts] == [False, False, True]
+    assert [a["attempt"] for a in done[0].attempts] == [1, 2, 3] and next_delivery(store, release.id) is None
+    keys = {r.headers["Idempotency-Key"] for r in hook.requests}
+    assert len(hook.requests) == 3 and len(keys) == 1 and keys.pop().startswith(f"vigil-notification-{done[0].id}-")
 
 
 def test_routed_notifications_are_delivered_after_commit_and_failures_are_kept(
@@ -99,8 +118,10 @@ def test_routed_notifications_are_delivered_after_commit_and_failures_are_kept(
     def handler(request: httpx.Request) -> httpx.Response:
         return hook_ok(request) if request.url.host == "hooks.test" else httpx.Response(500, text="down")
 
-    clock = ManualClock(T0)
-    deliver_pending(store, clock, senders=transport_senders(httpx.MockTransport(handler)))
+    for seconds in (0, 10, 30):  # the first attempt, then each retry when its backoff is due
+        deliver_pending(store, ManualClock(T0 + timedelta(seconds=seconds)),
+                        senders=transport_senders(httpx.MockTransport(handler)))
+    clock = ManualClock(T0 + timedelta(seconds=30))
     with store.read() as s:
         notes = {n.channel: n for n in s.scalars(select(Notification))}
     assert notes["hook"].status == "sent" and len(notes["hook"].attempts) == 1
@@ -157,18 +178,76 @@ def test_a_claim_left_by_a_dead_worker_is_delivered_again_later(
             source="test",
         )
         # A worker claimed it and died before recording the outcome.
-        s.execute(update(Notification).values(status="sending", claimed_at=T0))
+        s.execute(update(Notification).values(status="sending", claimed_at=T0, lease_until=T0 + timedelta(minutes=2)))
     rec = Recorder()
     assert (
         deliver_pending(
-            store, ManualClock(T0 + timedelta(minutes=5)), senders=transport_senders(httpx.MockTransport(rec))
+            store, ManualClock(T0 + timedelta(minutes=1)), senders=transport_senders(httpx.MockTransport(rec))
         )
         == []
-    )  # still within the claim: left alone
+    )  # still within the claim's lease: left alone
     assert (
         deliver_pending(
-            store, ManualClock(T0 + timedelta(minutes=20)), senders=transport_senders(httpx.MockTransport(rec))
+            store, ManualClock(T0 + timedelta(minutes=3)), senders=transport_senders(httpx.MockTransport(rec))
         )[0].status
         == "sent"
     )
     assert len(rec.requests) == 1
+
+
+class _Killed(BaseException):
+    """The worker dies here (SIGKILL): nothing after this line of its runs."""
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(deaths=st.lists(st.sampled_from(["before_send", "after_send"]), max_size=3),
+       failures=st.integers(min_value=0, max_value=2))
+def test_a_worker_dying_mid_send_leaves_nothing_sending_and_each_attempt_is_recorded_once(
+    tmp_path_factory: pytest.TempPathFactory, deaths: list[str], failures: int
+) -> None:
+    """Workers die before or after the receiver got the message; each dead claim is re-claimed once its
+    lease passes; the message ends sent, with the same idempotency key on every delivery."""
+    from governance_fixtures import EXAMPLE
+    from vigil.alerts.notify.outbox import LEASE
+    from vigil.plan import parse_plan
+    from vigil.releases.service import create_release
+
+    store = Store(f"sqlite:///{tmp_path_factory.mktemp('outbox') / 'v.db'}")
+    outbox = CHANNELS.split("stakeholders:")[0].replace("    - {events: [alert.critical], channels: [chat]}\n", "")
+    text = EXAMPLE.read_text(encoding="utf-8") + outbox
+    release = create_release(store, parse_plan(text), text, "plan.yaml", now=T0)
+    with store.write() as s:
+        fire_alert(s, release_id=release.id, rule="mem", severity="warning", fingerprint="f", summary="Memory",
+                   labels={}, now=T0, source="test")
+    received = Recorder(failures=failures)
+    plan_of_deaths = list(deaths)
+    lived: list[bool] = []  # per attempt: did its worker live to record it
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        death = plan_of_deaths.pop(0) if plan_of_deaths else None
+        lived.append(death is None)
+        if death == "before_send":
+            raise _Killed()
+        answer = received(request)
+        if death == "after_send":
+            raise _Killed()
+        return answer
+
+    clock = ManualClock(T0)
+    for _ in range(20):  # workers, one after another, each when something is due
+        with contextlib.suppress(_Killed):
+            deliver_pending(store, clock, senders=transport_senders(httpx.MockTransport(handler)))
+        due = next_delivery(store, release.id)
+        if due is None:
+            break
+        clock.sleep_until(due)
+    with store.read() as s:
+        note = s.scalars(select(Notification)).one()
+    assert note.status == "sent" and note.lease_until is None
+    assert len({r.headers["Idempotency-Key"] for r in received.requests}) == 1
+    ok = [a for a in note.attempts if a["ok"]]
+    assert len(ok) == 1 and [a["attempt"] for a in note.attempts] == list(range(1, len(note.attempts) + 1))
+    # Every attempt whose worker lived to record it is recorded, once; a dead worker's attempt is not.
+    assert len(note.attempts) == sum(lived)
+    assert clock.now() - T0 <= LEASE * len(deaths) + timedelta(seconds=10 * (2**failures))
+    store.dispose()

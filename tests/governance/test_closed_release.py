@@ -246,7 +246,10 @@ NOT_RELEASE_WRITES = {
     "evidence.retention:purge",  # retention outlives closure
     "incidents.dora:record_facts", "incidents.dora:record_report_sent",  # incident writes: guarded at the flush,
     "alerts.communication:send_due", "alerts.log_signals:fire_log_signals",  # like every row above
-    "watch.rollback:mark_interrupted", "watch.rollback:execute_rollback", "watch.rollback:verify_rollback",
+    "watch.rollback:execute_rollback", "watch.rollback:verify_rollback", "watch.rollback:record_outcome",
+    "watch.rollback:queue_verification", "watch.rollback_settle:expire_rollback_lease",
+    "watch.rollback_settle:settle_rollback", "watch.rollback_settle:clear_interruption",
+    "watch.work:claim_due", "watch.work:finish_alone", "watch.work:queue_work",  # claim bookkeeping
     "watch.rollback:manual_rollback_for",  # its claim checks ensure_open itself (a bulk update)
     "watch.rollback:notify_rollback", "watch.outages:on_source_unavailable", "alerts.hook:note_rollback",
     # a no-op on this release (the verified rollback already set "mitigated"); it writes through _set_clock

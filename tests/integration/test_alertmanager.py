@@ -187,7 +187,7 @@ def test_alertmanager_delivers_firing_and_resolved_alerts_to_vigil(
 def test_webhook_and_slack_channels_post_to_a_real_http_server(tmp_path: Path) -> None:
     """The outbound side over real HTTP on loopback: a first 503 is retried, both bodies arrive."""
     from vigil.alerts.models import Notification
-    from vigil.alerts.notify.outbox import deliver_pending
+    from vigil.alerts.notify.outbox import deliver_pending, next_delivery
     from vigil.alerts.service import fire_alert
     from vigil.clock import ManualClock
 
@@ -227,6 +227,9 @@ def test_webhook_and_slack_channels_post_to_a_real_http_server(tmp_path: Path) -
                 source="rule",
             )
         deliver_pending(store, ManualClock(start))
+        retry = next_delivery(store, release.id)  # the failed attempt is due again after its backoff
+        assert retry is not None and retry > start
+        deliver_pending(store, ManualClock(retry))
         with store.read() as s:
             notes = {n.channel: n for n in s.scalars(select(Notification))}
         store.dispose()

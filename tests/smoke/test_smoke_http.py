@@ -18,7 +18,11 @@ from vigil.evidence.verify import verify_archive
 from vigil.governance.requirements import TraceContext, dep_02
 from vigil.releases.service import plan_of
 from vigil.smoke.models import SmokeRun
-from vigil.smoke.service import run_smoke, run_smoke_at_checkpoint
+from vigil.smoke.service import run_smoke
+from vigil.store.verification import verify_store
+from vigil.watch import watch
+from vigil.watch.models import Checkpoint
+from vigil.watch.work_models import DueWork
 
 SLOW_SECONDS = 0.4  # the /slow endpoint's own delay; its check allows 100 ms
 
@@ -154,14 +158,21 @@ def test_retries_until_the_service_answers_waiting_on_the_clock(store, root, clo
     assert run.results[0].attempts == 3 and run.results[0].outcome == "failed"
 
 
-def test_checkpoint_hook_runs_only_when_the_plan_asks(store, root, clock, server):
+def test_the_watch_itself_runs_the_checks_once_at_each_checkpoint_when_the_plan_asks(store, root, clock, server):
+    """No CLI callback: ``watch()`` itself does the smoke runs its checkpoints made due, once each."""
     quiet = make_release(store, clock.now(), extra=smoke_yaml(server), slug="quiet")
     loud = make_release(store, clock.now(), extra=smoke_yaml(server, at_checkpoints=True), slug="loud")
-    run_smoke_at_checkpoint(store, root, quiet.id, "T+1h", clock)
-    run_smoke_at_checkpoint(store, root, loud.id, "T+1h", clock)
+    watch(store, clock, [quiet.slug, loud.slug])
     with store.read() as s:
         runs = list(s.scalars(select(SmokeRun)))
-    assert [(r.release_id, r.trigger, r.actor) for r in runs] == [(loud.id, "T+1h", "vigil")]
+        evaluated = set(s.scalars(select(Checkpoint.name).where(Checkpoint.release_id == loud.id,
+                                                                Checkpoint.state == "evaluated")))
+        work = list(s.scalars(select(DueWork).where(DueWork.kind == "smoke")))
+    with store.write() as s:
+        assert verify_store(s) == []
+    assert {r.release_id for r in runs} == {loud.id} and {r.actor for r in runs} == {"vigil"}
+    assert sorted(r.trigger for r in runs) == sorted(evaluated) and evaluated  # one run per checkpoint
+    assert {(w.state, w.claims) for w in work} == {("done", 1)} and len(work) == len(evaluated)
 
 
 def test_roles_and_a_plan_without_checks(store, root, clock, server):
@@ -198,7 +209,6 @@ def test_watch_runs_the_checks_at_every_evaluated_checkpoint_when_asked(store, c
     make_release(store, clock.now(), extra=smoke_yaml(server, at_checkpoints=True))
     code, out = vigil_cli("watch", "checkout-2.3.0", "--simulate", "--db", store.url)
     assert code == 0, out
-    assert "smoke at T+15m: 5 passed, 0 failed" in out
     with store.read() as s:
         from vigil.watch.models import Checkpoint
 

@@ -3,7 +3,9 @@
 The clock is anchored to a wall-clock moment, so simulated time keeps running while no watcher is up
 (checkpoints fall due during the outage, as they would for real). At the end the store must hold every
 planned checkpoint exactly once, with the same verdicts as an uninterrupted run, the rollback decided
-once and started at most once, and an intact audit chain.
+once and started at most once, one smoke run per evaluated checkpoint (run by the watch itself against a
+real local HTTP server), every notification delivered to a real local webhook sink and recorded once, and
+a store that verifies clean.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ import random
 import signal
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
 
@@ -21,12 +26,15 @@ import pytest
 from sqlalchemy import select
 
 import vigil
+from vigil.alerts.models import Notification
 from vigil.clock import ManualClock, SystemClock
 from vigil.plan import parse_plan
 from vigil.releases.models import Release
 from vigil.releases.service import create_release
+from vigil.smoke.models import SmokeRun
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
+from vigil.store.verification import verify_store
 from vigil.watch import watch
 from vigil.watch.models import Checkpoint, RollbackEvent
 
@@ -37,6 +45,62 @@ SEED = 20261124
 def _plan_text() -> str:
     # The demo's leaky canary: memory grows 5.5 points an hour, rolled back at T+2h.
     return (resources.files("vigil") / "examples" / "checkout-leak.yaml").read_text(encoding="utf-8")
+
+
+class _Sink(BaseHTTPRequestHandler):
+    """The service's health endpoint for the smoke checks, and a webhook receiver for the notifications."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def _answer(self, body: bytes = b'{"status": "ok"}') -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        self._answer()
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.received.append(self.headers.get("Idempotency-Key", ""))  # type: ignore[attr-defined]
+        self._answer(b"{}")
+
+
+@pytest.fixture
+def sink() -> Iterator[tuple[str, list[str]]]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Sink)
+    httpd.received = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", httpd.received  # type: ignore[attr-defined]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def _with_side_effects(text: str, base: str) -> str:
+    """The plan with smoke checks at every checkpoint and its alerts and communications sent to a webhook."""
+    text = text.replace("  - {name: Leadership, channel: leadership@example.com, audience: leadership}\n",
+                        "  - {name: Leadership, channel: leadership@example.com, audience: leadership}\n"
+                        "  - {name: Ops, channel: hook, audience: engineering}\n")
+    return text + f"""
+notifications:
+  retries: 3
+  backoff: 1s
+  channels:
+    - {{name: hook, kind: webhook, url: "{base}/hook"}}
+  routes:
+    - {{events: ["alert.*", "incident.*"], channels: [hook]}}
+smoke:
+  base_url: {base}
+  at_checkpoints: true
+  checks:
+    - {{name: health, url: /health, json_path: "$.status", json_equals: ok}}
+"""
 
 
 def _watcher(db_url: str, slug: str, anchor: str, log: Path) -> subprocess.Popen[bytes]:
@@ -146,9 +210,31 @@ def _check_store(store: Store, reference: dict[str, tuple[str, str | None]]) -> 
         assert event.state == "interrupted" and actions.count("rollback.interrupted") == 1
 
 
-def _durable_run(db_url: str, tmp_path: Path) -> None:
+def _check_side_effects(store: Store, received: list[str]) -> None:
+    """Smoke runs and notifications: none lost, none recorded twice, every notification delivered."""
+    from vigil.alerts.notify.outbox import idempotency_key
+
+    with store.read() as s:
+        evaluated = sorted(s.scalars(select(Checkpoint.name).where(Checkpoint.state == "evaluated")))
+        triggers = sorted(s.scalars(select(SmokeRun.trigger)))
+        notes = list(s.scalars(select(Notification)))
+        sealed = [a for a in s.scalars(select(AuditEntry).where(AuditEntry.action == "notification.sent"))]
+    assert triggers == evaluated  # one smoke run per evaluated checkpoint: none lost, none twice
+    assert notes and {n.status for n in notes} == {"sent"}, {(n.id, n.status) for n in notes}
+    keys = {idempotency_key(n.id, n.created_at) for n in notes}
+    assert set(received) == keys  # every notification reached the receiver (a repeat carries its key)
+    assert sorted(int(a.entity_id) for a in sealed) == sorted(n.id for n in notes)  # recorded sent once
+    for n in notes:
+        assert [a["attempt"] for a in n.attempts] == list(range(1, len(n.attempts) + 1))
+    print(f"notifications: {len(notes)}, deliveries: {len(received)} "
+          f"({len(received) - len(keys)} repeats dropped by key); smoke runs: {len(triggers)}")
+    with store.write() as s:
+        assert verify_store(s) == []
+
+
+def _durable_run(db_url: str, tmp_path: Path, sink: tuple[str, list[str]]) -> None:
     store = Store(db_url)
-    text = _plan_text()
+    text = _with_side_effects(_plan_text(), sink[0])
     release = create_release(store, parse_plan(text), text, "checkout-leak.yaml",
                              now=parse_plan(text).release.date)
     stored_at_kills = _kill_and_restart_until_done(db_url, release.slug, tmp_path / "watch.log")
@@ -157,13 +243,20 @@ def _durable_run(db_url: str, tmp_path: Path) -> None:
     assert any(0 < n < total for n in stored_at_kills), f"no kill landed mid-release: {stored_at_kills}"
     print(f"checkpoints stored at each kill: {stored_at_kills}")
     _check_store(store, _reference_verdicts(tmp_path))
+    _check_side_effects(store, sink[1])
     store.dispose()
 
 
-def test_sigkilled_watcher_on_sqlite_stores_every_checkpoint_once(sqlite_url: str, tmp_path: Path) -> None:
-    _durable_run(sqlite_url, tmp_path)
+def test_sigkilled_watcher_on_sqlite_stores_every_checkpoint_once(sqlite_url: str, tmp_path: Path,
+                                                                  sink: tuple[str, list[str]],
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIGIL_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    _durable_run(sqlite_url, tmp_path, sink)
 
 
 @pytest.mark.postgres
-def test_sigkilled_watcher_on_postgres_stores_every_checkpoint_once(pg_url: str, tmp_path: Path) -> None:
-    _durable_run(pg_url, tmp_path)
+def test_sigkilled_watcher_on_postgres_stores_every_checkpoint_once(pg_url: str, tmp_path: Path,
+                                                                    sink: tuple[str, list[str]],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VIGIL_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    _durable_run(pg_url, tmp_path, sink)

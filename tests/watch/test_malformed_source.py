@@ -25,6 +25,7 @@ from malformed_prometheus import Answers, malformed_prometheus
 from plan_text import plan_header
 from vigil.clock import ManualClock
 from vigil.errors import SourceError
+from vigil.flows import checkpoint_round
 from vigil.metrics.config import prometheus_options
 from vigil.metrics.prometheus import PrometheusSource
 from vigil.plan import parse_plan
@@ -210,14 +211,14 @@ def test_a_release_whose_handling_crashes_is_recorded_and_the_others_finish(
     release's evaluation) is audited against that release, and the watch still finishes the others."""
     url, _ = server
     good, bad = _two_releases(store, url)
-    real = watch_loop.evaluate_checkpoint
+    real = checkpoint_round.evaluate_checkpoint
 
     def evaluate(store_: Store, release_id: int | str, name: str, now: datetime) -> watch_loop.Outcome:
         if release_id == bad.id:
             raise RuntimeError("disk full while reading the plan")
         return real(store_, release_id, name, now)
 
-    monkeypatch.setattr(watch_loop, "evaluate_checkpoint", evaluate)
+    monkeypatch.setattr(checkpoint_round, "evaluate_checkpoint", evaluate)
     heard: list[tuple[int, str]] = []
     watch(store, ManualClock(T0), None, on_failure=lambda rid, problem: heard.append((rid, problem)))
     assert set(_states(store, good.id)) == {"T+0", "T+15m", "T+30m"}

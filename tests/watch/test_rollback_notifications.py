@@ -11,6 +11,7 @@ import mailbox
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -100,7 +101,7 @@ def test_a_rollback_start_and_end_reach_every_stakeholder(tmp_path: Path, smtp_s
 @pytest.mark.unaudited_writes  # the dead worker's claim is written past the services
 def test_an_interrupted_rollback_ends_with_a_notice_to_check_by_hand(tmp_path: Path) -> None:
     """A worker died after claiming the rollback: the next watcher flags it, and stakeholders are told."""
-    from vigil.watch.rollback import mark_interrupted
+    from vigil.watch.rollback_settle import expire_rollback_lease
 
     text = EXAMPLE.read_text(encoding="utf-8").replace("automatic: true", "automatic: false")
     store = Store(f"sqlite:///{tmp_path / 'v.db'}")
@@ -110,12 +111,14 @@ def test_an_interrupted_rollback_ends_with_a_notice_to_check_by_hand(tmp_path: P
     with store.write() as s:
         event = s.scalar(select(RollbackEvent))
         assert event is not None and event.state == "decided"
-        event.state, event.started_at = "started", clock.now()
+        event.state, event.started_at, event.lease_until = "started", clock.now(), clock.now() + timedelta(minutes=1)
     with store.read() as s:
         release_id = get_release(s, "leaky").id
-    assert mark_interrupted(store, release_id, clock.now())
+    assert not expire_rollback_lease(store, release_id, clock.now())  # its worker may still be at it
+    clock.advance(timedelta(minutes=1, seconds=1))
+    assert expire_rollback_lease(store, release_id, clock.now())
     with store.read() as s:
-        end = s.scalar(select(Communication).where(Communication.step == "rollback-end"))
+        end = s.scalar(select(Communication).where(Communication.step == "rollback-interrupted"))
         event = s.scalar(select(RollbackEvent))
     assert end is not None and event is not None and end.sent_at == clock.now()
     assert end.subject.endswith("interrupted") and "check the service by hand" in end.body

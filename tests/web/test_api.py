@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from vigil.access.models import ApiToken
 from vigil.access.service import add_user, hash_token, revoke_token
 from vigil.store.audit import AuditEntry, verify_chain
+from vigil.watch import watch
 from vigil.web.app import create_app
 from web_fixtures import DEMO, World, bearer, demo_text, register_and_watch
 
@@ -122,7 +125,11 @@ def test_a_manual_rollback_is_carried_out_by_the_release_owner_only(world: World
         started = client.post("/api/v1/releases/manual/rollback", headers=bearer(world.owner))
         assert started.status_code == 202
         done = client.get("/api/v1/releases/manual/rollback", headers=bearer(world.viewer)).json()
-        assert done["state"] == "completed" and done["verified"] is True
+        assert done["state"] == "completed" and done["verified"] is None  # due after the plan's delay
+        world.clock.advance(timedelta(minutes=5))
+        watch(world.store, world.clock, ["manual"])  # the watch verifies it when due (nothing slept)
+        done = client.get("/api/v1/releases/manual/rollback", headers=bearer(world.viewer)).json()
+        assert done["verified"] is True
         assert client.post("/api/v1/releases/manual/rollback", headers=bearer(world.owner)).status_code == 409
     with world.store.read() as session:
         actors = {
@@ -151,3 +158,21 @@ def test_the_api_docs_page_loads_nothing_from_outside_and_keeps_the_csp(client: 
         asset = client.get(reference)
         assert asset.status_code == 200 and len(asset.content) > 500
         assert asset.headers["content-security-policy"] == CSP
+
+
+def test_evaluate_now_carries_out_the_checkpoints_round_like_the_watch(world: World) -> None:
+    """The web's evaluate-now goes through the same round as the watch: the rollback it decides is run."""
+    from vigil.plan import parse_plan
+    from vigil.releases.service import create_release
+    from vigil.watch.models import RollbackEvent
+
+    text = demo_text().replace("seed: 42", "seed: 45")
+    plan = parse_plan(text, "test.yaml")
+    create_release(world.store, plan, text, "test.yaml", now=plan.release.date, slug="fresh")
+    with TestClient(create_app(world.store, clock=world.clock)) as client:
+        answer = client.post("/api/v1/releases/fresh/checkpoints/T+2h/evaluate", headers=bearer(world.owner))
+    assert answer.status_code == 201 and answer.json()["go_no_go"] == "rollback"
+    with world.store.read() as session:
+        event = session.scalars(select(RollbackEvent).where(RollbackEvent.checkpoint_id
+                                                            == answer.json()["checkpoint_id"])).one()
+    assert event.state == "completed" and event.output == "rolling back checkout to 2.2.4"

@@ -22,11 +22,10 @@ from vigil.releases.service import get_release, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.watch.models import RollbackEvent
+from vigil.watch.schedule import pending_checkpoints
 
 
 def alerting_tick(store: Store, release_id: int, clock: Clock) -> datetime | None:
-    from vigil.watch.loop import pending_checkpoints
-
     now = clock.now()
     evaluate_rules(store, release_id, now)
     fire_log_signals(store, release_id, now)

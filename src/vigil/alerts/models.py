@@ -75,10 +75,12 @@ class Notification(Base):
     subject: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(20), index=True)  # queued | sending | sent | failed
+    status: Mapped[str] = mapped_column(String(20), index=True)  # DeliveryState
     attempts: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCTimestamp)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCTimestamp)  # while "sending"
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)  # while "queued": not before
     sent_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
 
 

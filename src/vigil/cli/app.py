@@ -31,7 +31,7 @@ COMMANDS: dict[str, str] = {
     "watch": "vigil.cli.watching:watch",
     "checkpoint": "vigil.cli.watching:checkpoint",
     "status": "vigil.cli.watching:status",
-    "rollback": "vigil.cli.watching:rollback",
+    "rollback": "vigil.cli.watching:rollback_app",
     "report": "vigil.cli.reporting:report",
     "verify": "vigil.cli.reporting:verify",
     "demo": "vigil.cli.demo:demo",

@@ -38,8 +38,6 @@ def watch(releases: Annotated[list[str] | None, typer.Argument(help="Releases to
         verdict = f"{outcome.health} → {outcome.go_no_go}" if outcome.health else "skipped (rolled back)"
         console.print(f"{getattr(release, 'slug', '?')} {outcome.name}: {verdict}"
                       + ("" if outcome.created else " (already stored)"))
-        if outcome.created and outcome.health:
-            _smoke_at_checkpoint(store, release, outcome.name, clock)
 
     def failed(release_id: int, problem: str) -> None:
         console.print(f"[red]release #{release_id}: watching failed: {problem}[/] (recorded in its audit "
@@ -48,23 +46,14 @@ def watch(releases: Annotated[list[str] | None, typer.Argument(help="Releases to
     run(store, clock, releases or None, until_done=not forever, on_checkpoint=report, on_failure=failed)
 
 
-def _smoke_at_checkpoint(store: Store, release: object, name: str, clock: Clock) -> None:
-    """The plan's smoke checks at each newly evaluated checkpoint, when it sets smoke.at_checkpoints."""
-    from vigil.cli.govcommon import evidence_dir
-    from vigil.smoke.service import run_smoke_at_checkpoint
-
-    run = run_smoke_at_checkpoint(store, evidence_dir(store), getattr(release, "id", 0), name, clock)
-    if run is not None:
-        console.print(f"  smoke at {name}: {run.total - run.failed - run.skipped} passed, {run.failed} failed")
-
-
 def checkpoint(release: str, name: Annotated[str, typer.Argument(help="e.g. T+1h")], db: DbOption = None) -> None:
-    """Evaluate one checkpoint now (a stored checkpoint is shown, never evaluated twice)."""
+    """Evaluate one checkpoint now (a stored checkpoint is shown, never evaluated twice), and carry out what
+    it makes due (rollback, smoke checks, alerts, notifications) as the watch would."""
     from vigil.clock import SystemClock
-    from vigil.watch import evaluate_checkpoint
+    from vigil.flows.checkpoint_round import checkpoint_now
 
     store = open_store(db)
-    outcome = evaluate_checkpoint(store, release, name, SystemClock().now())
+    outcome = checkpoint_now(store, SystemClock(), release, name)
     state = "evaluated" if outcome.created else "already stored"
     console.print(f"{outcome.name} {state}: health {outcome.health}, decision {outcome.go_no_go}")
     status(release, db)
@@ -109,7 +98,21 @@ def rollback(release: str, actor: ActorOption = None, db: DbOption = None) -> No
     store, clock, who = open_store(db), SystemClock(), require_actor(actor)
     event_id = manual_rollback_for(store, release, who, clock.now())
     event = execute_rollback(store, event_id, clock, actor=who)
-    console.print(f"Rollback {event.state}: {event.verification}")
+    then = " (the watch verifies the service after the plan's delay)" if event.state == "completed" else ""
+    console.print(f"Rollback {event.state}: {event.verification or event.output}{then}")
+
+
+def settle(release: str,
+           outcome: Annotated[str, typer.Option(help="How the interrupted rollback ended: completed or failed.")],
+           note: Annotated[str, typer.Option(help="What was checked by hand (kept in the audit trail).")],
+           actor: ActorOption = None, db: DbOption = None) -> None:
+    """Settle a rollback whose worker died inside its action (state interrupted). Release Owner only."""
+    from vigil.clock import SystemClock
+    from vigil.watch.rollback_settle import settle_rollback
+
+    store, who = open_store(db), require_actor(actor)
+    event = settle_rollback(store, release, outcome, note, actor=who, now=SystemClock().now())
+    console.print(f"Rollback settled as {event.state} by {who}.")
 
 
 def _clock(store: Store, releases: list[str] | None, speed: float | None, simulate: bool,
@@ -125,3 +128,16 @@ def _clock(store: Store, releases: list[str] | None, speed: float | None, simula
         return ScaledClock(simulated_origin(chosen), speed or 1.0, wall_anchor=anchor)
     start = resume_point(store, chosen)
     return ManualClock(start) if simulate else ScaledClock(start, speed or 1.0)
+
+
+def _rollback_app() -> typer.Typer:
+    from vigil.cli.defaultgroup import default_group
+
+    app = default_group("run", help="Carry out a manual rollback (`vigil rollback R`), or settle an interrupted "
+                                    "one (`vigil rollback settle R --outcome … --note …`).")
+    app.command("run")(rollback)
+    app.command("settle")(settle)
+    return app
+
+
+rollback_app = _rollback_app()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,8 +39,12 @@ def run_smoke(
     actor: str,
     trigger: str = "deployment",
     transport: httpx.BaseTransport | None = None,
+    in_transaction: Callable[[Session], None] | None = None,
 ) -> SmokeRun:
-    """Run the plan's HTTP checks now and store them; people need a role, the watcher acts as ``vigil``."""
+    """Run the plan's HTTP checks now and store them; people need a role, the watcher acts as ``vigil``.
+
+    ``in_transaction`` runs in the transaction that stores the run (the watcher marks its durable work
+    done there, so the run is stored exactly once: see ``vigil.watch.work``)."""
     with store.read() as session:
         release = get_release(session, release_ref)
         release_id, config = release.id, plan_of(release).smoke
@@ -60,6 +64,8 @@ def run_smoke(
         "checks": [r.__dict__ for r in results],
     }
     with store.write() as session:
+        if in_transaction is not None:
+            in_transaction(session)
         return _store_run(
             session,
             root,
@@ -75,17 +81,6 @@ def run_smoke(
             "application/json",
             "smoke_result",
         )
-
-
-def run_smoke_at_checkpoint(
-    store: Store, root: Path, release_id: int, checkpoint: str, clock: Clock
-) -> SmokeRun | None:
-    """The watcher's hook: run the checks at a checkpoint when the plan asks for it (smoke.at_checkpoints)."""
-    with store.read() as session:
-        config = plan_of(get_release(session, release_id)).smoke
-    if not (config.at_checkpoints and config.checks):
-        return None
-    return run_smoke(store, root, release_id, clock, actor=SYSTEM, trigger=checkpoint)
 
 
 def import_junit(store: Store, root: Path, release_ref: str, path: Path, *, actor: str, now: datetime) -> SmokeRun:

@@ -33,8 +33,10 @@ from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.watch.baselines import BaselineReader, PreviousRelease, previous_release
 from vigil.watch.budgets import Measured, measure_budgets, store_budgets, with_fast_burn
-from vigil.watch.models import Checkpoint, Decision, MetricReading, RollbackEvent
+from vigil.watch.models import Checkpoint, Decision, MetricReading, RollbackEvent, RollbackState
 from vigil.watch.outages import on_source_unavailable
+from vigil.watch.work import queue_work
+from vigil.watch.work_models import WorkKind
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,8 @@ def _store_evaluated(store: Store, release: Release, plan: Plan, offset: timedel
             if unavailable:
                 on_source_unavailable(session, release_id=release.id, checkpoint=checkpoint,
                                       errors=unavailable, now=now)
+            if plan.smoke.at_checkpoints and plan.smoke.checks:  # done by the checkpoint's round, once
+                queue_work(session, release.id, WorkKind.SMOKE, name, now)
             if decision.go_no_go == "rollback" and decision.rollback_reason:
                 _decide_rollback(session, release, plan, checkpoint, judgements, decision.rollback_reason,
                                  now)
@@ -229,7 +233,7 @@ def _decide_rollback(session: Session, release: Release, plan: Plan, checkpoint:
         decision_role=policy.decision_maker_role, method="automatic" if policy.automatic else "manual",
         metrics_at_decision={j.metric: {"label": j.label, "value": j.current, "baseline": j.baseline,
                                         "unit": j.unit, "status": j.status} for j in judgements},
-        state="decided", action=policy.action.command or policy.action.webhook or "")
+        state=RollbackState.DECIDED, action=policy.action.command or policy.action.webhook or "")
     session.add(event)
     stored = session.get(Release, release.id)
     assert stored is not None

@@ -23,18 +23,11 @@ from vigil.releases.service import SYSTEM_ACTOR, get_release, list_releases
 from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.store.claims import release_claim
-from vigil.watch.evaluate import Outcome, evaluate_checkpoint
-from vigil.watch.rollback import (
-    execute_rollback,
-    mark_interrupted,
-    pending_rollback,
-    pending_verification,
-    verify_rollback,
-)
-from vigil.watch.schedule import pending_checkpoints
+from vigil.watch.evaluate import Outcome
 
 ACTIVE = ("watching", "rolling_back")
-IDLE_POLL = timedelta(seconds=30)
+IDLE_POLL = timedelta(seconds=30)  # with nothing active: how soon to look for new releases (at first)
+IDLE_POLL_MAX = timedelta(minutes=10)  # ... doubling, while there stays nothing to do, up to this
 BUSY_RETRY = timedelta(minutes=1)
 FAILURE_RETRY = timedelta(minutes=5)
 MAX_FAILURES = 3
@@ -73,9 +66,7 @@ def watch(store: Store, clock: Clock, release_refs: list[str] | None = None, *,
     """
     targets = _resolve(store, release_refs)
     failures = _Failures()
-    # A rollback a dead worker left "started" is flagged, whether releases were named or not.
-    for release_id in targets if targets is not None else _active_ids(store):
-        mark_interrupted(store, release_id, clock.now())
+    idle = IDLE_POLL
     while True:
         ids = targets if targets is not None else _active_ids(store)
         next_due: datetime | None = None
@@ -87,7 +78,18 @@ def watch(store: Store, clock: Clock, release_refs: list[str] | None = None, *,
                 next_due = due
         if next_due is None and (until_done or targets is not None):
             return
-        clock.sleep_until(next_due if next_due is not None else clock.now() + IDLE_POLL)
+        if next_due is not None:
+            idle = IDLE_POLL
+            clock.sleep_until(max(next_due, clock.now()))
+        else:  # nothing due anywhere: look for new releases, less and less often
+            clock.sleep_until(clock.now() + idle * _speed(clock))
+            idle = min(idle * 2, IDLE_POLL_MAX)
+
+
+def _speed(clock: Clock) -> float:
+    """How much faster than the wall clock ``clock`` runs: new releases are registered by people, in wall
+    time, so looking for them is paced in wall time (a sped-up idle watcher must not spin)."""
+    return float(getattr(clock, "speed", 1.0))
 
 
 def _step(store: Store, clock: Clock, release_id: int, on_checkpoint: OnCheckpoint | None,
@@ -124,42 +126,11 @@ def _record_failure(store: Store, release_id: int, now: datetime, problem: str, 
 
 def _step_claimed(store: Store, clock: Clock, release_id: int,
                   on_checkpoint: OnCheckpoint | None) -> datetime | None:
-    event_id = pending_rollback(store, release_id)
-    if event_id is not None:
-        execute_rollback(store, event_id, clock)
-    unverified = pending_verification(store, release_id)
-    if unverified is not None:  # the worker that ran it died before verifying
-        verify_rollback(store, unverified, clock)
-    next_due: datetime | None = None
-    for item in pending_checkpoints(store, release_id):
-        if item.due_at > clock.now():
-            next_due = item.due_at
-            break
-        outcome = evaluate_checkpoint(store, release_id, item.name, clock.now())
-        if on_checkpoint is not None:
-            with store.read() as session:
-                on_checkpoint(get_release(session, release_id), outcome)
-        event_id = pending_rollback(store, release_id)
-        if event_id is not None:
-            execute_rollback(store, event_id, clock)
-    # Alert rules run continuously, not only at checkpoints; communications go out on schedule.
-    from vigil.alerts.hook import alerting_tick  # here: vigil.alerts itself reads watch models
+    # The round crosses domains (evaluate, act, smoke, alert, notify): it lives in the flows, which import
+    # this package; importing it here, at call time, is the loop handing each release to its round.
+    from vigil.flows.checkpoint_round import release_round
 
-    wake = alerting_tick(store, release_id, clock)
-    if next_due is None:
-        _finish(store, release_id, clock.now())
-        return None
-    return min(next_due, wake) if wake is not None else next_due
-
-
-def _finish(store: Store, release_id: int, now: datetime) -> None:
-    with store.write() as session:
-        release = session.get(Release, release_id)
-        if release is None or release.status != "watching":
-            return
-        release.status = "completed"
-        audit(session, at=now, actor=SYSTEM_ACTOR, action="release.completed", entity="release",
-              entity_id=release_id, release_id=release_id, payload={})
+    return release_round(store, clock, release_id, on_checkpoint)
 
 
 def _resolve(store: Store, refs: list[str] | None) -> list[int] | None:

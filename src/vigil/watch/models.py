@@ -7,6 +7,7 @@ second writer's insert fails inside its transaction and nothing of it is kept.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
@@ -79,6 +80,14 @@ class Decision(Base):
     checkpoint: Mapped[Checkpoint] = relationship(back_populates="decision")
 
 
+class RollbackState(StrEnum):
+    DECIDED = "decided"
+    STARTED = "started"  # its worker holds it until lease_until
+    COMPLETED = "completed"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"  # its worker died inside the action: a person settles it
+
+
 @tracked()
 class RollbackEvent(Base):
     """One per release at most: decided at a checkpoint, then executed exactly once (or failed)."""
@@ -94,7 +103,7 @@ class RollbackEvent(Base):
     decision_role: Mapped[str] = mapped_column(String(100))
     method: Mapped[str] = mapped_column(String(10))  # automatic | manual
     metrics_at_decision: Mapped[dict[str, Any]] = mapped_column(JSON)
-    state: Mapped[str] = mapped_column(String(12))  # decided | started | completed | failed | interrupted
+    state: Mapped[str] = mapped_column(String(12))  # RollbackState
     action: Mapped[str] = mapped_column(Text, default="")
     output: Mapped[str] = mapped_column(Text, default="")
     started_at: Mapped[datetime | None] = mapped_column(UTCTimestamp)
@@ -102,5 +111,7 @@ class RollbackEvent(Base):
     verified: Mapped[bool | None] = mapped_column(Boolean)
     verification: Mapped[str] = mapped_column(Text, default="")
     post_rollback_metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # While "started": the moment past which its worker is taken for dead (vigil.watch.rollback).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCTimestamp)
 
     checkpoint: Mapped[Checkpoint] = relationship()

@@ -1,10 +1,11 @@
 """Executing a decided rollback exactly once, and verifying the service afterwards.
 
 The event moves decided → started → completed | failed, and a completed one is then verified. Claiming it
-is a conditional UPDATE, so only one worker ever runs the action; a worker that dies after claiming and
-before recording the outcome leaves it "started", and the next watcher marks it "interrupted" for a
-person to check rather than running the action a second time. The outcome is stored before the wait for
-verification, so a worker dying during that wait only costs a repeated verification.
+is a conditional UPDATE, so only one worker ever runs the action; the claim carries a lease
+(``lease_until`` = start + the action's timeout + ``ROLLBACK_GRACE``). A worker that dies inside the action
+leaves it "started"; once the lease has passed, any watcher marks it "interrupted" (``rollback_settle``)
+rather than running the action a second time. The outcome is stored at once, with the verification queued
+as durable work due ``verification_delay`` later (``vigil.watch.work``): nothing here sleeps.
 
 Stakeholders hear of it twice, through the notification outbox and on the communication timeline: when
 the rollback starts and when its action ends (with the outcome), each queued in the same transaction as
@@ -34,7 +35,13 @@ from vigil.releases.roles import authorize
 from vigil.releases.service import SYSTEM_ACTOR, get_release, plan_of
 from vigil.store import Store
 from vigil.store.audit import append as audit
-from vigil.watch.models import RollbackEvent
+from vigil.watch.models import RollbackEvent, RollbackState
+from vigil.watch.work import Claimed, finish, queue_work
+from vigil.watch.work_models import WorkKind
+
+# Beyond the action's own timeout, how long a started rollback's worker is given before it is taken for
+# dead: the bound on noticing an interrupted rollback is its action timeout plus this (docs/watch.md).
+ROLLBACK_GRACE = timedelta(minutes=2)
 
 CLAIM_LAPSES = timedelta(minutes=5)
 
@@ -77,30 +84,12 @@ def manual_rollback_for(store: Store, release_ref: str | int, actor: str, now: d
     return event_id
 
 
-def mark_interrupted(store: Store, release_id: int, now: datetime) -> bool:
-    """A rollback left 'started' by a dead worker is never re-run; flag it for a person instead."""
-    with store.write() as session:
-        event = session.scalar(select(RollbackEvent).where(RollbackEvent.release_id == release_id,
-                                                           RollbackEvent.state == "started"))
-        if event is None:
-            return False
-        event.state = "interrupted"
-        event.verification = ("The worker running this rollback stopped before it finished; it was not run "
-                              "again. Check the deployment by hand.")
-        audit(session, at=now, actor=SYSTEM_ACTOR, action="rollback.interrupted", entity="rollback",
-              entity_id=event.id, release_id=release_id, payload={})
-        release = session.get(Release, release_id)
-        assert release is not None
-        notify_rollback(session, release, event, now=now)  # the end stakeholders hear of: nobody knows how
-        return True
-
-
 def execute_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYSTEM_ACTOR) -> RollbackEvent:
     started = clock.now()
     with store.write() as session:
         result = session.execute(
             update(RollbackEvent).where(RollbackEvent.id == event_id, RollbackEvent.state == "decided")
-            .values(state="started", started_at=started))
+            .values(state=RollbackState.STARTED, started_at=started))
         claimed = cast(CursorResult[Any], result).rowcount
         event = session.get(RollbackEvent, event_id)
         if event is None:
@@ -110,6 +99,7 @@ def execute_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYS
         release = session.get(Release, event.release_id)
         assert release is not None
         plan = plan_of(release)
+        event.lease_until = started + plan.rollback.action.timeout + ROLLBACK_GRACE
         audit(session, at=started, actor=actor, action="rollback.started", entity="rollback",
               entity_id=event_id, release_id=release.id, payload={"action": event.action})
         notify_rollback(session, release, event, now=started)
@@ -123,15 +113,38 @@ def execute_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYS
     with store.write() as session:
         event = session.get(RollbackEvent, event_id)
         assert event is not None
-        event.state, event.output, event.completed_at = state, output, clock.now()
-        if state == "failed":
-            event.verification = "Not verified: the rollback action failed."
-        audit(session, at=clock.now(), actor=actor, action=f"rollback.{state}", entity="rollback",
-              entity_id=event_id, release_id=release.id, payload={"output": output[:500]})
-        notify_rollback(session, release, event, now=clock.now())
-    if state == "completed":
-        return verify_rollback(store, event_id, clock, actor)
+        if event.state not in (RollbackState.STARTED, RollbackState.INTERRUPTED):
+            return event  # a person settled it meanwhile: theirs stands
+        late = event.state == RollbackState.INTERRUPTED  # taken for dead meanwhile: the outcome still stands
+        if late:
+            from vigil.watch.rollback_settle import clear_interruption  # it builds on this module
+
+            clear_interruption(session, event, clock.now())
+        record_outcome(session, release, event, state, output, clock.now(), actor, late=late)
     return event
+
+
+def record_outcome(session: Session, release: Release, event: RollbackEvent, state: str, output: str,
+                   now: datetime, actor: str, *, late: bool = False, note: str = "") -> None:
+    """Store how the action ended (its worker, or a person settling it), announce it, and queue the
+    verification of a completed one."""
+    event.state, event.output, event.completed_at, event.lease_until = state, output, now, None
+    if state == RollbackState.FAILED:
+        event.verification = "Not verified: the rollback action failed."
+    payload: dict[str, object] = {"output": output[:500]}
+    if late or note:
+        payload.update(after_interruption=late, note=note)
+    audit(session, at=now, actor=actor, action=f"rollback.{state}", entity="rollback",
+          entity_id=event.id, release_id=release.id, payload=payload)
+    notify_rollback(session, release, event, now=now)
+    if state == RollbackState.COMPLETED:
+        queue_verification(session, release, event)
+
+
+def queue_verification(session: Session, release: Release, event: RollbackEvent) -> None:
+    assert event.completed_at is not None
+    due = event.completed_at + plan_of(release).rollback.verification_delay
+    queue_work(session, release.id, WorkKind.VERIFY_ROLLBACK, str(event.id), due)
 
 
 def notify_rollback(session: Session, release: Release, event: RollbackEvent, *, now: datetime) -> None:
@@ -149,42 +162,38 @@ def notify_rollback(session: Session, release: Release, event: RollbackEvent, *,
     delay = plan_of(release).rollback.verification_delay.total_seconds() / 60
     follow = (f"The service is verified on the previous version {delay:g} min after completion."
               if event.state == "completed" else "The deployment team must check the service by hand.")
-    announce(session, release, step="rollback-end", kind="rollback_end", now=now,
+    # An interruption, and then how a person settled it, are two announcements (one per step).
+    step = "rollback-interrupted" if event.state == RollbackState.INTERRUPTED else "rollback-end"
+    announce(session, release, step=step, kind="rollback_end", now=now,
              subject=f"rollback {target} {outcome}",
              body=f"Rollback of {release.name} {target} {outcome} at {now.isoformat()} ({what}). "
                   f"Outcome: {event.output.strip()[:300] or 'no output'}. {follow}")
 
 
-def pending_verification(store: Store, release_id: int) -> int | None:
-    """The id of a completed rollback of this release whose verification has not been stored yet."""
-    with store.read() as session:
-        return session.scalar(select(RollbackEvent.id).where(
-            RollbackEvent.release_id == release_id, RollbackEvent.state == "completed",
-            RollbackEvent.verified.is_(None)))
-
-
-def verify_rollback(store: Store, event_id: int, clock: Clock, actor: str = SYSTEM_ACTOR) -> RollbackEvent:
-    """After the plan's delay, read the service on the previous version; stored once, safe to repeat."""
+def verify_rollback(store: Store, work: Claimed, now: datetime, actor: str = SYSTEM_ACTOR) -> RollbackEvent:
+    """Read the service on the previous version (``work`` is due: completion + the plan's delay), and store
+    the verification with the work marked done, once."""
+    event_id = int(work.key)
     with store.read() as session:
         event = session.get(RollbackEvent, event_id)
         if event is None:
             raise NotFound(f"no rollback event {event_id}")
-        if event.state != "completed" or event.verified is not None or event.completed_at is None:
-            return event
         release = session.get(Release, event.release_id)
         assert release is not None
         plan, completed = plan_of(release), event.completed_at
-    clock.sleep_until(completed + plan.rollback.verification_delay)
-    verified, verification, post = _verify(plan, completed, clock.now())
+    if completed is None or event.verified is not None:
+        with store.write() as session:
+            finish(session, work, now, "nothing to verify")
+        return event
+    verified, verification, post = _verify(plan, completed, now)
     with store.write() as session:
         event = session.get(RollbackEvent, event_id)
         stored_release = session.get(Release, release.id)
         assert event is not None and stored_release is not None
-        if event.verified is not None:  # another worker verified it meanwhile; theirs stands
-            return event
+        finish(session, work, now, verification)
         event.verified, event.verification, event.post_rollback_metrics = verified, verification, post
         stored_release.status = "rolled_back"
-        audit(session, at=clock.now(), actor=actor, action="rollback.verified", entity="rollback",
+        audit(session, at=now, actor=actor, action="rollback.verified", entity="rollback",
               entity_id=event_id, release_id=release.id,
               payload={"verified": verified, "verification": verification})
     return event

@@ -16,11 +16,11 @@ from sqlalchemy import select
 
 from vigil.access.service import Identity
 from vigil.errors import NotFound
+from vigil.flows.checkpoint_round import checkpoint_now
 from vigil.releases.models import Person, Release, ReleaseRole
 from vigil.releases.service import get_release
 from vigil.signoffs.service import acknowledge_checkpoint
 from vigil.usage.service import usage_summary
-from vigil.watch import evaluate_checkpoint
 from vigil.watch.rollback import execute_rollback, manual_rollback_for
 from vigil.web.auth import check_csrf, reader, writer
 from vigil.web.context import ctx
@@ -182,7 +182,7 @@ def evaluate(request: Request, ref: str, name: str, who: Writer) -> JSONResponse
         f"evaluate checkpoint {name}",
         now,
     )
-    outcome = evaluate_checkpoint(context.store, release_id, name, now, actor=who.name)
+    outcome = checkpoint_now(context.store, context.clock, release_id, name, actor=who.name)
     return JSONResponse(vars(outcome), status_code=201 if outcome.created else 200)
 
 

@@ -31,6 +31,8 @@ class Message:
     body: str
     recipients: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
+    # The same for every attempt at this message: a receiver drops a repeat by it (delivery is at-least-once).
+    idempotency_key: str = ""
 
 
 class Sender(Protocol):
@@ -56,7 +58,8 @@ class WebhookSender:
         assert self.channel.url is not None
         try:
             with httpx.Client(transport=self._transport, timeout=self.channel.timeout.total_seconds()) as client:
-                response = client.post(self.channel.url, json=self.payload(message))
+                headers = {"Idempotency-Key": message.idempotency_key} if message.idempotency_key else {}
+                response = client.post(self.channel.url, json=self.payload(message), headers=headers)
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{self.channel.name}: {type(exc).__name__}: {exc}") from None
         if response.status_code >= 300:
@@ -89,7 +92,8 @@ class SmtpSender:
             raise DeliveryError(f"{self.channel.name}: no e-mail recipients")
         mail = EmailMessage()
         mail["From"], mail["To"], mail["Subject"] = self.channel.sender, ", ".join(to), message.subject
-        mail["Date"], mail["Message-ID"] = formatdate(localtime=False), make_msgid(domain="vigil")
+        message_id = f"<{message.idempotency_key}@vigil>" if message.idempotency_key else make_msgid(domain="vigil")
+        mail["Date"], mail["Message-ID"] = formatdate(localtime=False), message_id
         mail["X-Vigil-Event"] = message.event
         mail.set_content(message.body)
         password = self._password()
