@@ -23,10 +23,10 @@ def seed(db: str, releases: int, incidents: int) -> tuple[str, str]:
     """Fill the store; returns (demo slug, a viewer's token)."""
     from vigil.access.service import add_user, create_token
     from vigil.clock import ManualClock
+    from vigil.flows.watch_loop import watch
     from vigil.plan import parse_plan
     from vigil.releases.service import create_release
     from vigil.store import Store
-    from vigil.watch import watch
 
     store = Store(db)
     text = (resources.files("vigil") / "examples" / "checkout-leak.yaml").read_text(encoding="utf-8")

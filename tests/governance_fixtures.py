@@ -86,7 +86,7 @@ class Watched:
 @pytest.fixture(scope="session")
 def _watched_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, datetime]:
     """The example leaky canary watched T+0…T+24h once per session; tests get a copy of the database."""
-    from vigil.watch import watch
+    from vigil.flows.watch_loop import watch
 
     path = tmp_path_factory.mktemp("template") / "vigil.db"
     s = Store(f"sqlite:///{path}")

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from audit_guard import unaudited
 from vigil.access.service import add_user, create_token
 from vigil.clock import ManualClock
+from vigil.flows.watch_loop import watch
 from vigil.plan import parse_plan
 from vigil.releases.service import create_release
 from vigil.store import Store
-from vigil.watch import watch
 from vigil.web.app import create_app
 
 DEMO = "checkout-2.3.0-demo"

@@ -12,13 +12,13 @@ from alerting_fixtures import BASE_PLAN
 from vigil.alerts.evaluation import evaluate_rules
 from vigil.alerts.models import Alert, Communication
 from vigil.clock import ManualClock
+from vigil.flows.watch_loop import watch
 from vigil.incidents.models import Incident
 from vigil.metrics.simulator import STEP_SECONDS
 from vigil.plan import parse_plan
 from vigil.releases.models import Release
 from vigil.releases.service import create_release
 from vigil.store import Store
-from vigil.watch import watch
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)  # T+0 of the plan the conftest registers
 

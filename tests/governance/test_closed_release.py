@@ -496,7 +496,7 @@ def test_one_sign_off_of_a_kind_is_in_force_at_a_time(request, backend: str, tmp
 
 @pytest.mark.postgres
 def test_close_reopen_and_close_again_on_postgresql(pg_store: Store, tmp_path: Path) -> None:
-    from vigil.watch import watch
+    from vigil.flows.watch_loop import watch
 
     clock = ManualClock(T0)
     root = evidence_root(pg_store.url, tmp_path / "evidence")

@@ -15,6 +15,7 @@ from vigil.errors import Conflict, PermissionDenied
 from vigil.evidence.archive import evidence_root
 from vigil.evidence.service import add_file
 from vigil.evidence.verify import verify_archive
+from vigil.flows.watch_loop import watch
 from vigil.governance.closure import GateFailed, approve
 from vigil.governance.handover import accept
 from vigil.governance.lessons import publish
@@ -27,7 +28,7 @@ from vigil.retro.service import draft
 from vigil.smoke.service import import_junit
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
-from vigil.watch import evaluate_checkpoint, watch
+from vigil.watch import evaluate_checkpoint
 
 ALL = {
     "REQ-28",

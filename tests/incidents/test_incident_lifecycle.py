@@ -165,7 +165,7 @@ def test_a_watched_release_whose_fault_fires_an_alert_yields_the_right_mtta_and_
     store: Store, make_release: Callable[..., Release]
 ) -> None:
     from vigil.clock import ManualClock
-    from vigil.watch import watch
+    from vigil.flows.watch_loop import watch
 
     release = make_release(
         "alerting:\n  rules:\n    - {name: memory-leak, metric: memory_usage, condition: relative, value: 10,"

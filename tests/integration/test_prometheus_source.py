@@ -15,12 +15,12 @@ from servers import PrometheusServer
 from sqlalchemy import select
 
 from vigil.clock import SystemClock
+from vigil.flows.watch_loop import watch
 from vigil.plan import parse_plan
 from vigil.releases.models import Release
 from vigil.releases.service import create_release, get_release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
-from vigil.watch import watch
 from vigil.watch.models import Checkpoint, RollbackEvent
 
 pytestmark = pytest.mark.integration

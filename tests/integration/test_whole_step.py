@@ -38,6 +38,7 @@ from vigil.evidence.models import EvidenceItem
 from vigil.evidence.verify import verify_archive
 from vigil.evidence.versions import version_infos
 from vigil.flows.actions import add_action, complete_action
+from vigil.flows.watch_loop import watch
 from vigil.governance.closure import approve
 from vigil.governance.handover import accept
 from vigil.governance.lessons import publish
@@ -54,7 +55,6 @@ from vigil.retro.service import draft
 from vigil.smoke.service import run_smoke, runs_for
 from vigil.store import Store
 from vigil.store.audit import verify_chain
-from vigil.watch import watch
 from vigil.watch.models import Checkpoint, MetricReading
 from vigil.web.app import create_app
 

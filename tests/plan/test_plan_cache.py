@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from plan_text import plan_header
 from vigil.clock import ManualClock
+from vigil.flows.watch_loop import watch
 from vigil.plan import loader, parse_plan
 from vigil.plan.cache import clear_plan_cache, snapshot_plan
 from vigil.releases.service import create_release
 from vigil.store import Store
-from vigil.watch import watch
 
 START = datetime(2026, 11, 24, 9, tzinfo=UTC)
 

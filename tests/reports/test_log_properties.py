@@ -16,6 +16,7 @@ from sqlalchemy import select
 from log_checks import PLACEHOLDERS, check_log_against_store
 from vigil.clock import ManualClock
 from vigil.evidence.archive import evidence_root
+from vigil.flows.watch_loop import watch
 from vigil.governance.closure import render_closure
 from vigil.incidents.models import Incident
 from vigil.incidents.service import open_incident
@@ -25,7 +26,6 @@ from vigil.releases.service import create_release, get_release
 from vigil.reports.monitoring_log import monitoring_log_text
 from vigil.smoke.service import import_junit
 from vigil.store import Store
-from vigil.watch import watch
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 OFFSETS = [0, 5, 10, 15, 20, 30, 45, 60, 90, 120, 240, 480, 1440]  # minutes

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from log_checks import check_log_against_store
 from vigil.clock import ManualClock
+from vigil.flows.watch_loop import watch
 from vigil.incidents.service import open_incident
 from vigil.plan import parse_plan
 from vigil.plan.catalogue import DEFAULT_CHECKPOINTS
@@ -19,7 +20,7 @@ from vigil.releases.service import create_release, get_release
 from vigil.reports.monitoring_log import render_monitoring_log
 from vigil.reports.sections import PER_ITEM, expected_outline
 from vigil.store import Store
-from vigil.watch import evaluate_checkpoint, watch
+from vigil.watch import evaluate_checkpoint
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "data" / "seeds" / "000_360a8b22e48904fd.txt"
 

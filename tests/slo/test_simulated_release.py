@@ -16,12 +16,12 @@ from typer.testing import CliRunner
 from vigil.alerts.models import Alert
 from vigil.cli.app import root
 from vigil.clock import ManualClock
+from vigil.flows.watch_loop import watch
 from vigil.metrics.registry import SourceSet
 from vigil.plan import Metric, parse_plan
 from vigil.releases.service import create_release
 from vigil.reports.monitoring_log import render_monitoring_log
 from vigil.store import Store
-from vigil.watch import watch
 from vigil.watch.budget_models import SloBudget
 from vigil.watch.models import Checkpoint, RollbackEvent
 

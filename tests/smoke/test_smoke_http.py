@@ -15,12 +15,12 @@ from governance_fixtures import make_release
 from vigil.errors import PermissionDenied, VigilError
 from vigil.evidence.models import EvidenceItem
 from vigil.evidence.verify import verify_archive
+from vigil.flows.watch_loop import watch
 from vigil.governance.requirements import TraceContext, dep_02
 from vigil.releases.service import plan_of
 from vigil.smoke.models import SmokeRun
 from vigil.smoke.service import run_smoke
 from vigil.store.verification import verify_store
-from vigil.watch import watch
 from vigil.watch.models import Checkpoint
 from vigil.watch.work_models import DueWork
 

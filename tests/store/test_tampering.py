@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from governance_fixtures import EXAMPLE, T0
 from vigil.clock import ManualClock
+from vigil.flows.watch_loop import watch
 from vigil.plan import parse_plan
 from vigil.releases.service import create_release
 from vigil.reports.sealing import seal_monitoring_log
@@ -27,7 +28,6 @@ from vigil.store import Store
 from vigil.store.audit import GENESIS, AuditEntry, entry_hash
 from vigil.store.integrity import tracked_tables
 from vigil.store.verification import verify_recent, verify_store
-from vigil.watch import watch
 
 pytestmark = pytest.mark.unaudited_writes  # every test here writes past the services on purpose
 SLUG = "checkout-2.3.0"

@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from plan_text import plan_header
 from vigil.clock import ManualClock
+from vigil.flows.watch_loop import watch
 from vigil.plan import parse_plan
 from vigil.releases.service import create_release, get_release
 from vigil.store import Store
-from vigil.watch import evaluate_checkpoint, watch
+from vigil.watch import evaluate_checkpoint
 from vigil.watch.models import Checkpoint, MetricReading
 from vigil.watch.resume import resume_point
 

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from vigil.alerts.models import Alert
 from vigil.clock import ManualClock
 from vigil.errors import Conflict, PermissionDenied
+from vigil.flows.watch_loop import watch
 from vigil.plan import parse_plan
 from vigil.releases.models import Release
 from vigil.releases.service import create_release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry
 from vigil.store.verification import verify_store
-from vigil.watch import watch
 from vigil.watch.models import Checkpoint, RollbackEvent
 from vigil.watch.rollback import ROLLBACK_GRACE
 from vigil.watch.rollback_settle import settle_rollback

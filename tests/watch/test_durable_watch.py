@@ -28,6 +28,7 @@ from sqlalchemy import select
 import vigil
 from vigil.alerts.models import Notification
 from vigil.clock import ManualClock, SystemClock
+from vigil.flows.watch_loop import watch
 from vigil.plan import parse_plan
 from vigil.releases.models import Release
 from vigil.releases.service import create_release
@@ -35,7 +36,6 @@ from vigil.smoke.models import SmokeRun
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
 from vigil.store.verification import verify_store
-from vigil.watch import watch
 from vigil.watch.models import Checkpoint, RollbackEvent
 
 SPEED = 4800.0  # 24 simulated hours in 18 wall-clock seconds

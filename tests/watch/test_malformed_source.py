@@ -25,7 +25,8 @@ from malformed_prometheus import Answers, malformed_prometheus
 from plan_text import plan_header
 from vigil.clock import ManualClock
 from vigil.errors import SourceError
-from vigil.flows import checkpoint_round
+from vigil.flows import checkpoint_round, watch_loop
+from vigil.flows.watch_loop import watch
 from vigil.metrics.config import prometheus_options
 from vigil.metrics.prometheus import PrometheusSource
 from vigil.plan import parse_plan
@@ -33,8 +34,7 @@ from vigil.releases.models import Release
 from vigil.releases.service import create_release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
-from vigil.watch import evaluate_checkpoint, watch
-from vigil.watch import loop as watch_loop
+from vigil.watch import evaluate_checkpoint
 from vigil.watch.models import Checkpoint, MetricReading
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -22,11 +22,11 @@ from governance_fixtures import EXAMPLE, T0
 from integration.servers import OutputWatcher, free_port
 from vigil.alerts.models import Communication, Notification
 from vigil.clock import ManualClock
+from vigil.flows.watch_loop import watch
 from vigil.incidents.reports import communication_view
 from vigil.plan import parse_plan
 from vigil.releases.service import create_release, get_release
 from vigil.store import Store
-from vigil.watch import watch
 from vigil.watch.models import RollbackEvent
 
 CHANNELS = """

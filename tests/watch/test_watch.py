@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 
 from vigil.alerts.models import Alert
 from vigil.clock import ManualClock
+from vigil.flows.watch_loop import watch
 from vigil.plan import parse_plan
 from vigil.releases.models import Release
 from vigil.releases.service import create_release
 from vigil.store import Store
 from vigil.store.audit import AuditEntry, verify_chain
-from vigil.watch import evaluate_checkpoint, pending_checkpoints, watch
+from vigil.watch import evaluate_checkpoint, pending_checkpoints
 from vigil.watch.models import Checkpoint, MetricReading, RollbackEvent
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from vigil.access.models import ApiToken
 from vigil.access.service import add_user, hash_token, revoke_token
+from vigil.flows.watch_loop import watch
 from vigil.store.audit import AuditEntry, verify_chain
-from vigil.watch import watch
 from vigil.web.app import create_app
 from web_fixtures import DEMO, World, bearer, demo_text, register_and_watch
 

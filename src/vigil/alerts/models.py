@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from vigil.incidents import models as _incidents  # noqa: F401  (an alert links its incident)
 from vigil.store.base import Base
 from vigil.store.integrity import tracked
 from vigil.store.types import UTCTimestamp

@@ -18,10 +18,10 @@ def demo(out: Annotated[Path, typer.Option(help="Where to write the monitoring l
 
     from vigil.clock import ManualClock
     from vigil.evidence.archive import evidence_root, read_blob
+    from vigil.flows.watch_loop import watch
     from vigil.plan import parse_plan
     from vigil.releases.service import create_release, slug_for, unique_slug
     from vigil.reports.sealing import seal_monitoring_log
-    from vigil.watch import watch
 
     plan_file = resources.files("vigil") / "examples" / "checkout-leak.yaml"
     text = plan_file.read_text(encoding="utf-8")

@@ -26,7 +26,7 @@ def watch(releases: Annotated[list[str] | None, typer.Argument(help="Releases to
               parser=parse_time)] = None,
           db: DbOption = None) -> None:
     """Evaluate each checkpoint when it falls due; resumable after any stop."""
-    from vigil.watch import watch as run
+    from vigil.flows.watch_loop import watch as run
 
     store = open_store(db)
     clock = _clock(store, releases, speed, simulate, anchor)

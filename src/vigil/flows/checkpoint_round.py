@@ -1,6 +1,6 @@
 """A checkpoint's round, in one place: evaluate, decide, act (rollback), smoke, alert, notify.
 
-The watch loop (``vigil.watch.loop``), ``vigil checkpoint`` and the web's evaluate-now all come through
+The watch loop (``vigil.flows.watch_loop``), ``vigil checkpoint`` and the web's evaluate-now all come through
 here, so a checkpoint evaluated from anywhere has the same consequences. Every side effect is durable work
 in the store: the checkpoint's own transaction records what it makes due (a smoke run; a rollback decided),
 and this round claims and performs whatever is due with a lease (``vigil.watch.work``), recording each

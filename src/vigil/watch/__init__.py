@@ -1,4 +1,5 @@
-"""The watch: evaluate checkpoints when due, persist them, and act (rollback).
+"""The watch: evaluate checkpoints when due, persist them, and act (rollback); the loop that runs it is
+``vigil.flows.watch_loop``.
 
 The names below load on first use (PEP 562): importing ``vigil.watch.models`` for a read must not import
 the evaluation and its statistics (scipy).
@@ -11,13 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from vigil.watch.evaluate import Outcome, evaluate_checkpoint
-    from vigil.watch.loop import watch
     from vigil.watch.schedule import pending_checkpoints
 
 _HOME = {"Outcome": "vigil.watch.evaluate", "evaluate_checkpoint": "vigil.watch.evaluate",
-         "pending_checkpoints": "vigil.watch.schedule", "watch": "vigil.watch.loop"}
+         "pending_checkpoints": "vigil.watch.schedule"}
 
-__all__ = ["Outcome", "evaluate_checkpoint", "pending_checkpoints", "watch"]
+__all__ = ["Outcome", "evaluate_checkpoint", "pending_checkpoints"]
 
 
 def __getattr__(name: str) -> Any:

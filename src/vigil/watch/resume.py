@@ -20,8 +20,8 @@ from vigil.errors import UsageError, VigilError
 from vigil.releases.models import Release
 from vigil.releases.service import get_release, list_releases, plan_of
 from vigil.store import Store
-from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, RollbackEvent
+from vigil.watch.schedule import ACTIVE
 
 
 def chosen_releases(store: Store, refs: list[str] | None) -> list[Release]:

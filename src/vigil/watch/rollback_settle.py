@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from vigil.alerts.service import fire_alert, resolve_alert
 from vigil.errors import Conflict, UsageError
-from vigil.incidents import models as _incidents  # noqa: F401  (an alert row links its incident)
 from vigil.releases.models import Release
 from vigil.releases.roles import authorize
 from vigil.releases.service import SYSTEM_ACTOR, get_release

@@ -12,6 +12,8 @@ from vigil.releases.service import get_release, plan_of
 from vigil.store import Store
 from vigil.watch.models import Checkpoint
 
+ACTIVE = ("watching", "rolling_back")  # the release states the watch works on
+
 
 @dataclass(frozen=True)
 class Pending:

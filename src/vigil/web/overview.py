@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session, joinedload
 from vigil.plan import format_offset
 from vigil.releases.models import PlanSnapshot, Release
 from vigil.store.types import MAX_RECORD_ID
-from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, Decision
+from vigil.watch.schedule import ACTIVE
 from vigil.web.incidents import NO_DATA, open_incident_counts
 from vigil.web.plans import cached_plan
 

@@ -17,8 +17,8 @@ from vigil.reports.formatting import Clockface
 from vigil.reports.monitoring_log import CheckpointView, checkpoint_view
 from vigil.signoffs.models import CheckpointAcknowledgement
 from vigil.signoffs.service import ACK_ROLES, acknowledgements
-from vigil.watch.loop import ACTIVE
 from vigil.watch.models import Checkpoint, RollbackEvent
+from vigil.watch.schedule import ACTIVE
 from vigil.web.charts import ChartSet, group_of, release_charts
 from vigil.web.freshness import LruCache
 from vigil.web.incidents import ReleaseIncidents, incidents_version, release_incidents

@@ -24,8 +24,8 @@ from vigil.store import Store
 from vigil.store.audit import append as audit
 from vigil.store.claims import release_claim
 from vigil.watch.evaluate import Outcome
+from vigil.watch.schedule import ACTIVE
 
-ACTIVE = ("watching", "rolling_back")
 IDLE_POLL = timedelta(seconds=30)  # with nothing active: how soon to look for new releases (at first)
 IDLE_POLL_MAX = timedelta(minutes=10)  # ... doubling, while there stays nothing to do, up to this
 BUSY_RETRY = timedelta(minutes=1)
